@@ -1,0 +1,159 @@
+"""The ASGI application: create_app(), lifespan, middleware and error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from quantdesk import __version__
+from quantdesk.api import api_router
+from quantdesk.config import Settings, get_settings
+from quantdesk.db import Database
+from quantdesk.errors import AppError, problem_body, problem_response
+from quantdesk.observability.endpoints import router as health_router
+from quantdesk.observability.logging import configure_logging, get_logger
+from quantdesk.observability.middleware import RequestContextMiddleware
+
+log = get_logger("quantdesk.app")
+
+DESCRIPTION = """
+Self-hosted market intelligence: market data, indicators, signals and backtests.
+
+* Errors are RFC 9457 `application/problem+json` with a `request_id`.
+* Lists are `{"data": [...], "meta": {"next_cursor": ..., "count": ...}}` (cursor pagination).
+* Times are UTC ISO-8601 with `Z`, except columnar bars, which follow the charting-library
+  convention of Unix seconds (ask `time_format=iso` for strings).
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    app.state.db = Database(settings)
+    log.info(
+        "startup",
+        environment=settings.environment.value,
+        database=app.state.db.dialect,
+        version=__version__,
+    )
+    try:
+        yield
+    finally:
+        await app.state.db.dispose()
+        log.info("shutdown")
+
+
+def _request_id(request: Request) -> str | None:
+    value = request.scope.get("state", {}).get("request_id")
+    return value if isinstance(value, str) else None
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    if exc.status >= 500:
+        log.error("service error", code=exc.code, detail=exc.detail)
+    body = problem_body(
+        status=exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        instance=request.url.path,
+        request_id=_request_id(request),
+        errors=exc.errors,
+    )
+    return problem_response(body, exc.headers)
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    found = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        message = str(error.get("msg", "invalid value"))
+        found.append(
+            {
+                "loc": loc,
+                "field": ".".join(loc),
+                "msg": message.removeprefix("Value error, "),
+                "type": error.get("type", "value_error"),
+            }
+        )
+    return found
+
+
+async def _request_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = _validation_errors(exc)
+    detail = "; ".join(f"{e['field']}: {e['msg']}" for e in errors[:5])
+    body = problem_body(
+        status=422,
+        code="validation-error",
+        title="Unprocessable Content",
+        detail=detail or "the request is not valid",
+        instance=request.url.path,
+        request_id=_request_id(request),
+        errors=errors,
+    )
+    return problem_response(body)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    codes = {404: "not-found", 405: "method-not-allowed"}
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if status == 404 and detail == "Not Found":
+        detail = f"no route matches {request.method} {request.url.path}"
+    if status == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    body = problem_body(
+        status=status,
+        code=codes.get(status, f"http-{status}"),
+        detail=detail,
+        instance=request.url.path,
+        request_id=_request_id(request),
+    )
+    return problem_response(body, dict(exc.headers or {}))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.check()
+    configure_logging(settings)
+    app = FastAPI(
+        title="quantdesk",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+    )
+    app.state.settings = settings
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "X-API-Key",
+            "X-Request-ID",
+            "Idempotency-Key",
+        ],
+        expose_headers=["X-Request-ID"],
+    )
+    # Added last, so it wraps everything: the request id is bound before any other code runs.
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,247 @@
+"""The `quantdesk` command: serve, db, ingest, demo."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quantdesk import migrate
+from quantdesk.config import ConfigError, Settings, get_settings
+from quantdesk.db import Database
+from quantdesk.errors import AppError
+from quantdesk.kit.timeframes import Timeframe
+from quantdesk.kit.timeutil import from_epoch, iso_z
+from quantdesk.marketdata.schemas import InstrumentCreate
+from quantdesk.models import AssetClass
+
+T = TypeVar("T")
+console = Console(stderr=True)
+app = typer.Typer(help="quantdesk: self-hosted market-intelligence server.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema migrations (Alembic).", no_args_is_help=True)
+ingest_app = typer.Typer(help="Load market data from files.", no_args_is_help=True)
+demo_app = typer.Typer(help="The bundled demo data set.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(demo_app, name="demo")
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    try:
+        settings.check()
+    except ConfigError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    return settings
+
+
+def _auto_migrate(settings: Settings) -> None:
+    """Development keeps its SQLite schema current by itself; elsewhere migrating is an
+    explicit, reviewed step (`quantdesk db upgrade`)."""
+    if settings.is_development:
+        migrate.upgrade(settings.database_url)
+
+
+def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run() -> T:
+        db = Database(settings)
+        try:
+            async with db.session() as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: $HOST or 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: $PORT or 8000")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
+) -> None:
+    """Serve the API (migrating the database first in development)."""
+    import uvicorn
+
+    settings = _settings()
+    _auto_migrate(settings)
+    uvicorn.run(
+        "quantdesk.main:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        reload=reload,
+        access_log=False,  # our middleware writes the access line, with the request id
+        log_config=None,  # keep the structlog configuration create_app() installs
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Migrate the database up to REVISION (default: head)."""
+    settings = _settings()
+    migrate.upgrade(settings.database_url, revision)
+    console.print(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base")],
+) -> None:
+    """Migrate the database down to REVISION."""
+    settings = _settings()
+    migrate.downgrade(settings.database_url, revision)
+    console.print(f"database at {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's revision and the migrations' head."""
+    settings = _settings()
+
+    async def read() -> set[str]:
+        db = Database(settings)
+        try:
+            async with db.engine.connect() as connection:
+                return await connection.run_sync(migrate.current_revisions)
+        finally:
+            await db.dispose()
+
+    current = asyncio.run(read())
+    head = migrate.head_revisions()
+    state = "at head" if current == head else "behind head: run `quantdesk db upgrade`"
+    typer.echo(f"current: {', '.join(sorted(current)) or '(empty database)'}")
+    typer.echo(f"head:    {', '.join(sorted(head))}  ({state})")
+
+
+@ingest_app.command("csv")
+def ingest_csv(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    symbol: Annotated[str, typer.Option(help="Instrument symbol, e.g. GOOG")],
+    timeframe: Annotated[Timeframe, typer.Option(help="Timeframe of the rows")] = Timeframe.D1,
+    name: Annotated[str | None, typer.Option(help="Instrument name (new instruments)")] = None,
+    exchange: Annotated[
+        str | None, typer.Option(help="Exchange (needed for a new instrument)")
+    ] = None,
+    asset_class: Annotated[
+        AssetClass | None, typer.Option(help="Needed for a new instrument")
+    ] = None,
+    currency: Annotated[str, typer.Option(help="ISO currency (new instruments)")] = "USD",
+    sector: Annotated[str | None, typer.Option(help="Sector (new instruments)")] = None,
+) -> None:
+    """Validate a whole OHLCV CSV and load it; a bad file is rejected and nothing is written.
+
+    Columns: a timestamp (timestamp/time/date/datetime, or an unnamed first column; ISO-8601,
+    naive means UTC, or Unix seconds/milliseconds), open, high, low, close and optional volume.
+    """
+    from quantdesk.marketdata.service import bar_service, instrument_service
+
+    settings = _settings()
+    _auto_migrate(settings)
+
+    async def work(session: AsyncSession) -> None:
+        upper = symbol.upper()
+        if await _missing(session, upper):
+            if exchange is None or asset_class is None:
+                raise AppError(
+                    f"{upper} is a new instrument: pass --exchange and --asset-class "
+                    "(and --name, --currency)"
+                )
+            await instrument_service.upsert(
+                session,
+                InstrumentCreate(
+                    symbol=upper,
+                    name=name or upper,
+                    exchange=exchange,
+                    asset_class=asset_class,
+                    currency=currency.upper(),
+                    sector=sector,
+                ),
+            )
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.total:,} rows"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task(f"{upper} {timeframe.value}", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            result = await bar_service.ingest_csv(
+                session, path, symbol=upper, timeframe=timeframe, progress=advance
+            )
+        span = (
+            f"{iso_z(from_epoch(result.first_ts))} .. {iso_z(from_epoch(result.last_ts))}"
+            if result.first_ts is not None and result.last_ts is not None
+            else "no rows"
+        )
+        console.print(
+            f"[green]{result.symbol} {result.timeframe.value}: {result.rows:,} rows ({span}) "
+            f"in {result.seconds:.2f}s[/green]"
+        )
+
+    try:
+        _with_session(settings, work)
+    except AppError as error:
+        _print_error(error)
+        raise typer.Exit(1) from error
+
+
+async def _missing(session: AsyncSession, symbol: str) -> bool:
+    from quantdesk.marketdata.service import InstrumentNotFound, instrument_service
+
+    try:
+        await instrument_service.get(session, symbol)
+    except InstrumentNotFound:
+        return True
+    return False
+
+
+def _print_error(error: AppError) -> None:
+    console.print(f"[red]error:[/red] {error.detail}")
+    if error.errors:
+        table = Table("line", "field", "problem")
+        for item in error.errors:
+            table.add_row(
+                str(item.get("line") or ""), str(item.get("field", "")), str(item.get("msg", ""))
+            )
+        console.print(table)
+
+
+@demo_app.command("load")
+def demo_load(
+    force: Annotated[bool, typer.Option(help="Re-ingest series that are already loaded")] = False,
+) -> None:
+    """Load the genuine GOOG (1d), EURUSD (1h), BTCUSD (1M) history shipped by `backtesting`."""
+    from quantdesk.marketdata.demo import load_demo
+    from quantdesk.marketdata.service import IngestResult
+
+    settings = _settings()
+    _auto_migrate(settings)
+
+    async def work(session: AsyncSession) -> list[IngestResult | str]:
+        return await load_demo(session, force=force)
+
+    for outcome in _with_session(settings, work):
+        if isinstance(outcome, IngestResult):
+            loaded = f"{outcome.symbol} {outcome.timeframe.value}: {outcome.rows:,} bars loaded"
+            outcome = f"[green]{loaded}[/green]"
+        console.print(outcome)
+
+
+if __name__ == "__main__":
+    app()

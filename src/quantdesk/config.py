@@ -1,0 +1,122 @@
+"""Settings: one typed class, read from `QUANTDESK_*` environment variables and `.env`.
+
+Production refuses to start on settings that are only safe on a laptop; `Settings.problems()`
+names each offending setting so the operator knows exactly what to change.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "insecure-development-secret-change-me"  # noqa: S105 (the point is to reject it)
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/quantdesk.db"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+class ConfigError(RuntimeError):
+    """Settings that must not be used in the current environment."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="QUANTDESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    # NoDecode: accept a plain comma-separated list in the environment, not only JSON.
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://localhost:8000", "http://127.0.0.1:8000"]
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    # HOST / PORT are the conventional un-prefixed names (make run, containers, PaaS).
+    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("QUANTDESK_HOST", "HOST"))
+    port: int = Field(default=8000, validation_alias=AliasChoices("QUANTDESK_PORT", "PORT"))
+    docs_enabled: bool = True
+    # Largest `limit` one /bars request may ask for (one symbol's 100k bars fit in one page).
+    bars_max_limit: int = 100_000
+    bars_default_limit: int = 5_000
+    page_max_limit: int = 500
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                import json
+
+                return json.loads(value)
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment is Environment.DEVELOPMENT
+
+    def sqlite_path(self) -> Path | None:
+        """The database file for a SQLite URL (None for in-memory or other databases)."""
+        if not self.is_sqlite:
+            return None
+        _, _, path = self.database_url.partition(":///")
+        if not path or path.startswith(":memory:"):
+            return None
+        return Path(path.split("?", 1)[0])
+
+    def problems(self) -> list[str]:
+        """Why these settings must not run in this environment (empty when they may)."""
+        if self.environment is not Environment.PRODUCTION:
+            return []
+        found: list[str] = []
+        secret = self.secret_key.get_secret_value()
+        if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+            found.append(
+                "QUANTDESK_SECRET_KEY: set a random secret of at least 32 characters "
+                "(the built-in default is public)"
+            )
+        if any(origin.strip() == "*" for origin in self.cors_origins):
+            found.append(
+                "QUANTDESK_CORS_ORIGINS: a wildcard '*' origin is not allowed in production"
+            )
+        if self.is_sqlite:
+            found.append(
+                "QUANTDESK_DATABASE_URL: SQLite is for development; use "
+                "postgresql+asyncpg://user:password@host/db in production"
+            )
+        return found
+
+    def check(self) -> None:
+        """Raise ConfigError naming every setting that is wrong for this environment."""
+        found = self.problems()
+        if found:
+            lines = "\n".join(f"  - {problem}" for problem in found)
+            raise ConfigError(
+                f"refusing to start in {self.environment.value} with unsafe settings:\n{lines}"
+            )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,34 @@
+"""Dependencies shared by every endpoint: settings and the transactional session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quantdesk.config import Settings
+from quantdesk.db import Database
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: commit when the endpoint returns, roll back if it raises."""
+    async with get_database(request).session() as session:
+        yield session
+
+
+# scope="function": commit before the response is sent, so a 2xx means the data is stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]

@@ -1,0 +1,1 @@
+"""Market data: instruments, bars, quotes; ingest and the read API."""

@@ -1,0 +1,214 @@
+"""Market-data endpoints: thin, one service call each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from quantdesk.dependencies import SessionDep, SettingsDep
+from quantdesk.errors import Unprocessable, field_error
+from quantdesk.kit.pagination import ListMeta, Page
+from quantdesk.kit.symbols import SYMBOL_PATTERN
+from quantdesk.kit.timeframes import Timeframe
+from quantdesk.kit.timeutil import epochs_to_iso, from_epoch, to_epoch
+from quantdesk.marketdata.schemas import (
+    BarsResponse,
+    InstrumentDetail,
+    InstrumentDetailResponse,
+    InstrumentRead,
+    QuoteRead,
+    QuoteResponse,
+    TimeframeCoverageRead,
+)
+from quantdesk.marketdata.service import BarSeries, bar_service, instrument_service, quote_service
+from quantdesk.models import AssetClass
+
+router = APIRouter(tags=["market data"])
+
+Symbol = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="Ticker symbol, e.g. GOOG")]
+JSON = "application/json"
+CSV = "text/csv"
+
+
+@router.get("/instruments", response_model=Page[InstrumentRead])
+async def list_instruments(
+    session: SessionDep,
+    settings: SettingsDep,
+    asset_class: AssetClass | None = None,
+    exchange: Annotated[str | None, Query(max_length=32)] = None,
+    q: Annotated[
+        str | None, Query(max_length=64, description="Substring of symbol or name")
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=256)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[InstrumentRead]:
+    rows, next_cursor = await instrument_service.search(
+        session, asset_class=asset_class, exchange=exchange, query=q, cursor=cursor, limit=limit
+    )
+    data = [InstrumentRead.model_validate(row) for row in rows]
+    return Page[InstrumentRead](data=data, meta=ListMeta(count=len(data), next_cursor=next_cursor))
+
+
+@router.get("/instruments/{symbol}", response_model=InstrumentDetailResponse)
+async def get_instrument(session: SessionDep, symbol: Symbol) -> InstrumentDetailResponse:
+    instrument = await instrument_service.get(session, symbol)
+    coverage = await instrument_service.coverage(session, instrument)
+    detail = InstrumentDetail(
+        **InstrumentRead.model_validate(instrument).model_dump(),
+        coverage=[
+            TimeframeCoverageRead(
+                timeframe=c.timeframe,
+                bars=c.count,
+                first=from_epoch(c.first_ts),
+                last=from_epoch(c.last_ts),
+            )
+            for c in coverage
+        ],
+    )
+    return InstrumentDetailResponse(data=detail)
+
+
+@router.get(
+    "/bars/{symbol}",
+    response_model=BarsResponse,
+    responses={200: {"content": {CSV: {"schema": {"type": "string"}}}}},
+    description=(
+        "OHLCV bars, oldest first. Without `start`, the latest `limit` bars up to `end`. A "
+        "timeframe coarser than the stored one is resampled on the fly (open first, high max, "
+        "low min, close last, volume sum; weeks start Monday 00:00 UTC, months on the 1st). "
+        "`format=columns` returns `{t, o, h, l, c, v}` arrays; `Accept: text/csv` returns CSV."
+    ),
+)
+async def get_bars(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    symbol: Symbol,
+    timeframe: Timeframe = Timeframe.D1,
+    start: Annotated[
+        datetime | None, Query(description="Inclusive, ISO-8601 (naive = UTC)")
+    ] = None,
+    end: Annotated[datetime | None, Query(description="Inclusive, ISO-8601 (naive = UTC)")] = None,
+    limit: Annotated[int | None, Query(ge=1, description="Default 5000; maximum 100000")] = None,
+    format: Literal["rows", "columns"] = "rows",
+    time_format: Annotated[
+        Literal["iso", "unix"] | None,
+        Query(description="Default: iso for rows and CSV, unix for columns"),
+    ] = None,
+) -> Response:
+    limit = _bounded_limit(limit, settings.bars_default_limit, settings.bars_max_limit)
+    start_ts = to_epoch(start) if start else None
+    end_ts = to_epoch(end) if end else None
+    if start_ts is not None and end_ts is not None and start_ts > end_ts:
+        raise Unprocessable(
+            "start is after end", errors=[field_error(["query", "start"], "must not be after end")]
+        )
+    series = await bar_service.get_bars(
+        session, symbol=symbol, timeframe=timeframe, start=start_ts, end=end_ts, limit=limit
+    )
+    if CSV in request.headers.get("accept", ""):
+        return Response(_bars_csv(series), media_type=CSV, headers=_csv_headers(series))
+    time_format = time_format or ("unix" if format == "columns" else "iso")
+    return Response(_bars_json(series, format, time_format), media_type=JSON)
+
+
+def _bounded_limit(limit: int | None, default: int, maximum: int) -> int:
+    if limit is None:
+        return default
+    if limit > maximum:
+        raise Unprocessable(
+            f"limit {limit} is over the maximum of {maximum}",
+            errors=[
+                field_error(
+                    ["query", "limit"], f"must be at most {maximum}", kind="less_than_equal"
+                )
+            ],
+        )
+    return limit
+
+
+def _bars_json(series: BarSeries, shape: Literal["rows", "columns"], time_format: str) -> bytes:
+    # Serialized by hand with orjson: validating 100k rows through a response_model would cost
+    # more than reading them (the schema in the OpenAPI document is BarsResponse).
+    times: list[int] | list[str] = series.ts if time_format == "unix" else epochs_to_iso(series.ts)
+    meta = {
+        "symbol": series.symbol,
+        "timeframe": series.timeframe.value,
+        "source_timeframe": series.source_timeframe.value,
+        "resampled": series.resampled,
+        "count": len(series.ts),
+        "format": shape,
+        "time_format": time_format,
+    }
+    data: Any
+    if shape == "columns":
+        data = {
+            "t": times,
+            "o": series.open,
+            "h": series.high,
+            "l": series.low,
+            "c": series.close,
+            "v": series.volume,
+        }
+    else:
+        keys = ("ts", "open", "high", "low", "close", "volume")
+        data = [
+            dict(zip(keys, row, strict=True))
+            for row in zip(
+                times,
+                series.open,
+                series.high,
+                series.low,
+                series.close,
+                series.volume,
+                strict=True,
+            )
+        ]
+    return orjson.dumps({"data": data, "meta": meta})
+
+
+def _bars_csv(series: BarSeries) -> str:
+    lines = ["timestamp,open,high,low,close,volume"]
+    lines.extend(
+        f"{t},{o!r},{h!r},{lo!r},{c!r},{v!r}"
+        for t, o, h, lo, c, v in zip(
+            epochs_to_iso(series.ts),
+            series.open,
+            series.high,
+            series.low,
+            series.close,
+            series.volume,
+            strict=True,
+        )
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _csv_headers(series: BarSeries) -> dict[str, str]:
+    name = f"{series.symbol}_{series.timeframe.value}.csv"
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@router.get("/quotes/{symbol}", response_model=QuoteResponse)
+async def get_quote(session: SessionDep, symbol: Symbol) -> QuoteResponse:
+    instrument, quote = await quote_service.get(session, symbol)
+    return QuoteResponse(
+        data=QuoteRead(
+            symbol=instrument.symbol,
+            currency=instrument.currency,
+            price=quote.price,
+            previous_close=quote.previous_close,
+            change=quote.change,
+            change_pct=quote.change_pct,
+            day_open=quote.day_open,
+            day_high=quote.day_high,
+            day_low=quote.day_low,
+            volume=quote.volume,
+            as_of=quote.as_of,
+            source=quote.source,
+        )
+    )

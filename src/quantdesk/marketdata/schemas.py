@@ -1,0 +1,108 @@
+"""API schemas for market data (`XCreate` in, `XRead` out)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from quantdesk.kit.symbols import normalize_symbol
+from quantdesk.kit.timeframes import Timeframe
+from quantdesk.models import AssetClass
+
+
+class InstrumentCreate(BaseModel):
+    symbol: str
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    exchange: Annotated[str, Field(min_length=1, max_length=32)]
+    asset_class: AssetClass
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    sector: Annotated[str | None, Field(max_length=64)] = None
+    active: bool = True
+
+    @field_validator("symbol")
+    @classmethod
+    def _symbol(cls, value: str) -> str:
+        return normalize_symbol(value)
+
+
+class TimeframeCoverageRead(BaseModel):
+    timeframe: Timeframe
+    bars: int
+    first: datetime
+    last: datetime
+
+
+class InstrumentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    symbol: str
+    name: str
+    exchange: str
+    asset_class: AssetClass
+    currency: str
+    sector: str | None
+    active: bool
+
+
+class InstrumentDetail(InstrumentRead):
+    coverage: list[TimeframeCoverageRead] = Field(
+        description="Stored bars per timeframe; coarser timeframes are resampled on request."
+    )
+
+
+class InstrumentDetailResponse(BaseModel):
+    data: InstrumentDetail
+
+
+class BarRead(BaseModel):
+    ts: datetime = Field(description="Bar open time, UTC")
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+
+class BarColumns(BaseModel):
+    t: list[int] | list[str] = Field(description="Bar open times (Unix seconds, or ISO-8601 Z)")
+    o: list[float]
+    h: list[float]
+    l: list[float]  # noqa: E741 (the charting-library column name)
+    c: list[float]
+    v: list[float]
+
+
+class BarsMeta(BaseModel):
+    symbol: str
+    timeframe: Timeframe
+    source_timeframe: Timeframe = Field(description="Stored timeframe the bars were built from")
+    resampled: bool
+    count: int
+    format: Literal["rows", "columns"]
+    time_format: Literal["iso", "unix"]
+
+
+class BarsResponse(BaseModel):
+    data: list[BarRead] | BarColumns
+    meta: BarsMeta
+
+
+class QuoteRead(BaseModel):
+    symbol: str
+    price: float = Field(description="Last traded price (close of the latest bar)")
+    previous_close: float | None
+    change: float | None
+    change_pct: float | None = Field(description="Percent change from previous_close")
+    day_open: float | None
+    day_high: float | None
+    day_low: float | None
+    volume: float | None = Field(description="Volume of the latest trading day (UTC)")
+    currency: str
+    as_of: datetime = Field(description="Time of the bar the price comes from")
+    source: str
+
+
+class QuoteResponse(BaseModel):
+    data: QuoteRead

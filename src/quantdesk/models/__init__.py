@@ -1,0 +1,7 @@
+"""SQLAlchemy models, one module per table family. Importing this package registers them all
+on `Base.metadata` (Alembic autogenerate and `alembic check` rely on that)."""
+
+from quantdesk.models.base import Base, UTCDateTime, utcnow
+from quantdesk.models.marketdata import AssetClass, Bar, Instrument, Quote
+
+__all__ = ["AssetClass", "Bar", "Base", "Instrument", "Quote", "UTCDateTime", "utcnow"]

@@ -1,0 +1,1 @@
+"""Logging, request context, health (metrics and alerts arrive with the monitoring issue)."""
