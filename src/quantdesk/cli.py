@@ -171,7 +171,7 @@ def ingest_csv(
         with Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed:,}/{task.total:,} rows"),
+            TextColumn("{task.completed:,} rows"),
             TimeRemainingColumn(),
             console=console,
             transient=True,

@@ -5,6 +5,9 @@ Revision files are named `YYYY_MM_DD_HHMM-<rev>_<slug>.py` so `ls` shows them in
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from importlib.resources import files
 
 from alembic import command
@@ -28,17 +31,30 @@ def alembic_config(database_url: str, connection: Connection | None = None) -> C
     return cfg
 
 
+def _outside_event_loop(work: Callable[[], None]) -> None:
+    """Alembic's env.py drives the async engine with asyncio.run(), which cannot nest inside a
+    running loop; from async code the work moves to a thread (blocking the caller, which is
+    fine for the one-off calls that do this: fixtures, start-up)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        work()
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(work).result()
+
+
 def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+    _outside_event_loop(lambda: command.upgrade(alembic_config(database_url), revision))
 
 
 def downgrade(database_url: str, revision: str) -> None:
-    command.downgrade(alembic_config(database_url), revision)
+    _outside_event_loop(lambda: command.downgrade(alembic_config(database_url), revision))
 
 
 def check(database_url: str) -> None:
     """Raise if the models and the migrations disagree (`alembic check`)."""
-    command.check(alembic_config(database_url))
+    _outside_event_loop(lambda: command.check(alembic_config(database_url)))
 
 
 def head_revisions() -> set[str]:

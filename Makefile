@@ -1,0 +1,50 @@
+# The one place a newcomer looks. `make run` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+INSTALLED_DEV := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format bench db-migrate clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "quantdesk needs Python >= 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the dependency list changes: a second `make run` starts at once.
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(INSTALLED_DEV): pyproject.toml $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+run: $(INSTALLED)  ## migrate, load the demo (first time only), serve on $(HOST):$(PORT)
+	$(BIN)/quantdesk db upgrade
+	$(BIN)/quantdesk demo load
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/quantdesk serve
+
+test: $(INSTALLED_DEV)
+	$(BIN)/pytest
+
+lint: $(INSTALLED_DEV)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(INSTALLED_DEV)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(INSTALLED_DEV)  ## speed against reference implementations; writes docs/benchmarks.md
+	$(BIN)/python -m benchmarks.bench_foundation
+
+db-migrate: $(INSTALLED)
+	$(BIN)/quantdesk db upgrade
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,139 @@
+"""Shared fixtures: every API test runs against SQLite and, when its server can be started,
+PostgreSQL. Servers are real (tests/support/servers.py); on CI (`CI=true`) a server that cannot
+start fails the run instead of skipping.
+
+Isolation: the app commits at the request boundary, so a test cannot run inside one outer
+transaction. Instead each SQLite test gets a fresh copy of a migrated template file, and each
+PostgreSQL test truncates the tables of one migrated database afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from quantdesk import migrate
+from quantdesk.app import create_app
+from quantdesk.config import Settings
+from quantdesk.db import Database
+from quantdesk.models import Base
+from tests.support.servers import (
+    PostgresServer,
+    RedisProcess,
+    ServerUnavailable,
+    running_postgres,
+    running_redis,
+    server_required,
+)
+
+
+def unavailable(exc: ServerUnavailable) -> NoReturn:
+    if server_required():
+        pytest.fail(f"server required on CI but unavailable: {exc}")
+    pytest.skip(f"server unavailable: {exc}")
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings for tests: no .env file, development unless overridden."""
+    return Settings(_env_file=None, database_url=database_url, **overrides)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(running_postgres())
+        except ServerUnavailable as exc:
+            unavailable(exc)
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_process() -> Iterator[RedisProcess]:
+    with contextlib.ExitStack() as stack:
+        try:
+            process = stack.enter_context(running_redis())
+        except ServerUnavailable as exc:
+            unavailable(exc)
+        yield process
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "quantdesk.db"
+    migrate.upgrade(sqlite_url(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated_url(postgres_server: PostgresServer) -> str:
+    postgres_server.create_database("quantdesk_api")
+    url = postgres_server.url("quantdesk_api")
+    migrate.upgrade(url)
+    return url
+
+
+async def truncate_all(database_url: str) -> None:
+    db = Database(make_settings(database_url))
+    try:
+        async with db.engine.begin() as connection:
+            names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> AsyncIterator[str]:
+    """A migrated, empty database: each test runs once per engine."""
+    if request.param == "sqlite":
+        path = tmp_path / "quantdesk.db"
+        shutil.copyfile(sqlite_template, path)
+        yield sqlite_url(path)
+        return
+    url: str = request.getfixturevalue("postgres_migrated_url")
+    await truncate_all(url)
+    try:
+        yield url
+    finally:
+        await truncate_all(url)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+def db(app: FastAPI) -> Database:
+    database: Database = app.state.db
+    return database
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
