@@ -3,12 +3,14 @@ SQLite `executemany` of an upsert, PostgreSQL binary `COPY`."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import func, or_, select
+import asyncpg
+from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -23,14 +25,21 @@ _COLUMN_LIST = ", ".join(BAR_COLUMNS)
 _ON_CONFLICT_UPDATE = "ON CONFLICT (instrument_id, timeframe, ts) DO UPDATE SET " + ", ".join(
     f"{c} = excluded.{c}" for c in ("open", "high", "low", "close", "volume")
 )
-_SQLITE_UPSERT = (
-    f"INSERT INTO bars ({_COLUMN_LIST}) VALUES ({', '.join('?' * len(BAR_COLUMNS))}) "  # noqa: S608
-    + _ON_CONFLICT_UPDATE
-)
+_SQLITE_INSERT = f"INSERT INTO bars ({_COLUMN_LIST}) VALUES ({', '.join('?' * len(BAR_COLUMNS))})"  # noqa: S608
+_SQLITE_UPSERT = f"{_SQLITE_INSERT} {_ON_CONFLICT_UPDATE}"
 _PG_MERGE_STAGING = (
     f"INSERT INTO bars ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM bars_staging "  # noqa: S608
     + _ON_CONFLICT_UPDATE
 )
+
+
+_PRICES = ("open", "high", "low", "close", "volume")
+_READ_CHUNK_ROWS = 4_096
+BarColumns = tuple[list[int], list[float], list[float], list[float], list[float], list[float]]
+
+
+def _empty_columns() -> BarColumns:
+    return ([], [], [], [], [], [])
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,27 @@ class BarRepository(Repository[Bar]):
         found = [TimeframeCoverage(Timeframe(tf), n, lo, hi) for tf, n, lo, hi in rows]
         return sorted(found, key=lambda c: c.timeframe.seconds)
 
+    async def timeframes(self, instrument_id: int) -> list[Timeframe]:
+        """Timeframes with at least one bar, finest first: one index seek per timeframe, unlike
+        `coverage`, which counts every bar."""
+        probes = [
+            select(literal(tf.value)).where(
+                select(Bar.ts)
+                .where(Bar.instrument_id == instrument_id, Bar.timeframe == tf.value)
+                .exists()
+            )
+            for tf in Timeframe
+        ]
+        found = {row[0] for row in (await self.session.execute(union_all(*probes))).all()}
+        return [tf for tf in Timeframe if tf.value in found]
+
+    async def last_ts(self, instrument_id: int, timeframe: Timeframe) -> int | None:
+        statement = select(func.max(Bar.ts)).where(
+            Bar.instrument_id == instrument_id, Bar.timeframe == timeframe.value
+        )
+        value = (await self.session.execute(statement)).scalar()
+        return int(value) if value is not None else None
+
     async def has_bars_between(
         self, instrument_id: int, timeframe: Timeframe, lo: int, hi: int
     ) -> bool:
@@ -123,32 +153,32 @@ class BarRepository(Repository[Bar]):
             )
         )
         driver = await self.driver_connection()
-        if self.dialect == "postgresql":
-            await self._write_postgres(driver, instrument_id, timeframe, frame, records)
+        postgres = self.dialect == "postgresql"
+        lo, hi = int(frame.ts[0]), int(frame.ts[-1])
+        if not await self.has_bars_between(instrument_id, timeframe, lo, hi):
+            # A new range (the usual case: appending history) takes the driver's fastest plain
+            # path, binary COPY or INSERT. A concurrent writer may still fill the range first:
+            # the unique key then stops us and the merging path below settles it (on SQLite,
+            # rows already inserted are overwritten with the same values; PostgreSQL's COPY
+            # runs in a savepoint).
+            try:
+                if postgres:
+                    async with driver.transaction():
+                        await driver.copy_records_to_table(
+                            "bars", records=records, columns=BAR_COLUMNS
+                        )
+                else:
+                    await driver.executemany(_SQLITE_INSERT, records)
+                return
+            except (asyncpg.UniqueViolationError, sqlite3.IntegrityError):
+                pass
+        if postgres:
+            await self._merge_postgres(driver, records)
         else:
             await driver.executemany(_SQLITE_UPSERT, records)
 
-    async def _write_postgres(
-        self,
-        driver: Any,
-        instrument_id: int,
-        timeframe: Timeframe,
-        frame: BarFrame,
-        records: list[Any],
-    ) -> None:
-        import asyncpg
-
-        lo, hi = int(frame.ts[0]), int(frame.ts[-1])
-        if not await self.has_bars_between(instrument_id, timeframe, lo, hi):
-            # Nothing stored in this range: binary COPY straight into the table. A concurrent
-            # writer can still win the race; the unique key then rejects the COPY and the
-            # savepoint lets us fall through to the merging path.
-            try:
-                async with driver.transaction():
-                    await driver.copy_records_to_table("bars", records=records, columns=BAR_COLUMNS)
-                return
-            except asyncpg.UniqueViolationError:
-                pass
+    async def _merge_postgres(self, driver: Any, records: list[Any]) -> None:
+        """Stage with COPY, then one INSERT ... ON CONFLICT DO UPDATE."""
         await driver.execute(
             "CREATE TEMP TABLE IF NOT EXISTS bars_staging "
             "(LIKE bars INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
@@ -166,9 +196,13 @@ class BarRepository(Repository[Bar]):
         end: int | None,
         limit: int,
         newest: bool,
-    ) -> tuple[list[int], list[float], list[float], list[float], list[float], list[float]]:
+    ) -> BarColumns:
         """Bars in ascending time as columns. `newest` picks the last `limit` bars in the range
-        (what a chart wants when no start is given) instead of the first."""
+        (what a chart wants when no start is given) instead of the first.
+
+        This is the hot path of `GET /bars` and goes straight to the driver: per-row ORM or Core
+        objects would cost more than the database read itself (docs/benchmarks.md).
+        """
         postgres = self.dialect == "postgresql"
         params: list[Any] = [instrument_id, timeframe.value]
 
@@ -176,29 +210,44 @@ class BarRepository(Repository[Bar]):
             params.append(value)
             return f"${len(params)}" if postgres else "?"
 
-        sql = "SELECT ts, open, high, low, close, volume FROM bars WHERE instrument_id = {} AND "
-        sql = sql.format("$1") if postgres else sql.format("?")
-        sql += "timeframe = $2" if postgres else "timeframe = ?"
+        where = (
+            "instrument_id = $1 AND timeframe = $2"
+            if postgres
+            else "instrument_id = ? AND timeframe = ?"
+        )
         if start is not None:
-            sql += f" AND ts >= {bind(start)}"
+            where += f" AND ts >= {bind(start)}"
         if end is not None:
-            sql += f" AND ts <= {bind(end)}"
-        sql += f" ORDER BY ts {'DESC' if newest else 'ASC'} LIMIT {bind(limit)}"
+            where += f" AND ts <= {bind(end)}"
+        order = "DESC" if newest else "ASC"
+        window = (
+            "SELECT ts, open, high, low, close, volume FROM bars "  # noqa: S608
+            f"WHERE {where} ORDER BY ts {order} LIMIT {bind(limit)}"
+        )
         driver = await self.driver_connection()
-        # Straight to the driver: 100k rows through ORM or Core row objects cost more than
-        # the database read itself (see docs/benchmarks.md).
         if postgres:
-            rows = await driver.fetch(sql, *params)
-        else:
-            cursor = await driver.execute(sql, params)
-            rows = await cursor.fetchall()
+            # PostgreSQL builds the six columns itself and asyncpg decodes each array in one go,
+            # instead of materializing one Record per bar.
+            aggregate = ", ".join(f"array_agg({c} ORDER BY ts)" for c in ("ts", *_PRICES))
+            row = await driver.fetchrow(f"SELECT {aggregate} FROM ({window}) AS w", *params)  # noqa: S608
+            if row[0] is None:
+                return _empty_columns()
+            return (row[0], row[1], row[2], row[3], row[4], row[5])
+        columns: list[list[Any]] = [[] for _ in range(6)]
+        cursor = await driver.execute(window, params)
+        try:
+            # Transposed chunk by chunk: a fetchall of 100k tuples keeps 700k objects alive at
+            # once and spends as long in the garbage collector as in SQLite.
+            while chunk := await cursor.fetchmany(_READ_CHUNK_ROWS):
+                for column, values in zip(columns, zip(*chunk, strict=True), strict=True):
+                    column.extend(values)
+        finally:
             await cursor.close()
         if newest:
-            rows.reverse()
-        if not rows:
-            return [], [], [], [], [], []
-        ts, o, h, lo, c, v = zip(*rows, strict=True)
-        return list(ts), list(o), list(h), list(lo), list(c), list(v)
+            for column in columns:
+                column.reverse()
+        ts, open_, high, low, close, volume = columns
+        return (ts, open_, high, low, close, volume)
 
     async def last_bars(self, instrument_id: int, timeframe: Timeframe, count: int) -> BarFrame:
         return BarFrame.from_columns(

@@ -188,12 +188,12 @@ class BarService:
         asked for. Without `start`, the most recent `limit` bars up to `end` are returned."""
         instrument = await instrument_service.get(session, symbol)
         bars = BarRepository(session)
-        coverage = await bars.coverage(instrument.id)
-        source = _pick_source(coverage, timeframe)
+        stored = await bars.timeframes(instrument.id)
+        source = _pick_source(stored, timeframe)
         if source is None:
-            stored = ", ".join(c.timeframe.value for c in coverage) or "none"
+            names = ", ".join(tf.value for tf in stored) or "none"
             raise Unprocessable(
-                f"{instrument.symbol} has no bars that build {timeframe.value} (stored: {stored})",
+                f"{instrument.symbol} has no bars that build {timeframe.value} (stored: {names})",
                 errors=[
                     field_error(["query", "timeframe"], f"not available for {instrument.symbol}")
                 ],
@@ -223,8 +223,8 @@ class BarService:
         return BarSeries(instrument.symbol, timeframe, source, ts_out, *values)
 
 
-def _pick_source(coverage: list[TimeframeCoverage], target: Timeframe) -> Timeframe | None:
-    usable = [c.timeframe for c in coverage if target.can_resample_from(c.timeframe)]
+def _pick_source(stored: list[Timeframe], target: Timeframe) -> Timeframe | None:
+    usable = [tf for tf in stored if target.can_resample_from(tf)]
     return max(usable, key=lambda tf: tf.seconds) if usable else None
 
 
@@ -240,12 +240,14 @@ class QuoteService:
         """Derive the latest quote from the finest stored bars: price = last close, the day is
         the UTC calendar day of the last bar, change is against the close before that day."""
         bars = BarRepository(session)
-        coverage = await bars.coverage(instrument.id)
-        if not coverage:
+        stored = await bars.timeframes(instrument.id)
+        if not stored:
             return
-        finest = coverage[0].timeframe
+        finest = stored[0]
         if finest.seconds < Timeframe.D1.seconds:
-            day_start = coverage[0].last_ts - coverage[0].last_ts % 86_400
+            last_ts = await bars.last_ts(instrument.id, finest)
+            assert last_ts is not None
+            day_start = last_ts - last_ts % 86_400
             day = BarFrame.from_columns(
                 await bars.read(
                     instrument.id, finest, start=day_start, end=None, limit=1_440, newest=False

@@ -1,0 +1,280 @@
+"""Momentum oscillators matching TA-Lib: RSI, STOCH, ADX/DI, ROC, CCI, WILLR.
+
+Every value is known at the close of the bar it is aligned with. Wilder-smoothed
+indicators (RSI, ADX) use TA-Lib's default unstable period of 0, so their first
+values depend on the seed exactly as TA-Lib's do.
+"""
+
+from __future__ import annotations
+
+from typing import Final, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from quantdesk.engine.indicators._core import (
+    TA_EPSILON,
+    FloatArray,
+    as_float_array,
+    as_float_arrays,
+    check_period,
+    is_zero_scaled,
+    nan_array,
+    place,
+    sequential_sum,
+    skip_leading_nans,
+)
+from quantdesk.engine.indicators._kernels import (
+    linear_recurrence,
+    rolling_max,
+    rolling_mean,
+    rolling_min,
+)
+from quantdesk.engine.indicators.volatility import true_range
+
+#: CCI's scaling constant (Lambert): 70-80% of values fall within +-100.
+CCI_CONSTANT: Final = 0.015
+
+
+class StochResult(NamedTuple):
+    """Slow stochastic %K and %D, in percent (0..100)."""
+
+    slowk: FloatArray
+    slowd: FloatArray
+
+
+class ADXResult(NamedTuple):
+    """ADX and the directional indicators, in percent (0..100)."""
+
+    adx: FloatArray
+    plus_di: FloatArray
+    minus_di: FloatArray
+
+
+def wilder_average(x: FloatArray, period: int) -> FloatArray:
+    """Wilder's smoothed average from its first value (the mean of ``x[:period]``).
+
+    ``avg[t] = (avg[t-1] * (period - 1) + x[t]) / period``.
+    """
+    if x.size < period:
+        return np.empty(0, dtype=np.float64)
+    seed = sequential_sum(x[:period]) / period
+    rest = linear_recurrence(x[period:] / period, (period - 1) / period, seed)
+    return np.concatenate(([seed], rest))
+
+
+def rsi(close: npt.ArrayLike, period: int = 14) -> FloatArray:
+    """Relative strength index (Wilder), in percent (TA-Lib ``RSI``).
+
+    The first value, at bar ``period``, uses the simple averages of the first
+    ``period`` gains and losses. When both averages are exactly 0 (no change at all)
+    the value is 0, as in TA-Lib.
+    """
+    x = as_float_array(close, "close")
+    period = check_period(period, "period")
+
+    def core(v: FloatArray) -> tuple[FloatArray]:
+        change = np.diff(v)
+        gain = wilder_average(np.where(change > 0.0, change, 0.0), period)
+        loss = wilder_average(np.where(change < 0.0, -change, 0.0), period)
+        total = gain + loss
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(total > 0.0, 100.0 * (gain / total), 0.0)
+        return (place(value, v.size),)
+
+    (out,) = skip_leading_nans(core, x)
+    return out
+
+
+def stoch(
+    high: npt.ArrayLike,
+    low: npt.ArrayLike,
+    close: npt.ArrayLike,
+    fastk_period: int = 5,
+    slowk_period: int = 3,
+    slowd_period: int = 3,
+) -> StochResult:
+    """Slow stochastic with SMA smoothing (``talib.STOCH`` with matype 0), in percent.
+
+    fast %K = 100 * (close - lowest low) / (highest high - lowest low) over
+    ``fastk_period`` bars (0 for a flat window); slow %K = SMA(fast %K, slowk_period);
+    slow %D = SMA(slow %K, slowd_period). Both outputs start at bar
+    ``fastk_period + slowk_period + slowd_period - 3``, as in TA-Lib.
+    """
+    h, lo, c = as_float_arrays(high=high, low=low, close=close)
+    fastk_period = check_period(fastk_period, "fastk_period", minimum=1)
+    slowk_period = check_period(slowk_period, "slowk_period", minimum=1)
+    slowd_period = check_period(slowd_period, "slowd_period", minimum=1)
+
+    def core(hv: FloatArray, lv: FloatArray, cv: FloatArray) -> tuple[FloatArray, ...]:
+        size = cv.size
+        if size < fastk_period + slowk_period + slowd_period - 2:
+            return nan_array(size), nan_array(size)
+        highest = rolling_max(hv, fastk_period)
+        lowest = rolling_min(lv, fastk_period)
+        width = highest - lowest
+        flat = is_zero_scaled(width, np.abs(highest) + np.abs(lowest))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fastk = np.where(flat, 0.0, (cv[fastk_period - 1 :] - lowest) / (width / 100.0))
+        slowk = rolling_mean(fastk, slowk_period)
+        slowd = rolling_mean(slowk, slowd_period)
+        return place(slowk[slowd_period - 1 :], size), place(slowd, size)
+
+    slowk, slowd = skip_leading_nans(core, h, lo, c)
+    return StochResult(slowk, slowd)
+
+
+def _directional_movement(high: FloatArray, low: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """One-bar +DM and -DM for bars 1..n-1 (the larger outside move wins, ties give 0)."""
+    up = np.diff(high)
+    down = -np.diff(low)
+    plus = np.where((up > 0.0) & (up > down), up, 0.0)
+    minus = np.where((down > 0.0) & (down > up), down, 0.0)
+    return plus, minus
+
+
+def _wilder_sum(x: FloatArray, period: int) -> FloatArray:
+    """Wilder's running sum seeded with ``period - 1`` values: ``s = s - s/period + x``."""
+    seed = sequential_sum(x[: period - 1])
+    return linear_recurrence(x[period - 1 :], 1.0 - 1.0 / period, seed)
+
+
+def adx(
+    high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int = 14
+) -> ADXResult:
+    """Average directional index with +DI/-DI (TA-Lib ``ADX``, ``PLUS_DI``, ``MINUS_DI``).
+
+    +DI/-DI start at bar ``period`` (0 while the smoothed true range is 0); ADX starts
+    at bar ``2 * period - 1`` with the mean of the first ``period`` DX values. As in
+    TA-Lib, a bar whose DX is undefined (flat range or no directional movement)
+    leaves ADX unchanged and counts as 0 in the initial mean.
+    """
+    h, lo, c = as_float_arrays(high=high, low=low, close=close)
+    period = check_period(period, "period")
+
+    def core(hv: FloatArray, lv: FloatArray, cv: FloatArray) -> tuple[FloatArray, ...]:
+        size = cv.size
+        if size <= period:
+            return nan_array(size), nan_array(size), nan_array(size)
+        plus_dm, minus_dm = _directional_movement(hv, lv)
+        ranges = true_range(hv, lv, cv)[1:]
+        smoothed_tr = _wilder_sum(ranges, period)
+        smoothed_plus = _wilder_sum(plus_dm, period)
+        smoothed_minus = _wilder_sum(minus_dm, period)
+        has_range = smoothed_tr > 0.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            plus_di = np.where(has_range, 100.0 * (smoothed_plus / smoothed_tr), 0.0)
+            minus_di = np.where(has_range, 100.0 * (smoothed_minus / smoothed_tr), 0.0)
+            di_sum = minus_di + plus_di
+            # TA-Lib keeps the fixed TA_IS_ZERO band here: DIs are dimensionless.
+            has_dx = has_range & ~(np.abs(di_sum) < TA_EPSILON)
+            dx = np.where(has_dx, 100.0 * (np.abs(minus_di - plus_di) / di_sum), 0.0)
+        adx_values = np.empty(0, dtype=np.float64)
+        if dx.size >= period:
+            first = sequential_sum(dx[:period]) / period
+            rest = linear_recurrence(
+                dx[period:] / period, (period - 1) / period, first, active=has_dx[period:]
+            )
+            adx_values = np.concatenate(([first], rest))
+        return place(adx_values, size), place(plus_di, size), place(minus_di, size)
+
+    adx_line, plus_di, minus_di = skip_leading_nans(core, h, lo, c)
+    return ADXResult(adx_line, plus_di, minus_di)
+
+
+def roc(close: npt.ArrayLike, period: int = 10) -> FloatArray:
+    """Rate of change in percent: ``100 * (close / close[period bars ago] - 1)``.
+
+    TA-Lib ``ROC``; first value at bar ``period``; 0 where the old price is 0.
+    """
+    x = as_float_array(close, "close")
+    period = check_period(period, "period", minimum=1)
+
+    def core(v: FloatArray) -> tuple[FloatArray]:
+        previous = v[:-period]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(previous != 0.0, (v[period:] / previous - 1.0) * 100.0, 0.0)
+        return (place(value, v.size),)
+
+    (out,) = skip_leading_nans(core, x)
+    return out
+
+
+def cci(
+    high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int = 14
+) -> FloatArray:
+    """Commodity channel index (TA-Lib ``CCI``), dimensionless.
+
+    ``(tp - mean(tp)) / (0.015 * mean(|tp - mean(tp)|))`` over ``period`` bars with
+    the typical price ``tp = (high + low + close) / 3``; first value at bar
+    ``period - 1``. 0 when the window is flat relative to its own mean level
+    (TA-Lib's scale-aware zero test).
+
+    The window sums are accumulated in TA-Lib's circular-buffer order, so results
+    are bit-identical to TA-Lib, including on the degenerate windows where the
+    rounding order decides between 0 and a value.
+    """
+    h, lo, c = as_float_arrays(high=high, low=low, close=close)
+    period = check_period(period, "period")
+
+    def core(hv: FloatArray, lv: FloatArray, cv: FloatArray) -> tuple[FloatArray]:
+        size = cv.size
+        if size < period:
+            return (nan_array(size),)
+        typical = (hv + lv + cv) / 3
+        rows = -(-size // period)
+        grid = np.full(rows * period, np.nan)
+        grid[:size] = typical
+        current = grid.reshape(rows, period)
+        previous = np.vstack((np.full((1, period), np.nan), current[:-1]))
+        # Output (r, q) is bar r*period + q. TA-Lib's circular-buffer slot j holds
+        # the bar of this row if j <= q, else the bar of the previous row; summing
+        # slot by slot reproduces its exact floating-point order.
+        total = np.zeros((rows, period))
+        for slot in range(period):
+            total[:, slot:] += current[:, slot : slot + 1]
+            total[:, :slot] += previous[:, slot : slot + 1]
+        mean = total / period
+        deviation = np.zeros((rows, period))
+        for slot in range(period):
+            deviation[:, slot:] += np.abs(current[:, slot : slot + 1] - mean[:, slot:])
+            deviation[:, :slot] += np.abs(previous[:, slot : slot + 1] - mean[:, :slot])
+        deviation /= period
+        mean_flat = mean.ravel()[period - 1 : size]
+        mean_dev = deviation.ravel()[period - 1 : size]
+        offset = typical[period - 1 :] - mean_flat
+        level = np.abs(mean_flat)
+        flat = is_zero_scaled(offset, level) | is_zero_scaled(mean_dev, level)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(flat, 0.0, offset / (CCI_CONSTANT * mean_dev))
+        return (place(value, size),)
+
+    (out,) = skip_leading_nans(core, h, lo, c)
+    return out
+
+
+def willr(
+    high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int = 14
+) -> FloatArray:
+    """Williams %R in percent, from -100 (close at the low) to 0 (TA-Lib ``WILLR``).
+
+    ``-100 * (highest high - close) / (highest high - lowest low)`` over ``period``
+    bars; first value at bar ``period - 1``; 0 for a flat window.
+    """
+    h, lo, c = as_float_arrays(high=high, low=low, close=close)
+    period = check_period(period, "period")
+
+    def core(hv: FloatArray, lv: FloatArray, cv: FloatArray) -> tuple[FloatArray]:
+        size = cv.size
+        if size < period:
+            return (nan_array(size),)
+        highest = rolling_max(hv, period)
+        lowest = rolling_min(lv, period)
+        width = highest - lowest
+        flat = is_zero_scaled(width, np.abs(highest) + np.abs(lowest))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(flat, 0.0, (highest - cv[period - 1 :]) / (width / -100.0))
+        return (place(value, size),)
+
+    (out,) = skip_leading_nans(core, h, lo, c)
+    return out

@@ -1,0 +1,141 @@
+"""Volatility indicators: true range, ATR, Bollinger Bands, rolling volatility.
+
+Every value is known at the close of the bar it is aligned with.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from quantdesk.engine.indicators._core import (
+    FloatArray,
+    as_float_array,
+    as_float_arrays,
+    check_finite,
+    check_period,
+    nan_array,
+    place,
+    sequential_sum,
+    skip_leading_nans,
+)
+from quantdesk.engine.indicators._kernels import (
+    linear_recurrence,
+    rolling_mean,
+    rolling_variance,
+)
+
+
+class BBandsResult(NamedTuple):
+    """Bollinger Bands, in price units."""
+
+    upper: FloatArray
+    middle: FloatArray
+    lower: FloatArray
+
+
+def true_range(high: FloatArray, low: FloatArray, close: FloatArray) -> FloatArray:
+    """Wilder's true range per bar; bar 0 (no previous close) is NaN.
+
+    ``max(high - low, |previous close - high|, |previous close - low|)``.
+    """
+    out = nan_array(close.size)
+    if close.size > 1:
+        previous = close[:-1]
+        out[1:] = np.maximum(
+            np.maximum(high[1:] - low[1:], np.abs(previous - high[1:])),
+            np.abs(previous - low[1:]),
+        )
+    return out
+
+
+def atr(
+    high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int = 14
+) -> FloatArray:
+    """Average true range with Wilder smoothing, in price units (TA-Lib ``ATR``).
+
+    The first value, at bar ``period``, is the mean of the true ranges of bars
+    1..period; then ``atr = (atr_prev * (period - 1) + tr) / period``.
+    """
+    h, lo, c = as_float_arrays(high=high, low=low, close=close)
+    period = check_period(period, "period", minimum=1)
+
+    def core(hv: FloatArray, lv: FloatArray, cv: FloatArray) -> tuple[FloatArray]:
+        size = cv.size
+        if size <= period:
+            return (nan_array(size),)
+        ranges = true_range(hv, lv, cv)[1:]
+        seed = sequential_sum(ranges[:period]) / period
+        rest = linear_recurrence(ranges[period:] / period, (period - 1) / period, seed)
+        return (place(np.concatenate(([seed], rest)), size),)
+
+    (out,) = skip_leading_nans(core, h, lo, c)
+    return out
+
+
+def bbands(
+    close: npt.ArrayLike,
+    period: int = 5,
+    nbdev_up: float = 2.0,
+    nbdev_dn: float = 2.0,
+) -> BBandsResult:
+    """Bollinger Bands around an SMA (``talib.BBANDS`` with its default matype 0).
+
+    middle = SMA(close, period); upper/lower = middle +/- nbdev * sigma, where sigma
+    is the population standard deviation of the same window. First values at bar
+    ``period - 1``. A window that is flat to rounding precision has sigma = 0.
+    """
+    x = as_float_array(close, "close")
+    period = check_period(period, "period")
+    nbdev_up = check_finite(nbdev_up, "nbdev_up")
+    nbdev_dn = check_finite(nbdev_dn, "nbdev_dn")
+
+    def core(v: FloatArray) -> tuple[FloatArray, ...]:
+        size = v.size
+        middle = rolling_mean(v, period)
+        sigma = np.sqrt(rolling_variance(v, period))
+        # Same arithmetic as TA-Lib: one product when the widths are equal.
+        if nbdev_up == nbdev_dn:
+            width = sigma * nbdev_up
+            upper, lower = middle + width, middle - width
+        else:
+            upper, lower = middle + sigma * nbdev_up, middle - sigma * nbdev_dn
+        return place(upper, size), place(middle, size), place(lower, size)
+
+    upper, middle, lower = skip_leading_nans(core, x)
+    return BBandsResult(upper, middle, lower)
+
+
+def rolling_volatility(
+    close: npt.ArrayLike, period: int = 20, periods_per_year: float = 252.0
+) -> FloatArray:
+    """Annualized rolling volatility of log returns (no TA-Lib equivalent).
+
+    ``stdev(ln(close[t] / close[t-1]) over the last period returns, ddof=1)
+    * sqrt(periods_per_year)``, as a fraction (0.2 = 20 % a year). Use
+    ``periods_per_year=252`` for daily bars, ``1`` for the raw per-bar figure. First
+    value at bar ``period`` (it needs ``period`` returns). Equal to pandas'
+    ``np.log(close).diff().rolling(period).std() * sqrt(periods_per_year)``.
+    Prices must be positive; a non-positive price gives NaN.
+    """
+    x = as_float_array(close, "close")
+    period = check_period(period, "period")
+    periods_per_year = check_finite(periods_per_year, "periods_per_year")
+    if periods_per_year <= 0:
+        raise ValueError(f"periods_per_year must be positive, got {periods_per_year}")
+    scale = math.sqrt(periods_per_year)
+
+    def core(v: FloatArray) -> tuple[FloatArray]:
+        size = v.size
+        if size <= period:
+            return (nan_array(size),)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            returns = np.log(v[1:] / v[:-1])
+        variance = rolling_variance(returns, period) * (period / (period - 1))
+        return (place(np.sqrt(variance) * scale, size),)
+
+    (out,) = skip_leading_nans(core, x)
+    return out
