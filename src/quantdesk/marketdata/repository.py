@@ -233,21 +233,7 @@ class BarRepository(Repository[Bar]):
             if row[0] is None:
                 return _empty_columns()
             return (row[0], row[1], row[2], row[3], row[4], row[5])
-        columns: list[list[Any]] = [[] for _ in range(6)]
-        cursor = await driver.execute(window, params)
-        try:
-            # Transposed chunk by chunk: a fetchall of 100k tuples keeps 700k objects alive at
-            # once and spends as long in the garbage collector as in SQLite.
-            while chunk := await cursor.fetchmany(_READ_CHUNK_ROWS):
-                for column, values in zip(columns, zip(*chunk, strict=True), strict=True):
-                    column.extend(values)
-        finally:
-            await cursor.close()
-        if newest:
-            for column in columns:
-                column.reverse()
-        ts, open_, high, low, close, volume = columns
-        return (ts, open_, high, low, close, volume)
+        return await _sqlite_columns(driver, window, params, newest=newest)
 
     async def last_bars(self, instrument_id: int, timeframe: Timeframe, count: int) -> BarFrame:
         return BarFrame.from_columns(
@@ -255,6 +241,50 @@ class BarRepository(Repository[Bar]):
                 instrument_id, timeframe, start=None, end=None, limit=count, newest=True
             )
         )
+
+
+async def _sqlite_columns(driver: Any, sql: str, params: list[Any], *, newest: bool) -> BarColumns:
+    """Run `sql` and return its six columns.
+
+    The rows are transposed inside aiosqlite's worker thread, row by row, so no list of 100k
+    row tuples ever exists: that is faster than `fetchall()` itself (docs/benchmarks.md). It
+    needs aiosqlite's `_execute` (its way to run a function on the connection's thread); if a
+    future aiosqlite drops it we fall back to the public, slower `fetchmany` loop.
+    """
+
+    def transpose(rows: Any) -> BarColumns:
+        ts: list[int] = []
+        columns: tuple[list[float], ...] = ([], [], [], [], [])
+        add_ts = ts.append
+        add_o, add_h, add_l, add_c, add_v = (column.append for column in columns)
+        for row in rows:
+            add_ts(row[0])
+            add_o(row[1])
+            add_h(row[2])
+            add_l(row[3])
+            add_c(row[4])
+            add_v(row[5])
+        if newest:
+            ts.reverse()
+            for column in columns:
+                column.reverse()
+        return (ts, *columns)  # type: ignore[return-value]
+
+    run_in_connection_thread = getattr(driver, "_execute", None)
+    raw = getattr(driver, "_conn", None)
+    if run_in_connection_thread is not None and raw is not None:
+        result: BarColumns = await run_in_connection_thread(
+            lambda: transpose(raw.execute(sql, params))
+        )
+        return result
+    cursor = await driver.execute(sql, params)
+    try:
+        rows: list[Any] = []
+        while chunk := await cursor.fetchmany(_READ_CHUNK_ROWS):
+            rows.extend(chunk)
+    finally:
+        await cursor.close()
+    return transpose(rows)
 
 
 class QuoteRepository(Repository[Quote]):

@@ -18,6 +18,7 @@ Two techniques keep these both fast and accurate to ~1e-13 relative:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Final
 
 import numpy as np
@@ -35,75 +36,102 @@ _VARIANCE_GUARD: Final = float(np.finfo(np.float64).eps) * 1e10
 _GATHER_ELEMENTS: Final = 1 << 22
 
 
-def _chunk_rows(x: FloatArray, width: int, per_row: int) -> tuple[FloatArray, int]:
-    """Overlapping rows covering ``per_row`` consecutive windows of ``width`` each.
-
-    Row ``r`` holds ``x[r*per_row : r*per_row + per_row + width - 1]`` (the tail is
-    padded with the last value) as a strided view, so building it copies nothing.
-    """
-    size = x.size
-    valid = size - width + 1
-    rows = -(-valid // per_row)
-    total = rows * per_row + width - 1
-    padded = x
-    if total != size:
-        padded = np.empty(total, dtype=np.float64)
-        padded[:size] = x
-        padded[size:] = x[-1]
-    view: FloatArray = sliding_window_view(padded, per_row + width - 1)[::per_row]
-    return view, valid
-
-
-def _leading_zero_cumsum(rows: FloatArray) -> FloatArray:
-    out = np.zeros((rows.shape[0], rows.shape[1] + 1), dtype=np.float64)
-    np.cumsum(rows, axis=1, out=out[:, 1:])
+def _output(out: FloatArray | None, size: int) -> FloatArray:
+    if out is None:
+        return np.empty(size, dtype=np.float64)
+    if out.shape != (size,) or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a contiguous array of {size} elements")
     return out
 
 
-def rolling_mean(x: FloatArray, period: int) -> FloatArray:
+def _row_blocks(x: FloatArray, width: int, per_row: int) -> Iterator[tuple[FloatArray, slice]]:
+    """Split the windows of ``x`` into rows of ``per_row`` consecutive windows.
+
+    Yields ``(rows, outputs)``: ``rows[r]`` is the strided view
+    ``x[start + r*per_row : start + (r+1)*per_row + width - 1]`` and ``outputs`` the
+    slice of the valid-part result those rows produce. The last, shorter row comes
+    separately, so nothing is padded or copied.
+    """
+    valid = _valid_size(x, width)
+    full = valid - valid % per_row
+    if full:
+        view = sliding_window_view(x[: full + width - 1], per_row + width - 1)[::per_row]
+        yield view, slice(0, full)
+    if full < valid:
+        yield x[full:][None, :], slice(full, valid)
+
+
+def _window_sums(cumulative: FloatArray, width: int, out: FloatArray) -> FloatArray:
+    """Per-row window sums from inclusive row cumsums: ``C[e] - C[e - width]``."""
+    out[:, 0] = cumulative[:, width - 1]
+    np.subtract(cumulative[:, width:], cumulative[:, :-width], out=out[:, 1:])
+    return out
+
+
+def _valid_size(x: FloatArray, period: int) -> int:
+    return max(0, x.size - period + 1)
+
+
+def rolling_mean(x: FloatArray, period: int, out: FloatArray | None = None) -> FloatArray:
     """Mean of every ``period``-bar window (valid part)."""
-    if x.size < period:
-        return np.empty(0, dtype=np.float64)
+    out = _output(out, _valid_size(x, period))
     if period == 1:
-        return x.copy()
-    rows, valid = _chunk_rows(x, period, max(4 * period, 1024))
-    shift = rows[:, :1]
-    sums = _leading_zero_cumsum(rows - shift)
-    means = (sums[:, period:] - sums[:, :-period]) / period + shift
-    return means.ravel()[:valid]
+        out[:] = x
+        return out
+    for rows, outputs in _row_blocks(x, period, max(4 * period, 1024)):
+        means = out[outputs].reshape(rows.shape[0], -1)
+        shift = rows[:, :1].copy()
+        shifted = np.subtract(rows, shift)
+        np.cumsum(shifted, axis=1, out=shifted)
+        _window_sums(shifted, period, means)
+        means /= period
+        means += shift
+    return out
 
 
-def rolling_sum(x: FloatArray, period: int) -> FloatArray:
+def rolling_sum(x: FloatArray, period: int, out: FloatArray | None = None) -> FloatArray:
     """Sum of every ``period``-bar window (valid part), without shifting.
 
     Unlike :func:`rolling_mean` no offset is subtracted, so a window of zeros sums to
     exactly 0 - VWAP relies on that to detect bars without volume.
     """
-    if x.size < period:
-        return np.empty(0, dtype=np.float64)
+    out = _output(out, _valid_size(x, period))
     if period == 1:
-        return x.copy()
-    rows, valid = _chunk_rows(x, period, max(4 * period, 1024))
-    sums = _leading_zero_cumsum(rows)
-    return (sums[:, period:] - sums[:, :-period]).ravel()[:valid]
+        out[:] = x
+        return out
+    for rows, outputs in _row_blocks(x, period, max(4 * period, 1024)):
+        sums = out[outputs].reshape(rows.shape[0], -1)
+        _window_sums(np.cumsum(rows, axis=1), period, sums)
+    return out
 
 
-def rolling_weighted_mean(x: FloatArray, period: int) -> FloatArray:
+def rolling_weighted_mean(x: FloatArray, period: int, out: FloatArray | None = None) -> FloatArray:
     """Linearly weighted mean (weights 1..period, newest heaviest) of every window."""
-    if x.size < period:
-        return np.empty(0, dtype=np.float64)
+    out = _output(out, _valid_size(x, period))
     if period == 1:
-        return x.copy()
-    per_row = max(4 * period, 256)
-    rows, valid = _chunk_rows(x, period, per_row)
-    shift = rows[:, :1]
-    level1 = _leading_zero_cumsum(rows - shift)  # C[i] = sum(y[:i])
-    level2 = _leading_zero_cumsum(level1)  # D[i] = sum(C[:i])
-    # For a window y[s..e]: sum((m - s + 1) * y[m]) = period * C[e+1] - (D[e+1] - D[s]).
-    end = level1.shape[1]
-    weighted = period * level1[:, period:] - (level2[:, period:end] - level2[:, :per_row])
-    means = weighted / (period * (period + 1) / 2) + shift
-    return means.ravel()[:valid]
+        out[:] = x
+        return out
+    for rows, outputs in _row_blocks(x, period, max(4 * period, 256)):
+        weighted = out[outputs].reshape(rows.shape[0], -1)
+        count = weighted.shape[1]
+        shift = rows[:, :1].copy()
+        level1 = np.subtract(rows, shift)
+        np.cumsum(level1, axis=1, out=level1)  # C[i] = y[0] + ... + y[i]
+        level2 = np.cumsum(level1, axis=1)  # D[i] = C[0] + ... + C[i]
+        # For the window y[e-period+1 .. e]: sum(weight * y) = period * C[e] -
+        # (D[e-1] - D[e-period-1]), where D[-1] = D[-2] = 0 (the first two windows).
+        older = np.empty_like(weighted)
+        first = min(2, count)
+        older[:, :first] = level2[:, period - 2 : period - 2 + first]
+        if count > 2:
+            np.subtract(
+                level2[:, period : period + count - 2], level2[:, : count - 2], out=older[:, 2:]
+            )
+        np.multiply(level1[:, period - 1 :], period, out=weighted)
+        weighted -= older
+        weighted /= period * (period + 1) / 2
+        weighted += shift
+    return out
 
 
 def _exact_variance(x: FloatArray, period: int, starts: IndexArray) -> FloatArray:
@@ -124,112 +152,183 @@ def _exact_variance(x: FloatArray, period: int, starts: IndexArray) -> FloatArra
     return out
 
 
-def rolling_variance(x: FloatArray, period: int) -> FloatArray:
-    """Population variance (ddof=0) of every ``period``-bar window, never negative.
+def rolling_mean_variance(
+    x: FloatArray,
+    period: int,
+    mean_out: FloatArray | None = None,
+    variance_out: FloatArray | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """Mean and population variance (ddof=0, never negative) of every window.
 
-    The fast path uses shifted windowed sums, ``E[y^2] - E[y]^2``. Where that
-    subtraction may have lost digits (the window is flat relative to the sums it
-    is computed from) the window is recomputed exactly with a two-pass formula, so
-    the relative error stays below ~1e-10 and flat stretches give exactly 0.
+    The fast path uses windowed sums of values centred on their row's mean,
+    ``E[y^2] - E[y]^2``. Where that subtraction may have lost digits (the window is
+    flat relative to the sums it is computed from) the window is recomputed exactly
+    with a two-pass formula, so the relative error stays below ~1e-10 and flat
+    stretches give exactly 0.
     """
-    if x.size < period:
-        return np.empty(0, dtype=np.float64)
+    valid = _valid_size(x, period)
+    mean_out = _output(mean_out, valid)
+    variance_out = _output(variance_out, valid)
     if period == 1:
-        return np.zeros(x.size, dtype=np.float64)
+        mean_out[:] = x
+        variance_out[:] = 0.0
+        return mean_out, variance_out
     # Short rows centred on their own mean keep the sums of squares close to the
     # windows' own spread, so few windows need the exact fallback even on trends.
-    rows, valid = _chunk_rows(x, period, max(period, 64))
-    shifted = rows - rows.mean(axis=1, keepdims=True)
-    sums = _leading_zero_cumsum(shifted)
-    squares = _leading_zero_cumsum(shifted * shifted)
-    mean = ((sums[:, period:] - sums[:, :-period]) / period).ravel()[:valid]
-    running = squares[:, period:].ravel()[:valid]
-    mean_sq = (running - squares[:, :-period].ravel()[:valid]) / period
-    variance = mean_sq - mean * mean
-    # The rounding error of the windowed sum of squares is about eps times the
-    # running sum it was differenced from; recompute where that could exceed
-    # 1e-10 of the variance (this also covers TA-Lib's 1e-6 cancellation test).
-    suspect = np.flatnonzero(variance < _VARIANCE_GUARD * running)
-    if suspect.size:
-        variance[suspect] = _exact_variance(x, period, suspect)
-    return variance
+    for rows, outputs in _row_blocks(x, period, max(period, 64)):
+        count = rows.shape[0]
+        mean = mean_out[outputs].reshape(count, -1)
+        variance = variance_out[outputs].reshape(count, -1)
+        centre = rows.mean(axis=1, keepdims=True)
+        shifted = np.subtract(rows, centre)
+        squares = np.multiply(shifted, shifted)
+        np.cumsum(shifted, axis=1, out=shifted)
+        np.cumsum(squares, axis=1, out=squares)
+        _window_sums(shifted, period, mean)
+        mean /= period
+        _window_sums(squares, period, variance)
+        variance /= period
+        # The rounding error of a windowed sum of squares is about eps times the
+        # running sum it was differenced from: flag windows where that could exceed
+        # 1e-10 of the variance (this also covers TA-Lib's 1e-6 cancellation test).
+        variance -= mean * mean
+        suspect = variance < squares[:, period - 1 :] * _VARIANCE_GUARD
+        mean += centre
+        starts = np.flatnonzero(suspect) + outputs.start
+        if starts.size:
+            variance_out[starts] = _exact_variance(x, period, starts)
+    return mean_out, variance_out
+
+
+def rolling_variance(x: FloatArray, period: int) -> FloatArray:
+    """Population variance of every window; see :func:`rolling_mean_variance`."""
+    return rolling_mean_variance(x, period)[1]
 
 
 def rolling_max(x: FloatArray, period: int) -> FloatArray:
-    """Maximum of every window in O(n) (van Herk / Gil-Werman block scan)."""
-    return _rolling_extreme(x, period, np.maximum, -np.inf)
+    """Maximum of every window (exact)."""
+    return _rolling_extreme(x, period, np.maximum)
 
 
 def rolling_min(x: FloatArray, period: int) -> FloatArray:
-    """Minimum of every window in O(n) (van Herk / Gil-Werman block scan)."""
-    return _rolling_extreme(x, period, np.minimum, np.inf)
+    """Minimum of every window (exact)."""
+    return _rolling_extreme(x, period, np.minimum)
 
 
-def _rolling_extreme(x: FloatArray, period: int, op: np.ufunc, fill: float) -> FloatArray:
-    size = x.size
-    if size < period:
+def _rolling_extreme(x: FloatArray, period: int, op: np.ufunc) -> FloatArray:
+    """Window extremes by doubling: O(n log period) in ``log2(period) + 1`` passes.
+
+    After ``k`` passes ``span[j]`` is the extreme of ``x[j : j + 2**k]``; a window of
+    any length is then covered by two overlapping power-of-two spans.
+    """
+    if x.size < period:
         return np.empty(0, dtype=np.float64)
-    if period == 1:
-        return x.copy()
-    blocks = -(-size // period)
-    padded = np.full(blocks * period, fill, dtype=np.float64)
-    padded[:size] = x
-    grid = padded.reshape(blocks, period)
-    prefix = op.accumulate(grid, axis=1).ravel()
-    suffix = op.accumulate(grid[:, ::-1], axis=1)[:, ::-1].ravel()
-    valid = size - period + 1
-    # A window [j, j+period-1] spans at most two blocks: the suffix of j's block
-    # and the prefix of the next one up to the window's end.
-    result: FloatArray = op(suffix[:valid], prefix[period - 1 : period - 1 + valid])
+    span = x
+    width = 1
+    while 2 * width <= period:
+        span = op(span[:-width], span[width:])
+        width *= 2
+    valid = x.size - period + 1
+    if width == period:
+        return span[:valid].copy() if span is x else span[:valid]
+    result: FloatArray = op(span[:valid], span[period - width : period - width + valid])
     return result
 
 
 def linear_recurrence(
-    x: FloatArray, a: float, y0: float, active: BoolArray | None = None
+    x: FloatArray,
+    a: float,
+    y0: float,
+    *,
+    scale: float = 1.0,
+    active: BoolArray | None = None,
+    out: FloatArray | None = None,
 ) -> FloatArray:
-    """Solve ``y[t] = a * y[t-1] + x[t]`` with ``y[-1] = y0``, for ``0 <= a < 1``.
+    """Solve ``y[t] = a * y[t-1] + scale * x[t]`` with ``y[-1] = y0``, for ``0 <= a < 1``.
 
     Where ``active[t]`` is False the step is skipped instead: ``y[t] = y[t-1]`` and
     ``x[t]`` is ignored (ADX keeps its previous value on bars without a DX).
+    ``out``, if given, must be a contiguous float64 array of ``x``'s length; the
+    result is written into it (saving an allocation and a copy per call).
     """
     size = x.size
-    if size == 0:
-        return np.empty(0, dtype=np.float64)
+    if out is None:
+        out = np.empty(size, dtype=np.float64)
+    elif out.shape != (size,) or not out.flags.c_contiguous:
+        raise ValueError("out must be a contiguous array of the input's length")
     if not 0.0 <= a < 1.0:
         raise ValueError(f"decay must be in [0, 1), got {a}")
+    if size == 0:
+        return out
+    if active is not None:
+        if a == 0.0:
+            raise ValueError("a masked recurrence needs a decay > 0")
+        out[:] = _masked_recurrence(x, a, y0, scale, active)
+        return out
     if a == 0.0:
-        if active is None:
-            return x.copy()
-        raise ValueError("a masked recurrence needs a decay > 0")
+        return np.multiply(x, scale, out=out)
+    block = max(1, min(size, int(_MAX_LOG_GROWTH / -math.log(a))))
+    steps = np.arange(1.0, block + 1.0)
+    forward = np.power(a, steps)
+    inverse = np.power(a, -steps) * scale
+    # Within a block: y[t] = a**(t+1) * (carry + sum_{j<=t} scale * x[j] * a**-(j+1)).
+    full = size - size % block
+    state = y0
+    if full:
+        head = out[:full].reshape(-1, block)
+        np.multiply(x[:full].reshape(-1, block), inverse, out=head)
+        np.cumsum(head, axis=1, out=head)
+        carries, state = _carries(head[:, -1], forward[-1], y0)
+        head += carries[:, None]
+        head *= forward
+    if full < size:
+        tail = out[full:]
+        np.multiply(x[full:], inverse[: size - full], out=tail)
+        np.cumsum(tail, out=tail)
+        tail += state
+        tail *= forward[: size - full]
+    return out
+
+
+def _carries(sums: FloatArray, block_decay: float, y0: float) -> tuple[FloatArray, float]:
+    """State entering each block, and after the last: ``c[b+1] = a**B * (sums[b] + c[b])``.
+
+    The only sequential part of the recurrence: one iteration per block (a few
+    hundred to a few thousand for a million bars).
+    """
+    carries = np.empty(sums.size, dtype=np.float64)
+    state = y0
+    for index, total in enumerate(sums.tolist()):
+        carries[index] = state
+        state = block_decay * (total + state)
+    return carries, state
+
+
+def _masked_recurrence(
+    x: FloatArray, a: float, y0: float, scale: float, active: BoolArray
+) -> FloatArray:
+    """``linear_recurrence`` where only the active steps decay and accumulate."""
+    size = x.size
     block = max(1, min(size, int(_MAX_LOG_GROWTH / -math.log(a))))
     blocks = -(-size // block)
     padded = np.zeros(blocks * block, dtype=np.float64)
-    if active is None:
-        padded[:size] = x
-        grid = padded.reshape(blocks, block)
-        steps = np.arange(1, block + 1, dtype=np.float64)
-        decay = np.power(a, steps)
-        local = np.cumsum(grid * np.power(a, -steps), axis=1) * decay
-        block_decay = np.full(blocks, decay[-1])
-        decay_grid = np.broadcast_to(decay, local.shape)
-    else:
-        padded[:size] = np.where(active, x, 0.0)
-        grid = padded.reshape(blocks, block)
-        flags = np.zeros(blocks * block, dtype=np.int64)
-        flags[:size] = active
-        exponents = np.cumsum(flags.reshape(blocks, block), axis=1)
-        table = np.arange(block + 1, dtype=np.float64)
-        forward = np.power(a, table)
-        decay_grid = forward[exponents]
-        local = np.cumsum(grid * np.power(a, -table)[exponents], axis=1) * decay_grid
-        block_decay = decay_grid[:, -1]
-    # Carry the state across blocks; this loop has one iteration per block only.
+    padded[:size] = np.where(active, x, 0.0)
+    grid = padded.reshape(blocks, block)
+    flags = np.zeros(blocks * block, dtype=np.int64)
+    flags[:size] = active
+    # The exponent is the number of active steps so far in the block.
+    exponents = np.cumsum(flags.reshape(blocks, block), axis=1)
+    table = np.arange(block + 1, dtype=np.float64)
+    decay = np.power(a, table)[exponents]
+    grid *= (np.power(a, -table) * scale)[exponents]
+    np.cumsum(grid, axis=1, out=grid)
     carries = np.empty(blocks, dtype=np.float64)
     state = y0
-    for index, (end, factor) in enumerate(
-        zip(local[:, -1].tolist(), block_decay.tolist(), strict=True)
+    for index, (total, factor) in enumerate(
+        zip(grid[:, -1].tolist(), decay[:, -1].tolist(), strict=True)
     ):
         carries[index] = state
-        state = end + factor * state
-    result = local + decay_grid * carries[:, None]
-    return result.ravel()[:size]
+        state = factor * (total + state)
+    grid += carries[:, None]
+    grid *= decay
+    return grid.ravel()[:size]

@@ -6,6 +6,7 @@ they are aligned with; nothing looks ahead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -16,7 +17,6 @@ from quantdesk.engine.indicators._core import (
     as_float_array,
     check_period,
     nan_array,
-    place,
     sequential_sum,
     skip_leading_nans,
 )
@@ -35,18 +35,30 @@ class MACDResult(NamedTuple):
     hist: FloatArray
 
 
-def ema_from_seed(x: FloatArray, period: int, seed: float) -> FloatArray:
-    """EMA values after a seed: ``y[t] = y[t-1] + k * (x[t] - y[t-1])``, k = 2/(period+1)."""
+def ema_into(x: FloatArray, period: int, seed: float, out: FloatArray) -> None:
+    """Write the EMA after ``seed`` into ``out``: ``y[t] = y[t-1] + k * (x[t] - y[t-1])``."""
     k = 2.0 / (period + 1)
-    return linear_recurrence(k * x, 1.0 - k, seed)
+    linear_recurrence(x, 1.0 - k, seed, scale=k, out=out)
 
 
-def ema_valid(x: FloatArray, period: int) -> FloatArray:
-    """TA-Lib EMA from its first value (bar ``period - 1``, the SMA seed) onwards."""
-    if x.size < period:
-        return np.empty(0, dtype=np.float64)
-    seed = sequential_sum(x[:period]) / period
-    return np.concatenate(([seed], ema_from_seed(x[period:], period, seed)))
+def ema_series(x: FloatArray, period: int) -> FloatArray:
+    """TA-Lib EMA over ``x``: NaN before bar ``period - 1``, which holds the SMA seed."""
+    out = nan_array(x.size)
+    if x.size >= period:
+        seed = sequential_sum(x[:period]) / period
+        out[period - 1] = seed
+        ema_into(x[period:], period, seed, out[period:])
+    return out
+
+
+def _rolling(
+    kernel: Callable[[FloatArray, int, FloatArray], FloatArray], x: FloatArray, period: int
+) -> FloatArray:
+    """Run a valid-part rolling kernel straight into a NaN-prefixed output."""
+    out = nan_array(x.size)
+    if x.size >= period:
+        kernel(x, period, out[period - 1 :])
+    return out
 
 
 def sma(close: npt.ArrayLike, period: int = 30) -> FloatArray:
@@ -56,7 +68,7 @@ def sma(close: npt.ArrayLike, period: int = 30) -> FloatArray:
     """
     x = as_float_array(close, "close")
     period = check_period(period, "period", minimum=1)
-    (out,) = skip_leading_nans(lambda v: (place(rolling_mean(v, period), v.size),), x)
+    (out,) = skip_leading_nans(lambda v: (_rolling(rolling_mean, v, period),), x)
     return out
 
 
@@ -68,7 +80,7 @@ def ema(close: npt.ArrayLike, period: int = 30) -> FloatArray:
     """
     x = as_float_array(close, "close")
     period = check_period(period, "period", minimum=1)
-    (out,) = skip_leading_nans(lambda v: (place(ema_valid(v, period), v.size),), x)
+    (out,) = skip_leading_nans(lambda v: (ema_series(v, period),), x)
     return out
 
 
@@ -79,7 +91,7 @@ def wma(close: npt.ArrayLike, period: int = 30) -> FloatArray:
     """
     x = as_float_array(close, "close")
     period = check_period(period, "period", minimum=1)
-    (out,) = skip_leading_nans(lambda v: (place(rolling_weighted_mean(v, period), v.size),), x)
+    (out,) = skip_leading_nans(lambda v: (_rolling(rolling_weighted_mean, v, period),), x)
     return out
 
 
@@ -109,15 +121,19 @@ def macd(close: npt.ArrayLike, fast: int = 12, slow: int = 26, signal: int = 9) 
 
     def core(v: FloatArray) -> tuple[FloatArray, ...]:
         size = v.size
-        if size <= macd_lookback(fast, slow, signal):
-            return nan_array(size), nan_array(size), nan_array(size)
-        slow_line = ema_valid(v, slow)
-        fast_seed = sequential_sum(v[slow - fast : slow]) / fast
-        fast_line = np.concatenate(([fast_seed], ema_from_seed(v[slow:], fast, fast_seed)))
-        line = fast_line - slow_line
-        signal_line = ema_valid(line, signal)
-        line = line[signal - 1 :]
-        return place(line, size), place(signal_line, size), place(line - signal_line, size)
+        start = macd_lookback(fast, slow, signal)
+        line, signal_line = nan_array(size), nan_array(size)
+        if size <= start:
+            return line, signal_line, nan_array(size)
+        # Both EMAs from bar slow-1 on; the fast one is seeded there (TA-Lib quirk).
+        slow_ema = ema_series(v, slow)[slow - 1 :]
+        fast_ema = np.empty(size - slow + 1)
+        fast_ema[0] = sequential_sum(v[slow - fast : slow]) / fast
+        ema_into(v[slow:], fast, fast_ema[0], fast_ema[1:])
+        fast_ema -= slow_ema
+        signal_line[slow - 1 :] = ema_series(fast_ema, signal)
+        line[start:] = fast_ema[signal - 1 :]
+        return line, signal_line, line - signal_line
 
     line, signal_line, hist = skip_leading_nans(core, x)
     return MACDResult(line, signal_line, hist)

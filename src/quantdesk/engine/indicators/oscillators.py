@@ -51,16 +51,19 @@ class ADXResult(NamedTuple):
     minus_di: FloatArray
 
 
-def wilder_average(x: FloatArray, period: int) -> FloatArray:
-    """Wilder's smoothed average from its first value (the mean of ``x[:period]``).
+def wilder_average(x: FloatArray, period: int, scale: float = 1.0) -> FloatArray:
+    """Wilder's smoothed average of ``scale * x`` from its first value on.
 
-    ``avg[t] = (avg[t-1] * (period - 1) + x[t]) / period``.
+    The first value is the mean of the first ``period`` values; then
+    ``avg[t] = (avg[t-1] * (period - 1) + scale * x[t]) / period``.
     """
-    if x.size < period:
-        return np.empty(0, dtype=np.float64)
-    seed = sequential_sum(x[:period]) / period
-    rest = linear_recurrence(x[period:] / period, (period - 1) / period, seed)
-    return np.concatenate(([seed], rest))
+    out = np.empty(max(0, x.size - period + 1), dtype=np.float64)
+    if out.size:
+        out[0] = scale * sequential_sum(x[:period]) / period
+        linear_recurrence(
+            x[period:], (period - 1) / period, out[0], scale=scale / period, out=out[1:]
+        )
+    return out
 
 
 def rsi(close: npt.ArrayLike, period: int = 14) -> FloatArray:
@@ -74,13 +77,20 @@ def rsi(close: npt.ArrayLike, period: int = 14) -> FloatArray:
     period = check_period(period, "period")
 
     def core(v: FloatArray) -> tuple[FloatArray]:
+        out = nan_array(v.size)
+        if v.size <= period:
+            return (out,)
         change = np.diff(v)
-        gain = wilder_average(np.where(change > 0.0, change, 0.0), period)
-        loss = wilder_average(np.where(change < 0.0, -change, 0.0), period)
+        gain = wilder_average(np.maximum(change, 0.0), period)
+        # Losses are averaged as negative changes and flipped by the scale factor.
+        loss = wilder_average(np.minimum(change, 0.0), period, scale=-1.0)
         total = gain + loss
         with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.where(total > 0.0, 100.0 * (gain / total), 0.0)
-        return (place(value, v.size),)
+            ratio = np.divide(gain, total)
+        ratio *= 100.0
+        ratio[total == 0.0] = 0.0
+        out[period:] = ratio
+        return (out,)
 
     (out,) = skip_leading_nans(core, x)
     return out
@@ -107,21 +117,44 @@ def stoch(
     slowd_period = check_period(slowd_period, "slowd_period", minimum=1)
 
     def core(hv: FloatArray, lv: FloatArray, cv: FloatArray) -> tuple[FloatArray, ...]:
-        size = cv.size
-        if size < fastk_period + slowk_period + slowd_period - 2:
-            return nan_array(size), nan_array(size)
-        highest = rolling_max(hv, fastk_period)
+        slowk, slowd = nan_array(cv.size), nan_array(cv.size)
+        start = fastk_period + slowk_period + slowd_period - 3
+        if cv.size <= start:
+            return slowk, slowd
         lowest = rolling_min(lv, fastk_period)
-        width = highest - lowest
-        flat = is_zero_scaled(width, np.abs(highest) + np.abs(lowest))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fastk = np.where(flat, 0.0, (cv[fastk_period - 1 :] - lowest) / (width / 100.0))
-        slowk = rolling_mean(fastk, slowk_period)
-        slowd = rolling_mean(slowk, slowd_period)
-        return place(slowk[slowd_period - 1 :], size), place(slowd, size)
+        highest = rolling_max(hv, fastk_period)
+        fastk = range_ratio(cv[fastk_period - 1 :] - lowest, highest, lowest, 100.0)
+        smoothed = rolling_mean(fastk, slowk_period)
+        rolling_mean(smoothed, slowd_period, out=slowd[start:])
+        slowk[start:] = smoothed[slowd_period - 1 :]
+        return slowk, slowd
 
     slowk, slowd = skip_leading_nans(core, h, lo, c)
     return StochResult(slowk, slowd)
+
+
+def range_ratio(
+    numerator: FloatArray,
+    highest: FloatArray,
+    lowest: FloatArray,
+    factor: float,
+    out: FloatArray | None = None,
+) -> FloatArray:
+    """``numerator / ((highest - lowest) / factor)``, 0 where the range is flat.
+
+    Flat means TA-Lib's scale-aware test ``|range| <= 1e-14 * (|highest| + |lowest|)``;
+    the division order is TA-Lib's too (STOCH: factor 100, WILLR: factor -100).
+    """
+    width = highest - lowest
+    tolerance = np.abs(highest)
+    tolerance += np.abs(lowest)
+    tolerance *= TA_EPSILON
+    flat = np.abs(width) <= tolerance
+    width /= factor
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result = np.divide(numerator, width, out=out)
+    result[flat] = 0.0
+    return result
 
 
 def _directional_movement(high: FloatArray, low: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -173,7 +206,12 @@ def adx(
         if dx.size >= period:
             first = sequential_sum(dx[:period]) / period
             rest = linear_recurrence(
-                dx[period:] / period, (period - 1) / period, first, active=has_dx[period:]
+                dx[period:],
+                (period - 1) / period,
+                first,
+                scale=1.0 / period,
+                # The masked kernel is slower; most series never need it.
+                active=None if has_dx[period:].all() else has_dx[period:],
             )
             adx_values = np.concatenate(([first], rest))
         return place(adx_values, size), place(plus_di, size), place(minus_di, size)
@@ -191,10 +229,16 @@ def roc(close: npt.ArrayLike, period: int = 10) -> FloatArray:
     period = check_period(period, "period", minimum=1)
 
     def core(v: FloatArray) -> tuple[FloatArray]:
-        previous = v[:-period]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.where(previous != 0.0, (v[period:] / previous - 1.0) * 100.0, 0.0)
-        return (place(value, v.size),)
+        out = nan_array(v.size)
+        if v.size > period:
+            previous = v[:-period]
+            value = out[period:]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                np.divide(v[period:], previous, out=value)
+            value -= 1.0
+            value *= 100.0
+            value[previous == 0.0] = 0.0
+        return (out,)
 
     (out,) = skip_leading_nans(core, x)
     return out
@@ -225,29 +269,41 @@ def cci(
         rows = -(-size // period)
         grid = np.full(rows * period, np.nan)
         grid[:size] = typical
-        current = grid.reshape(rows, period)
-        previous = np.vstack((np.full((1, period), np.nan), current[:-1]))
-        # Output (r, q) is bar r*period + q. TA-Lib's circular-buffer slot j holds
-        # the bar of this row if j <= q, else the bar of the previous row; summing
-        # slot by slot reproduces its exact floating-point order.
-        total = np.zeros((rows, period))
+        # Bar r*period + q is element [q, r]: slot-major, so that every update below
+        # runs along a long contiguous axis.
+        current = np.ascontiguousarray(grid.reshape(rows, period).T)
+        previous = np.empty_like(current)
+        previous[:, 0] = np.nan
+        previous[:, 1:] = current[:, :-1]
+        # TA-Lib's circular-buffer slot j holds the bar of this block if j <= q, else
+        # the bar of the previous one; summing slot by slot in that order reproduces
+        # its floating-point results exactly.
+        mean = np.zeros((period, rows))
         for slot in range(period):
-            total[:, slot:] += current[:, slot : slot + 1]
-            total[:, :slot] += previous[:, slot : slot + 1]
-        mean = total / period
-        deviation = np.zeros((rows, period))
+            mean[slot:] += current[slot]
+            mean[:slot] += previous[slot]
+        mean /= period
+        deviation = np.zeros((period, rows))
+        scratch = np.empty((period, rows))
         for slot in range(period):
-            deviation[:, slot:] += np.abs(current[:, slot : slot + 1] - mean[:, slot:])
-            deviation[:, :slot] += np.abs(previous[:, slot : slot + 1] - mean[:, :slot])
+            for target, source in ((slice(slot, None), current), (slice(None, slot), previous)):
+                buffer = scratch[target]
+                np.subtract(source[slot], mean[target], out=buffer)
+                np.abs(buffer, out=buffer)
+                deviation[target] += buffer
         deviation /= period
-        mean_flat = mean.ravel()[period - 1 : size]
-        mean_dev = deviation.ravel()[period - 1 : size]
+        mean_flat = mean.T.ravel()[period - 1 : size]
+        mean_dev = deviation.T.ravel()[period - 1 : size]
         offset = typical[period - 1 :] - mean_flat
         level = np.abs(mean_flat)
         flat = is_zero_scaled(offset, level) | is_zero_scaled(mean_dev, level)
+        out = nan_array(size)
+        value = out[period - 1 :]
+        mean_dev *= CCI_CONSTANT
         with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.where(flat, 0.0, offset / (CCI_CONSTANT * mean_dev))
-        return (place(value, size),)
+            np.divide(offset, mean_dev, out=value)
+        value[flat] = 0.0
+        return (out,)
 
     (out,) = skip_leading_nans(core, h, lo, c)
     return out
@@ -265,16 +321,13 @@ def willr(
     period = check_period(period, "period")
 
     def core(hv: FloatArray, lv: FloatArray, cv: FloatArray) -> tuple[FloatArray]:
-        size = cv.size
-        if size < period:
-            return (nan_array(size),)
-        highest = rolling_max(hv, period)
-        lowest = rolling_min(lv, period)
-        width = highest - lowest
-        flat = is_zero_scaled(width, np.abs(highest) + np.abs(lowest))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.where(flat, 0.0, (highest - cv[period - 1 :]) / (width / -100.0))
-        return (place(value, size),)
+        out = nan_array(cv.size)
+        if cv.size >= period:
+            highest = rolling_max(hv, period)
+            lowest = rolling_min(lv, period)
+            numerator = highest - cv[period - 1 :]
+            range_ratio(numerator, highest, lowest, -100.0, out=out[period - 1 :])
+        return (out,)
 
     (out,) = skip_leading_nans(core, h, lo, c)
     return out

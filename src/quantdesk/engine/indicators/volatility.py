@@ -18,13 +18,12 @@ from quantdesk.engine.indicators._core import (
     check_finite,
     check_period,
     nan_array,
-    place,
     sequential_sum,
     skip_leading_nans,
 )
 from quantdesk.engine.indicators._kernels import (
     linear_recurrence,
-    rolling_mean,
+    rolling_mean_variance,
     rolling_variance,
 )
 
@@ -45,10 +44,11 @@ def true_range(high: FloatArray, low: FloatArray, close: FloatArray) -> FloatArr
     out = nan_array(close.size)
     if close.size > 1:
         previous = close[:-1]
-        out[1:] = np.maximum(
-            np.maximum(high[1:] - low[1:], np.abs(previous - high[1:])),
-            np.abs(previous - low[1:]),
-        )
+        result = np.subtract(high[1:], low[1:], out=out[1:])
+        gap = np.subtract(previous, high[1:])
+        np.maximum(result, np.abs(gap, out=gap), out=result)
+        np.subtract(previous, low[1:], out=gap)
+        np.maximum(result, np.abs(gap, out=gap), out=result)
     return out
 
 
@@ -64,13 +64,19 @@ def atr(
     period = check_period(period, "period", minimum=1)
 
     def core(hv: FloatArray, lv: FloatArray, cv: FloatArray) -> tuple[FloatArray]:
-        size = cv.size
-        if size <= period:
-            return (nan_array(size),)
-        ranges = true_range(hv, lv, cv)[1:]
-        seed = sequential_sum(ranges[:period]) / period
-        rest = linear_recurrence(ranges[period:] / period, (period - 1) / period, seed)
-        return (place(np.concatenate(([seed], rest)), size),)
+        out = nan_array(cv.size)
+        if cv.size <= period:
+            return (out,)
+        ranges = true_range(hv, lv, cv)
+        out[period] = sequential_sum(ranges[1 : period + 1]) / period
+        linear_recurrence(
+            ranges[period + 1 :],
+            (period - 1) / period,
+            out[period],
+            scale=1.0 / period,
+            out=out[period + 1 :],
+        )
+        return (out,)
 
     (out,) = skip_leading_nans(core, h, lo, c)
     return out
@@ -94,16 +100,22 @@ def bbands(
     nbdev_dn = check_finite(nbdev_dn, "nbdev_dn")
 
     def core(v: FloatArray) -> tuple[FloatArray, ...]:
-        size = v.size
-        middle = rolling_mean(v, period)
-        sigma = np.sqrt(rolling_variance(v, period))
+        upper, middle, lower = nan_array(v.size), nan_array(v.size), nan_array(v.size)
+        if v.size < period:
+            return upper, middle, lower
+        mean, variance = rolling_mean_variance(v, period)
+        sigma = np.sqrt(variance, out=variance)
+        start = period - 1
+        middle[start:] = mean
         # Same arithmetic as TA-Lib: one product when the widths are equal.
         if nbdev_up == nbdev_dn:
-            width = sigma * nbdev_up
-            upper, lower = middle + width, middle - width
+            sigma *= nbdev_up
+            np.add(mean, sigma, out=upper[start:])
+            np.subtract(mean, sigma, out=lower[start:])
         else:
-            upper, lower = middle + sigma * nbdev_up, middle - sigma * nbdev_dn
-        return place(upper, size), place(middle, size), place(lower, size)
+            np.add(mean, sigma * nbdev_up, out=upper[start:])
+            np.subtract(mean, sigma * nbdev_dn, out=lower[start:])
+        return upper, middle, lower
 
     upper, middle, lower = skip_leading_nans(core, x)
     return BBandsResult(upper, middle, lower)
@@ -129,13 +141,16 @@ def rolling_volatility(
     scale = math.sqrt(periods_per_year)
 
     def core(v: FloatArray) -> tuple[FloatArray]:
-        size = v.size
-        if size <= period:
-            return (nan_array(size),)
+        out = nan_array(v.size)
+        if v.size <= period:
+            return (out,)
         with np.errstate(invalid="ignore", divide="ignore"):
             returns = np.log(v[1:] / v[:-1])
-        variance = rolling_variance(returns, period) * (period / (period - 1))
-        return (place(np.sqrt(variance) * scale, size),)
+        variance = rolling_variance(returns, period)
+        variance *= period / (period - 1)  # sample variance (ddof=1), like pandas
+        np.sqrt(variance, out=out[period:])
+        out[period:] *= scale
+        return (out,)
 
     (out,) = skip_leading_nans(core, x)
     return out

@@ -13,7 +13,6 @@ from quantdesk.engine.indicators._core import (
     as_float_arrays,
     check_period,
     nan_array,
-    place,
     skip_leading_nans,
 )
 from quantdesk.engine.indicators._kernels import rolling_sum
@@ -28,12 +27,14 @@ def obv(close: npt.ArrayLike, volume: npt.ArrayLike) -> FloatArray:
     c, v = as_float_arrays(close=close, volume=volume)
 
     def core(cv: FloatArray, vv: FloatArray) -> tuple[FloatArray]:
-        if cv.size == 0:
-            return (nan_array(0),)
-        change = np.diff(cv)
-        signed = np.where(change > 0.0, vv[1:], np.where(change < 0.0, -vv[1:], 0.0))
-        # A sequential cumsum adds in TA-Lib's order, so the totals are identical.
-        return (np.cumsum(np.concatenate((vv[:1], signed))),)
+        out = np.empty(cv.size, dtype=np.float64)
+        if cv.size:
+            out[0] = vv[0]
+            signed = np.sign(np.diff(cv), out=out[1:])
+            signed *= vv[1:]
+            # A sequential cumsum adds in TA-Lib's order, so the totals are identical.
+            np.cumsum(out, out=out)
+        return (out,)
 
     (out,) = skip_leading_nans(core, c, v)
     return out
@@ -62,19 +63,23 @@ def vwap(
         window = check_period(window, "window", minimum=1)
 
     def core(hv: FloatArray, lv: FloatArray, cv: FloatArray, vv: FloatArray) -> tuple[FloatArray]:
-        size = cv.size
-        weighted = (hv + lv + cv) / 3 * vv
+        out = nan_array(cv.size)
+        weighted = hv + lv
+        weighted += cv
+        weighted /= 3
+        weighted *= vv
         if window is None:
-            price_volume = np.cumsum(weighted)
-            total_volume = np.cumsum(vv)
-        elif size < window:
-            return (nan_array(size),)
+            price_volume, total_volume, value = np.cumsum(weighted), np.cumsum(vv), out
+        elif cv.size < window:
+            return (out,)
         else:
             price_volume = rolling_sum(weighted, window)
             total_volume = rolling_sum(vv, window)
+            value = out[window - 1 :]
         with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.where(total_volume > 0.0, price_volume / total_volume, np.nan)
-        return (place(value, size),)
+            np.divide(price_volume, total_volume, out=value)
+        value[~(total_volume > 0.0)] = np.nan
+        return (out,)
 
     (out,) = skip_leading_nans(core, h, lo, c, v)
     return out
