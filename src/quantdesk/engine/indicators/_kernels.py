@@ -3,16 +3,21 @@
 Rolling-window functions return only the *valid part*: element ``j`` describes the
 window ``x[j : j + period]``, so the result has ``len(x) - period + 1`` elements.
 
-Two techniques keep these both fast and accurate to ~1e-13 relative:
+Three techniques keep these both fast and accurate to ~1e-12 relative:
 
-* Windowed sums are differences of cumulative sums, but computed per chunk of a few
-  thousand bars and on values shifted by the chunk's first element. A single global
-  cumsum would grow with the series and lose digits on long inputs; chunking bounds
-  the magnitude (and hence the rounding error) by the chunk length.
+* Windowed sums are differences of cumulative sums, computed per row of a few
+  hundred to a few thousand bars on values shifted by a reference point of the row.
+  A single global cumsum would grow with the series and lose digits on long
+  inputs; short shifted rows bound the magnitudes, hence the rounding error.
 * First-order linear recurrences (EMA, Wilder smoothing) have no vectorized numpy
   primitive and scipy is not available. ``linear_recurrence`` solves them blockwise
   in closed form, ``y[t] = a**t * (y0 + sum_j x[j] * a**-j)``, with blocks short
   enough that ``a**-t`` cannot overflow; only the block carries are sequential.
+* Rolling extremes combine two overlapping power-of-two spans built by doubling,
+  which is exact and needs only ``log2(period) + 1`` passes.
+
+Kernels accept an optional ``out`` array so callers can write straight into a
+NaN-prefixed result instead of copying.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from quantdesk.engine.indicators._core import BoolArray, FloatArray, IndexArray
 #: Largest ``a**-t`` factor the recurrence kernel lets a block reach (about 1e100).
 _MAX_LOG_GROWTH: Final = 100 * math.log(10)
 
-#: eps / 1e-10: see ``rolling_variance``.
+#: eps / 1e-10: see ``rolling_mean_variance``.
 _VARIANCE_GUARD: Final = float(np.finfo(np.float64).eps) * 1e10
 
 #: Cap on gathered elements when recomputing suspicious variance windows exactly.

@@ -1,4 +1,4 @@
-"""Moving averages and MACD, bit-for-bit TA-Lib conventions (values to ~1e-12).
+"""Moving averages and MACD with TA-Lib's conventions (values within ~1e-12 relative).
 
 All values are in the input's units (price) and are known at the close of the bar
 they are aligned with; nothing looks ahead.
@@ -130,9 +130,9 @@ def macd(close: npt.ArrayLike, fast: int = 12, slow: int = 26, signal: int = 9) 
         fast_ema = np.empty(size - slow + 1)
         fast_ema[0] = sequential_sum(v[slow - fast : slow]) / fast
         ema_into(v[slow:], fast, fast_ema[0], fast_ema[1:])
-        fast_ema -= slow_ema
-        signal_line[slow - 1 :] = ema_series(fast_ema, signal)
-        line[start:] = fast_ema[signal - 1 :]
+        difference = np.subtract(fast_ema, slow_ema, out=fast_ema)  # the MACD line
+        signal_line[slow - 1 :] = ema_series(difference, signal)
+        line[start:] = difference[signal - 1 :]
         return line, signal_line, line - signal_line
 
     line, signal_line, hist = skip_leading_nans(core, x)

@@ -20,7 +20,6 @@ from quantdesk.engine.indicators._core import (
     check_period,
     is_zero_scaled,
     nan_array,
-    place,
     sequential_sum,
     skip_leading_nans,
 )
@@ -160,16 +159,19 @@ def range_ratio(
 def _directional_movement(high: FloatArray, low: FloatArray) -> tuple[FloatArray, FloatArray]:
     """One-bar +DM and -DM for bars 1..n-1 (the larger outside move wins, ties give 0)."""
     up = np.diff(high)
-    down = -np.diff(low)
-    plus = np.where((up > 0.0) & (up > down), up, 0.0)
-    minus = np.where((down > 0.0) & (down > up), down, 0.0)
+    down = np.diff(low)
+    np.negative(down, out=down)
+    plus = np.maximum(up, 0.0)
+    plus[up <= down] = 0.0
+    minus = np.maximum(down, 0.0, out=down)
+    minus[down <= up] = 0.0
     return plus, minus
 
 
-def _wilder_sum(x: FloatArray, period: int) -> FloatArray:
+def _wilder_sum(x: FloatArray, period: int, out: FloatArray | None = None) -> FloatArray:
     """Wilder's running sum seeded with ``period - 1`` values: ``s = s - s/period + x``."""
     seed = sequential_sum(x[: period - 1])
-    return linear_recurrence(x[period - 1 :], 1.0 - 1.0 / period, seed)
+    return linear_recurrence(x[period - 1 :], 1.0 - 1.0 / period, seed, out=out)
 
 
 def adx(
@@ -187,34 +189,41 @@ def adx(
 
     def core(hv: FloatArray, lv: FloatArray, cv: FloatArray) -> tuple[FloatArray, ...]:
         size = cv.size
+        adx_line, plus_di, minus_di = nan_array(size), nan_array(size), nan_array(size)
         if size <= period:
-            return nan_array(size), nan_array(size), nan_array(size)
+            return adx_line, plus_di, minus_di
         plus_dm, minus_dm = _directional_movement(hv, lv)
-        ranges = true_range(hv, lv, cv)[1:]
-        smoothed_tr = _wilder_sum(ranges, period)
-        smoothed_plus = _wilder_sum(plus_dm, period)
-        smoothed_minus = _wilder_sum(minus_dm, period)
-        has_range = smoothed_tr > 0.0
+        smoothed_tr = _wilder_sum(true_range(hv, lv, cv)[1:], period)
+        plus = _wilder_sum(plus_dm, period, out=plus_di[period:])
+        minus = _wilder_sum(minus_dm, period, out=minus_di[period:])
+        no_range = ~(smoothed_tr > 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            plus_di = np.where(has_range, 100.0 * (smoothed_plus / smoothed_tr), 0.0)
-            minus_di = np.where(has_range, 100.0 * (smoothed_minus / smoothed_tr), 0.0)
-            di_sum = minus_di + plus_di
+            for di in (plus, minus):
+                di /= smoothed_tr
+                di *= 100.0
+                di[no_range] = 0.0
+            di_sum = minus + plus
             # TA-Lib keeps the fixed TA_IS_ZERO band here: DIs are dimensionless.
-            has_dx = has_range & ~(np.abs(di_sum) < TA_EPSILON)
-            dx = np.where(has_dx, 100.0 * (np.abs(minus_di - plus_di) / di_sum), 0.0)
-        adx_values = np.empty(0, dtype=np.float64)
+            no_dx = no_range | (np.abs(di_sum) < TA_EPSILON)
+            dx = np.subtract(minus, plus)
+            np.abs(dx, out=dx)
+            dx /= di_sum
+            dx *= 100.0
+        dx[no_dx] = 0.0
         if dx.size >= period:
             first = sequential_sum(dx[:period]) / period
-            rest = linear_recurrence(
+            adx_line[2 * period - 1] = first
+            skipped = no_dx[period:]
+            linear_recurrence(
                 dx[period:],
                 (period - 1) / period,
                 first,
                 scale=1.0 / period,
                 # The masked kernel is slower; most series never need it.
-                active=None if has_dx[period:].all() else has_dx[period:],
+                active=~skipped if skipped.any() else None,
+                out=adx_line[2 * period :],
             )
-            adx_values = np.concatenate(([first], rest))
-        return place(adx_values, size), place(plus_di, size), place(minus_di, size)
+        return adx_line, plus_di, minus_di
 
     adx_line, plus_di, minus_di = skip_leading_nans(core, h, lo, c)
     return ADXResult(adx_line, plus_di, minus_di)
@@ -255,8 +264,8 @@ def cci(
     (TA-Lib's scale-aware zero test).
 
     The window sums are accumulated in TA-Lib's circular-buffer order, so results
-    are bit-identical to TA-Lib, including on the degenerate windows where the
-    rounding order decides between 0 and a value.
+    are bit-identical to TA-Lib 0.8's, including on the degenerate windows where
+    the rounding order decides between 0 and a value.
     """
     h, lo, c = as_float_arrays(high=high, low=low, close=close)
     period = check_period(period, "period")

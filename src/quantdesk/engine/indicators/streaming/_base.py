@@ -32,8 +32,8 @@ class StreamingIndicator(ABC):
     """An indicator fed one bar at a time.
 
     ``update_bar`` returns the values for the bar just closed, in the order of
-    ``outputs`` (NaN during warm-up). ``warmup`` is the number of leading bars whose
-    outputs are NaN; after them every output of the batch form is reproduced.
+    ``outputs`` (NaN during warm-up). Values are final once returned: a bar is only
+    fed at its close, and nothing is revised later.
     """
 
     outputs: ClassVar[tuple[str, ...]]
@@ -41,7 +41,11 @@ class StreamingIndicator(ABC):
     @property
     @abstractmethod
     def warmup(self) -> int:
-        """Number of leading bars with NaN outputs."""
+        """Bars before every output has a value.
+
+        Some outputs start earlier (ADX's DIs), and VWAP is also NaN while no volume
+        has traded; the batch form has NaN at exactly the same bars.
+        """
 
     @abstractmethod
     def update_bar(self, bar: Bar) -> tuple[float, ...]:
