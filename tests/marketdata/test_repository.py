@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from quantdesk.db import Database
 from quantdesk.kit.timeframes import Timeframe
-from quantdesk.marketdata.repository import BarRepository, _sqlite_columns
+from quantdesk.marketdata.repository import BarRepository, _sqlite_frame
 from tests.factories import create_instrument, load_bars, synthetic_bars
 
 SQL = (
@@ -36,11 +37,35 @@ async def test_sqlite_thread_transpose_matches_public_fallback(db: Database) -> 
         driver = await BarRepository(session).driver_connection()
         assert hasattr(driver, "_execute"), "aiosqlite changed: the fast read path is not used"
         params = [instrument.id, "1m", 9_000]
-        fast = await _sqlite_columns(driver, SQL, params, newest=True)
-        slow = await _sqlite_columns(PublicApiOnly(driver), SQL, params, newest=True)
-    assert fast == slow
-    assert fast[0] == frame.ts[1_000:].tolist()
-    assert fast[4] == frame.close[1_000:].tolist()
+        fast = await _sqlite_frame(driver, SQL, params, newest=True)
+        slow = await _sqlite_frame(PublicApiOnly(driver), SQL, params, newest=True)
+    for ours, public, expected in zip(
+        fast.columns(), slow.columns(), frame.slice(1_000, 10_000).columns(), strict=True
+    ):
+        np.testing.assert_array_equal(ours, public)
+        np.testing.assert_array_equal(ours, expected)  # exact: float64 round trip, ints included
+    assert fast.ts.dtype == np.int64
+
+
+async def test_read_newest_and_oldest_windows(db: Database) -> None:
+    instrument = await create_instrument(db, "TEST")
+    frame = synthetic_bars(500, step=3_600)
+    await load_bars(db, "TEST", frame, Timeframe.H1)
+    async with db.session() as session:
+        bars = BarRepository(session)
+        newest = await bars.read(
+            instrument.id, Timeframe.H1, start=None, end=None, limit=100, newest=True
+        )
+        oldest = await bars.read(
+            instrument.id, Timeframe.H1, start=None, end=None, limit=100, newest=False
+        )
+        empty = await bars.read(
+            instrument.id, Timeframe.M1, start=None, end=None, limit=100, newest=True
+        )
+    np.testing.assert_array_equal(newest.ts, frame.ts[-100:])
+    np.testing.assert_array_equal(newest.close, frame.close[-100:])
+    np.testing.assert_array_equal(oldest.volume, frame.volume[:100])
+    assert len(empty) == 0
 
 
 async def test_timeframes_and_last_ts(db: Database) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
@@ -15,6 +16,7 @@ from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import epochs_to_iso, from_epoch, to_epoch
+from quantdesk.marketdata.frames import BarFrame
 from quantdesk.marketdata.schemas import (
     BarsResponse,
     InstrumentDetail,
@@ -132,58 +134,49 @@ def _bounded_limit(limit: int | None, default: int, maximum: int) -> int:
 
 
 def _bars_json(series: BarSeries, shape: Literal["rows", "columns"], time_format: str) -> bytes:
-    # Serialized by hand with orjson: validating 100k rows through a response_model would cost
-    # more than reading them (the schema in the OpenAPI document is BarsResponse).
-    times: list[int] | list[str] = series.ts if time_format == "unix" else epochs_to_iso(series.ts)
+    # Serialized by hand with orjson, columns straight from numpy: validating 100k rows
+    # through a response_model would cost more than reading them (the documented schema is
+    # BarsResponse).
+    bars = series.bars
+    times: Any = bars.ts if time_format == "unix" else epochs_to_iso(bars.ts)
     meta = {
         "symbol": series.symbol,
         "timeframe": series.timeframe.value,
         "source_timeframe": series.source_timeframe.value,
         "resampled": series.resampled,
-        "count": len(series.ts),
+        "count": len(bars),
         "format": shape,
         "time_format": time_format,
     }
     data: Any
     if shape == "columns":
-        data = {
-            "t": times,
-            "o": series.open,
-            "h": series.high,
-            "l": series.low,
-            "c": series.close,
-            "v": series.volume,
-        }
+        data = dict(zip(("t", "o", "h", "l", "c", "v"), (times, *bars.columns()[1:]), strict=True))
     else:
         keys = ("ts", "open", "high", "low", "close", "volume")
-        data = [
-            dict(zip(keys, row, strict=True))
-            for row in zip(
-                times,
-                series.open,
-                series.high,
-                series.low,
-                series.close,
-                series.volume,
-                strict=True,
-            )
-        ]
-    return orjson.dumps({"data": data, "meta": meta})
+        values = (times if isinstance(times, list) else times.tolist(), *_lists(bars)[1:])
+        data = [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
+    return orjson.dumps(
+        {"data": data, "meta": meta}, option=orjson.OPT_SERIALIZE_NUMPY, default=_strided_array
+    )
+
+
+def _strided_array(value: Any) -> Any:
+    # orjson serializes C-contiguous arrays natively and hands anything else to `default`.
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+def _lists(bars: BarFrame) -> list[list[Any]]:
+    return [column.tolist() for column in bars.columns()]
 
 
 def _bars_csv(series: BarSeries) -> str:
+    ts, *prices = _lists(series.bars)
     lines = ["timestamp,open,high,low,close,volume"]
     lines.extend(
         f"{t},{o!r},{h!r},{lo!r},{c!r},{v!r}"
-        for t, o, h, lo, c, v in zip(
-            epochs_to_iso(series.ts),
-            series.open,
-            series.high,
-            series.low,
-            series.close,
-            series.volume,
-            strict=True,
-        )
+        for t, o, h, lo, c, v in zip(epochs_to_iso(ts), *prices, strict=True)
     )
     return "\n".join(lines) + "\n"
 

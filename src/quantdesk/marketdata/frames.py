@@ -110,8 +110,8 @@ class BarFrame:
     def slice(self, start: int, stop: int) -> BarFrame:
         return self.select(slice(start, stop))
 
-    def select(self, rows: builtins.slice | npt.NDArray[np.bool_]) -> BarFrame:
-        """Rows by slice or boolean mask."""
+    def select(self, rows: builtins.slice | npt.NDArray[np.bool_] | IntArray) -> BarFrame:
+        """Rows by slice, boolean mask or index array."""
         return BarFrame(
             self.ts[rows],
             self.open[rows],

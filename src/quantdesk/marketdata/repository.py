@@ -6,10 +6,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any
 
 import asyncpg
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -33,13 +35,8 @@ _PG_MERGE_STAGING = (
 )
 
 
-_PRICES = ("open", "high", "low", "close", "volume")
+_COLUMNS = ("ts", "open", "high", "low", "close", "volume")
 _READ_CHUNK_ROWS = 4_096
-BarColumns = tuple[list[int], list[float], list[float], list[float], list[float], list[float]]
-
-
-def _empty_columns() -> BarColumns:
-    return ([], [], [], [], [], [])
 
 
 @dataclass(frozen=True)
@@ -196,12 +193,13 @@ class BarRepository(Repository[Bar]):
         end: int | None,
         limit: int,
         newest: bool,
-    ) -> BarColumns:
-        """Bars in ascending time as columns. `newest` picks the last `limit` bars in the range
-        (what a chart wants when no start is given) instead of the first.
+    ) -> BarFrame:
+        """Bars in ascending time. `newest` picks the last `limit` bars in the range (what a
+        chart wants when no start is given) instead of the first.
 
-        This is the hot path of `GET /bars` and goes straight to the driver: per-row ORM or Core
-        objects would cost more than the database read itself (docs/benchmarks.md).
+        This is the hot path of `GET /bars` and goes straight to the driver into numpy columns:
+        per-row ORM/Core objects, or even a list of row tuples, would cost more than the
+        database read itself (docs/benchmarks.md).
         """
         postgres = self.dialect == "postgresql"
         params: list[Any] = [instrument_id, timeframe.value]
@@ -226,65 +224,71 @@ class BarRepository(Repository[Bar]):
         )
         driver = await self.driver_connection()
         if postgres:
-            # PostgreSQL builds the six columns itself and asyncpg decodes each array in one go,
-            # instead of materializing one Record per bar.
-            aggregate = ", ".join(f"array_agg({c} ORDER BY ts)" for c in ("ts", *_PRICES))
-            row = await driver.fetchrow(f"SELECT {aggregate} FROM ({window}) AS w", *params)  # noqa: S608
-            if row[0] is None:
-                return _empty_columns()
-            return (row[0], row[1], row[2], row[3], row[4], row[5])
-        return await _sqlite_columns(driver, window, params, newest=newest)
+            return await _postgres_frame(driver, window, params, newest=newest)
+        return await _sqlite_frame(driver, window, params, newest=newest)
 
     async def last_bars(self, instrument_id: int, timeframe: Timeframe, count: int) -> BarFrame:
-        return BarFrame.from_columns(
-            await self.read(
-                instrument_id, timeframe, start=None, end=None, limit=count, newest=True
-            )
+        return await self.read(
+            instrument_id, timeframe, start=None, end=None, limit=count, newest=True
         )
 
 
-async def _sqlite_columns(driver: Any, sql: str, params: list[Any], *, newest: bool) -> BarColumns:
-    """Run `sql` and return its six columns.
+def _frame_from_table(table: npt.NDArray[np.float64], *, newest: bool) -> BarFrame:
+    """A (rows, 6) float table in query order -> ascending BarFrame with contiguous columns
+    (orjson serializes only C-contiguous arrays). Epoch seconds are exact in float64."""
+    if newest:
+        table = table[::-1]
+    columns = np.ascontiguousarray(table.T)
+    return BarFrame(
+        columns[0].astype(np.int64), columns[1], columns[2], columns[3], columns[4], columns[5]
+    )
 
-    The rows are transposed inside aiosqlite's worker thread, row by row, so no list of 100k
-    row tuples ever exists: that is faster than `fetchall()` itself (docs/benchmarks.md). It
-    needs aiosqlite's `_execute` (its way to run a function on the connection's thread); if a
-    future aiosqlite drops it we fall back to the public, slower `fetchmany` loop.
+
+async def _sqlite_frame(driver: Any, sql: str, params: list[Any], *, newest: bool) -> BarFrame:
+    """Run `sql` (six numeric columns) and return a BarFrame.
+
+    The rows stream from the cursor straight into one float64 buffer inside aiosqlite's
+    worker thread, so no list of row tuples or float objects ever exists: faster than
+    `fetchall()` alone, and nothing large is left for the garbage collector. It needs
+    aiosqlite's `_execute` (its way to run a function on the connection's thread); should a
+    future aiosqlite drop it, the public and slower `fetchmany` loop takes over.
     """
 
-    def transpose(rows: Any) -> BarColumns:
-        ts: list[int] = []
-        columns: tuple[list[float], ...] = ([], [], [], [], [])
-        add_ts = ts.append
-        add_o, add_h, add_l, add_c, add_v = (column.append for column in columns)
-        for row in rows:
-            add_ts(row[0])
-            add_o(row[1])
-            add_h(row[2])
-            add_l(row[3])
-            add_c(row[4])
-            add_v(row[5])
-        if newest:
-            ts.reverse()
-            for column in columns:
-                column.reverse()
-        return (ts, *columns)  # type: ignore[return-value]
+    def to_table(rows: Any) -> npt.NDArray[np.float64]:
+        return np.fromiter(chain.from_iterable(rows), dtype=np.float64).reshape(-1, 6)
 
     run_in_connection_thread = getattr(driver, "_execute", None)
     raw = getattr(driver, "_conn", None)
     if run_in_connection_thread is not None and raw is not None:
-        result: BarColumns = await run_in_connection_thread(
-            lambda: transpose(raw.execute(sql, params))
-        )
-        return result
-    cursor = await driver.execute(sql, params)
-    try:
-        rows: list[Any] = []
-        while chunk := await cursor.fetchmany(_READ_CHUNK_ROWS):
-            rows.extend(chunk)
-    finally:
-        await cursor.close()
-    return transpose(rows)
+        table = await run_in_connection_thread(lambda: to_table(raw.execute(sql, params)))
+    else:
+        cursor = await driver.execute(sql, params)
+        try:
+            rows: list[Any] = []
+            while chunk := await cursor.fetchmany(_READ_CHUNK_ROWS):
+                rows.extend(chunk)
+        finally:
+            await cursor.close()
+        table = to_table(rows)
+    return _frame_from_table(table, newest=newest)
+
+
+async def _postgres_frame(driver: Any, sql: str, params: list[Any], *, newest: bool) -> BarFrame:
+    """PostgreSQL builds the six columns as arrays and asyncpg decodes each in one go, instead
+    of materializing a Record per bar. The aggregates read the window in its ORDER BY order
+    (a sorted subquery with no join, as the PostgreSQL docs describe); giving each array_agg
+    its own ORDER BY would sort the same rows six times."""
+    aggregate = ", ".join(f"array_agg({column})" for column in _COLUMNS)
+    row = await driver.fetchrow(f"SELECT {aggregate} FROM ({sql}) AS window_rows", *params)  # noqa: S608
+    if row[0] is None:
+        return _frame_from_table(np.empty((0, 6)), newest=False)
+    step = -1 if newest else 1  # list slicing keeps the arrays C-contiguous for orjson
+    ts = np.asarray(row[0][::step], dtype=np.int64)
+    frame = BarFrame(ts, *(np.asarray(values[::step], dtype=np.float64) for values in row[1:]))
+    if len(frame) > 1 and not bool(np.all(np.diff(frame.ts) > 0)):
+        # Defensive: should a planner ever feed the aggregates out of order, sort here.
+        frame = frame.select(np.argsort(frame.ts, kind="stable"))
+    return frame
 
 
 class QuoteRepository(Repository[Quote]):

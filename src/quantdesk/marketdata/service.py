@@ -73,12 +73,7 @@ class BarSeries:
     symbol: str
     timeframe: Timeframe
     source_timeframe: Timeframe
-    ts: list[int]
-    open: list[float]
-    high: list[float]
-    low: list[float]
-    close: list[float]
-    volume: list[float]
+    bars: BarFrame
 
     @property
     def resampled(self) -> bool:
@@ -200,27 +195,26 @@ class BarService:
             )
         newest = start is None
         if source == timeframe:
-            ts, o, h, lo, c, v = await bars.read(
+            stored_bars = await bars.read(
                 instrument.id, source, start=start, end=end, limit=limit, newest=newest
             )
-            return BarSeries(instrument.symbol, timeframe, source, ts, o, h, lo, c, v)
+            return BarSeries(instrument.symbol, timeframe, source, stored_bars)
 
         if start is not None:  # whole buckets only: widen start to its bucket's first second
             start = int(timeframe.bucket_starts(np.asarray([start], dtype=np.int64))[0])
         per_bucket = -(-timeframe.seconds // source.seconds)
         fetch = (limit + 1) * per_bucket
-        columns = await bars.read(
+        fine = await bars.read(
             instrument.id, source, start=start, end=end, limit=fetch, newest=newest
         )
-        out = resample(BarFrame.from_columns(columns), timeframe)
+        out = resample(fine, timeframe)
         if newest:
-            if len(columns[0]) == fetch and len(out) > 0:
+            if len(fine) == fetch and len(out) > 0:
                 out = out.slice(1, len(out))  # the oldest bucket may be cut by the fetch limit
             out = out.slice(max(0, len(out) - limit), len(out))
         else:
             out = out.slice(0, limit)
-        ts_out, *values = (column.tolist() for column in out.columns())
-        return BarSeries(instrument.symbol, timeframe, source, ts_out, *values)
+        return BarSeries(instrument.symbol, timeframe, source, out)
 
 
 def _pick_source(stored: list[Timeframe], target: Timeframe) -> Timeframe | None:
@@ -248,15 +242,11 @@ class QuoteService:
             last_ts = await bars.last_ts(instrument.id, finest)
             assert last_ts is not None
             day_start = last_ts - last_ts % 86_400
-            day = BarFrame.from_columns(
-                await bars.read(
-                    instrument.id, finest, start=day_start, end=None, limit=1_440, newest=False
-                )
+            day = await bars.read(
+                instrument.id, finest, start=day_start, end=None, limit=1_440, newest=False
             )
-            before = BarFrame.from_columns(
-                await bars.read(
-                    instrument.id, finest, start=None, end=day_start - 1, limit=1, newest=True
-                )
+            before = await bars.read(
+                instrument.id, finest, start=None, end=day_start - 1, limit=1, newest=True
             )
         else:
             last_two = await bars.last_bars(instrument.id, finest, 2)
