@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from importlib.resources import files
 
 from alembic import command
@@ -57,9 +58,11 @@ def check(database_url: str) -> None:
     _outside_event_loop(lambda: command.check(alembic_config(database_url)))
 
 
-def head_revisions() -> set[str]:
+@lru_cache(maxsize=1)
+def head_revisions() -> frozenset[str]:
+    """The migrations' head(s); fixed for the life of the process (readiness probes ask often)."""
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    return set(script.get_heads())
+    return frozenset(script.get_heads())
 
 
 def current_revisions(connection: Connection) -> set[str]:
