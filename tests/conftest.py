@@ -10,6 +10,7 @@ PostgreSQL test truncates the tables of one migrated database afterwards.
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from quantdesk.app import create_app
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.models import Base
+from tests.secrets_watch import LogCollector
 from tests.support.servers import (
     PostgresServer,
     RedisProcess,
@@ -34,6 +36,19 @@ from tests.support.servers import (
     running_redis,
     server_required,
 )
+
+LOG_COLLECTOR = LogCollector()
+logging.getLogger().addHandler(LOG_COLLECTOR)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The whole run's logs must not contain any password, token or key a test used."""
+    leaks = LOG_COLLECTOR.leaks()
+    if leaks:
+        print(
+            f"\nSECRETS LEAKED INTO LOGS ({len(leaks)}): " + ", ".join(s[:6] + "..." for s in leaks)
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def unavailable(exc: ServerUnavailable) -> NoReturn:

@@ -1,13 +1,20 @@
 """/api/v1: every domain router is included here.
 
-Routes are public until the access-control issue adds authentication by default.
+Each route declares the scope it needs or that it is public (quantdesk.auth.dependencies);
+a test walks the app and fails on a route that does neither.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from quantdesk.auth.admin_endpoints import router as admin_router
+from quantdesk.auth.api_key_endpoints import router as api_keys_router
+from quantdesk.auth.endpoints import router as auth_router
 from quantdesk.marketdata.endpoints import router as marketdata_router
 
 api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(auth_router)
+api_router.include_router(api_keys_router)
+api_router.include_router(admin_router)
 api_router.include_router(marketdata_router)

@@ -14,6 +14,8 @@ from starlette.responses import Response
 
 from quantdesk import __version__
 from quantdesk.api import api_router
+from quantdesk.auth.mail import mail_backend
+from quantdesk.auth.throttle import LoginThrottle
 from quantdesk.config import Settings, get_settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError, problem_body, problem_response
@@ -37,6 +39,8 @@ Self-hosted market intelligence: market data, indicators, signals and backtests.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.db = Database(settings)
+    app.state.login_throttle = LoginThrottle(settings)
+    app.state.mail = mail_backend(settings)
     log.info(
         "startup",
         environment=settings.environment.value,

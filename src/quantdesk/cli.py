@@ -14,6 +14,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk import migrate
+from quantdesk.auth.scopes import Role
 from quantdesk.config import ConfigError, Settings, get_settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError
@@ -31,6 +32,10 @@ demo_app = typer.Typer(help="The bundled demo data set.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(demo_app, name="demo")
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 
 
 def _settings() -> Settings:
@@ -241,6 +246,58 @@ def demo_load(
             loaded = f"{outcome.symbol} {outcome.timeframe.value}: {outcome.rows:,} bars loaded"
             outcome = f"[green]{loaded}[/green]"
         console.print(outcome)
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Sign-in email")],
+    role: Annotated[Role, typer.Option(help="Role of the new account")] = Role.USER,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="QUANTDESK_NEW_USER_PASSWORD",
+            help="Prompted for when omitted (or set QUANTDESK_NEW_USER_PASSWORD)",
+        ),
+    ] = None,
+) -> None:
+    """Create an account, e.g. the first admin: `users create --email a@b.example --role admin`."""
+    from quantdesk.auth.service import ClientInfo, auth_service
+
+    settings = _settings()
+    _auto_migrate(settings)
+    secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def work(session: AsyncSession) -> str:
+        user = await auth_service.register(
+            session,
+            email=email,
+            password=secret,
+            client=ClientInfo(ip="cli", user_agent="quantdesk-cli"),
+            role=role,
+        )
+        return f"created {user.email} ({user.role.value}), id {user.id}"
+
+    try:
+        console.print(f"[green]{_with_session(settings, work)}[/green]")
+    except AppError as error:
+        _print_error(error)
+        raise typer.Exit(1) from error
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; exit 1 naming the first row that was altered or removed."""
+    from quantdesk.audit.service import audit_service
+
+    settings = _settings()
+    report = _with_session(settings, audit_service.verify)
+    if report.ok:
+        console.print(f"[green]audit chain intact: {report.rows} events[/green]")
+        return
+    console.print(
+        f"[red]audit chain broken at event {report.first_broken_id}: {report.reason}[/red]"
+    )
+    raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,34 @@ class Settings(BaseSettings):
     bars_default_limit: int = 5_000
     page_max_limit: int = 500
 
-    @field_validator("cors_origins", mode="before")
+    # Access (auth/). Signing and pepper secrets are derived from secret_key unless set.
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_days: int = 30
+    jwt_issuer: str = "quantdesk"
+    jwt_audience: str = "quantdesk-api"
+    # {"kid": "secret"}: the active kid signs, every listed key verifies (rotation).
+    jwt_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    jwt_active_kid: str | None = None
+    api_key_pepper: SecretStr | None = None
+    password_reset_ttl_minutes: int = 30
+    # Failed logins allowed per account and per client IP within the window.
+    login_failures_per_account: int = 5
+    login_failures_per_ip: int = 20
+    login_failure_window_seconds: int = 900
+    # Proxies whose X-Forwarded-For is believed (CIDRs); empty means use the peer address.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Password-reset mail: "file" writes .eml files into mail_dir, "smtp" sends them.
+    mail_backend: Literal["file", "smtp"] = "file"
+    mail_dir: Path = Path("var/mail")
+    mail_from: str = "quantdesk@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from quantdesk.config import Settings
+from quantdesk.errors import AppError
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -67,6 +68,9 @@ class Database:
             try:
                 yield session
                 await session.commit()
+            except AppError as error:
+                await (session.commit() if error.keep_changes else session.rollback())
+                raise
             except BaseException:
                 await session.rollback()
                 raise

@@ -30,11 +30,15 @@ class AppError(Exception):
         *,
         errors: Sequence[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        keep_changes: bool = False,
     ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = list(errors) if errors else None
         self.headers = headers or {}
+        # A refusal that must still be recorded (failed-login audit row, a session revoked
+        # for refresh-token reuse): the unit of work commits before the error is answered.
+        self.keep_changes = keep_changes
 
 
 class BadRequest(AppError):

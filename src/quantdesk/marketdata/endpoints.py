@@ -7,9 +7,11 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import orjson
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
+from quantdesk.auth.dependencies import require
+from quantdesk.auth.scopes import Scope
 from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.errors import Unprocessable, field_error
 from quantdesk.kit.pagination import ListMeta, Page
@@ -29,7 +31,9 @@ from quantdesk.marketdata.schemas import (
 from quantdesk.marketdata.service import BarSeries, bar_service, instrument_service, quote_service
 from quantdesk.models import AssetClass
 
-router = APIRouter(tags=["market data"])
+# Market data needs read:tickers, which every role has, anonymous guests included (they are
+# rate-limited per IP); other scopes guard premium data.
+router = APIRouter(tags=["market data"], dependencies=[Depends(require(Scope.READ_TICKERS))])
 
 Symbol = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="Ticker symbol, e.g. GOOG")]
 JSON = "application/json"

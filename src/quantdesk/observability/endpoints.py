@@ -7,10 +7,12 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from quantdesk.auth.dependencies import PUBLIC
 from quantdesk.dependencies import DatabaseDep, SettingsDep
 from quantdesk.observability import health
 
-router = APIRouter(prefix="/health", tags=["health"])
+# Probes are public: orchestrators call them without credentials.
+router = APIRouter(prefix="/health", tags=["health"], dependencies=[PUBLIC])
 
 
 @router.get("/live", summary="The process is up")

@@ -98,6 +98,10 @@ def _shared_processors() -> list[Any]:
     ]
 
 
+class QuantdeskLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler configure_logging installs (a distinct type so it can be found again)."""
+
+
 def configure_logging(settings: Settings) -> None:
     json_output = not settings.is_development
     renderer: Any = (
@@ -131,10 +135,12 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = QuantdeskLogHandler(sys.stderr)
     handler.setFormatter(formatter)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    # Replace our own handler (create_app may run more than once); leave anyone else's.
+    root.handlers[:] = [h for h in root.handlers if not isinstance(h, QuantdeskLogHandler)]
+    root.addHandler(handler)
     root.setLevel(settings.log_level)
     # Our own access log line carries the request id; uvicorn's would duplicate it without.
     for name in ("uvicorn", "uvicorn.error"):

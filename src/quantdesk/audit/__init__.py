@@ -1,0 +1,1 @@
+"""Tamper-evident audit log: every security-relevant action, hash-chained."""

@@ -1,0 +1,102 @@
+"""/admin: users and keys (manage:users) and the audit log (system:admin)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from quantdesk.audit.service import audit_service
+from quantdesk.auth.admin import admin_service
+from quantdesk.auth.dependencies import ManageUsers, SystemAdmin
+from quantdesk.auth.schemas import ApiKeyRead, UserRead, UserRoleUpdate
+from quantdesk.dependencies import SessionDep
+from quantdesk.kit.pagination import ListMeta, Page, decode_cursor, encode_cursor
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[str | None, Query(max_length=256)]
+
+
+def _after(cursor: str | None) -> int | None:
+    return int(decode_cursor(cursor)) if cursor else None
+
+
+@router.get("/users")
+async def list_users(
+    _: ManageUsers, session: SessionDep, cursor: Cursor = None, limit: Limit = 100
+) -> Page[UserRead]:
+    rows = await admin_service.users(session, after_id=_after(cursor), limit=limit + 1)
+    page = [UserRead.model_validate(user) for user in rows[:limit]]
+    next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
+    return Page[UserRead](data=page, meta=ListMeta(count=len(page), next_cursor=next_cursor))
+
+
+@router.patch("/users/{user_id}/role")
+async def change_role(
+    user_id: int, body: UserRoleUpdate, admin: ManageUsers, session: SessionDep
+) -> UserRead:
+    return UserRead.model_validate(
+        await admin_service.change_role(session, admin, user_id, body.role)
+    )
+
+
+@router.post("/users/{user_id}/deactivate")
+async def deactivate_user(user_id: int, admin: ManageUsers, session: SessionDep) -> UserRead:
+    return UserRead.model_validate(await admin_service.deactivate(session, admin, user_id))
+
+
+@router.get("/api-keys")
+async def list_all_api_keys(
+    _: ManageUsers, session: SessionDep, cursor: Cursor = None, limit: Limit = 100
+) -> Page[ApiKeyRead]:
+    rows = await admin_service.api_keys(session, after_id=_after(cursor), limit=limit + 1)
+    page = [ApiKeyRead.model_validate(key) for key in rows[:limit]]
+    next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
+    return Page[ApiKeyRead](data=page, meta=ListMeta(count=len(page), next_cursor=next_cursor))
+
+
+@router.get("/audit")
+async def audit_log(
+    _: SystemAdmin,
+    session: SessionDep,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    user_id: int | None = None,
+    outcome: Annotated[str | None, Query(max_length=16)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    """Newest first."""
+    rows = await audit_service.search(
+        session,
+        action=action,
+        user_id=user_id,
+        outcome=outcome,
+        since=since,
+        until=until,
+        before_id=_after(cursor),
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    data = [
+        {
+            "id": e.id,
+            "created_at": e.created_at,
+            "action": e.action,
+            "outcome": e.outcome,
+            "actor_user_id": e.actor_user_id,
+            "actor_api_key_id": e.actor_api_key_id,
+            "ip": e.ip,
+            "user_agent": e.user_agent,
+            "resource_type": e.resource_type,
+            "resource_id": e.resource_id,
+            "details": e.details,
+            "hash": e.hash,
+        }
+        for e in page
+    ]
+    next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
+    return {"data": data, "meta": {"count": len(data), "next_cursor": next_cursor}}

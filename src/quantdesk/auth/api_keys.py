@@ -1,0 +1,163 @@
+"""API keys: create (secret shown once), list, revoke, rotate, and authenticate requests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quantdesk.audit.service import audit_service
+from quantdesk.auth import keyformat
+from quantdesk.auth.principal import Principal
+from quantdesk.auth.repository import ApiKeyRepository, UserRepository
+from quantdesk.auth.schemas import ApiKeyCreate
+from quantdesk.auth.scopes import ROLE_SCOPES, Scope
+from quantdesk.auth.tokens import Unauthorized
+from quantdesk.config import Settings
+from quantdesk.errors import AppError, NotFound, Unprocessable, field_error
+from quantdesk.models import ApiKey, utcnow
+
+# last_used_at is refreshed at most this often: a write per request would serialize every
+# API-key request on SQLite's single writer.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api-key-not-found"
+
+    def __init__(self) -> None:
+        super().__init__("no such API key")
+
+
+class SessionRequired(AppError):
+    status, code, title = 403, "session-required", "Forbidden"
+
+    def __init__(self) -> None:
+        super().__init__("API keys are managed with a signed-in session, not with an API key")
+
+
+def _owner_scopes_check(principal: Principal, requested: Sequence[Scope] | None) -> list[Scope]:
+    allowed = ROLE_SCOPES[principal.role]
+    if requested is None:
+        return sorted(allowed)
+    extra = sorted(set(requested) - allowed)
+    if extra:
+        raise Unprocessable(
+            f"a key cannot have scopes its owner lacks: {', '.join(extra)}",
+            errors=[
+                field_error(["body", "scopes"], f"not granted to your role: {', '.join(extra)}")
+            ],
+        )
+    return sorted(set(requested))
+
+
+class ApiKeyService:
+    async def create(
+        self, session: AsyncSession, settings: Settings, principal: Principal, data: ApiKeyCreate
+    ) -> tuple[ApiKey, str]:
+        if principal.user_id is None or principal.api_key_id is not None:
+            raise SessionRequired()
+        scopes = _owner_scopes_check(principal, data.scopes)
+        if data.expires_at is not None and data.expires_at <= utcnow():
+            raise Unprocessable(
+                errors=[field_error(["body", "expires_at"], "must be in the future")]
+            )
+        secret = keyformat.generate_key()
+        key = ApiKey(
+            user_id=principal.user_id,
+            name=data.name,
+            prefix=keyformat.display_prefix(secret),
+            key_hash=keyformat.key_hash(settings, secret),
+            scopes=[str(scope) for scope in scopes],
+            expires_at=data.expires_at,
+        )
+        await ApiKeyRepository(session).add(key)
+        await audit_service.record(
+            session,
+            action="api_key.create",
+            actor=principal,
+            resource_type="api_key",
+            resource_id=key.id,
+            details={"name": key.name, "scopes": key.scopes, "prefix": key.prefix},
+        )
+        return key, secret
+
+    async def list_own(self, session: AsyncSession, principal: Principal) -> Sequence[ApiKey]:
+        if principal.user_id is None:
+            return []
+        return await ApiKeyRepository(session).for_user(principal.user_id)
+
+    async def _owned(self, session: AsyncSession, principal: Principal, key_id: int) -> ApiKey:
+        """Another user's key is indistinguishable from a missing one."""
+        key = (
+            await ApiKeyRepository(session).owned(key_id, principal.user_id)
+            if principal.user_id is not None
+            else None
+        )
+        if key is None:
+            raise ApiKeyNotFound()
+        return key
+
+    async def revoke(self, session: AsyncSession, principal: Principal, key_id: int) -> None:
+        key = await self._owned(session, principal, key_id)
+        if key.revoked_at is None:
+            key.revoked_at = utcnow()
+        await audit_service.record(
+            session,
+            action="api_key.revoke",
+            actor=principal,
+            resource_type="api_key",
+            resource_id=key.id,
+        )
+
+    async def rotate(
+        self, session: AsyncSession, settings: Settings, principal: Principal, key_id: int
+    ) -> tuple[ApiKey, str]:
+        """Same key record (name, scopes, expiry), new secret; the old secret stops at once."""
+        if principal.api_key_id is not None:
+            raise SessionRequired()
+        key = await self._owned(session, principal, key_id)
+        if key.revoked_at is not None:
+            raise ApiKeyNotFound()
+        secret = keyformat.generate_key()
+        key.key_hash = keyformat.key_hash(settings, secret)
+        key.prefix = keyformat.display_prefix(secret)
+        await session.flush()
+        await audit_service.record(
+            session,
+            action="api_key.rotate",
+            actor=principal,
+            resource_type="api_key",
+            resource_id=key.id,
+            details={"prefix": key.prefix},
+        )
+        return key, secret
+
+    async def authenticate(
+        self, session: AsyncSession, settings: Settings, secret: str, client_ip: str
+    ) -> Principal:
+        if not keyformat.well_formed(secret):  # checksum first: no database lookup for junk
+            raise Unauthorized("invalid API key")
+        key = await ApiKeyRepository(session).by_hash(keyformat.key_hash(settings, secret))
+        now = utcnow()
+        if key is None or key.revoked_at is not None or (key.expires_at and key.expires_at <= now):
+            raise Unauthorized("invalid, revoked or expired API key")
+        owner = await UserRepository(session).get(key.user_id)
+        if owner is None or not owner.active:
+            raise Unauthorized("invalid, revoked or expired API key")
+        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+            await ApiKeyRepository(session).touch(key.id, now)
+        # A key never exceeds its owner's current role, even after a downgrade.
+        scopes = frozenset(Scope(s) for s in key.scopes) & ROLE_SCOPES[owner.role]
+        return Principal(
+            user_id=owner.id,
+            role=owner.role,
+            scopes=scopes,
+            client_ip=client_ip,
+            api_key_id=key.id,
+            email=owner.email,
+        )
+
+
+api_key_service = ApiKeyService()

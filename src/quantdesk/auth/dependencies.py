@@ -1,0 +1,136 @@
+"""Who is calling, and may they: typed dependencies every route declares (CONVENTIONS.md 10).
+
+Every route states either the scope it needs (`Depends(require(Scope.X))`, or an alias such as
+`ReadTickers`) or that it is public (`dependencies=[PUBLIC]`). tests/auth/test_route_policy.py
+walks every route and fails on one that does neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+
+from quantdesk.auth.api_keys import api_key_service
+from quantdesk.auth.principal import Principal
+from quantdesk.auth.repository import SessionRepository, UserRepository
+from quantdesk.auth.scopes import ROLE_SCOPES, Scope
+from quantdesk.auth.tokens import Unauthorized, verify_access_token
+from quantdesk.config import Settings
+from quantdesk.dependencies import SessionDep, SettingsDep
+from quantdesk.errors import AppError
+from quantdesk.kit.clientip import client_ip, parse_networks
+
+
+class Forbidden(AppError):
+    status, code, title = 403, "insufficient-scope", "Forbidden"
+
+
+def request_ip(request: Request, settings: Settings) -> str:
+    return client_ip(request.scope, parse_networks(settings.trusted_proxies))
+
+
+# Declared for the OpenAPI document (the docs page's Authorize button); parsing is ours.
+_bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
+_api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+async def current_principal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _bearer: Annotated[str | None, Depends(_bearer_scheme)],
+    api_key: Annotated[str | None, Depends(_api_key_scheme)],
+) -> Principal:
+    """Authenticate by `X-API-Key` or `Authorization: Bearer <jwt>`; no credentials at all
+    means the anonymous guest. Bad credentials are always 401, never a silent downgrade."""
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    ip = request_ip(request, settings)
+    authorization = request.headers.get("authorization")
+    if api_key:
+        principal = await api_key_service.authenticate(session, settings, api_key.strip(), ip)
+    elif authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("use 'Authorization: Bearer <token>' or 'X-API-Key: <key>'")
+        claims = verify_access_token(settings, token.strip())
+        user = await UserRepository(session).get(claims.user_id)
+        if (
+            user is None
+            or not user.active
+            or not await SessionRepository(session).is_active(claims.session_id, user.id)
+        ):
+            raise Unauthorized("invalid or expired token")
+        principal = Principal(
+            user_id=user.id,
+            role=user.role,
+            # The token's scopes, narrowed to the role's current ones (a demotion applies now).
+            scopes=claims.scopes & ROLE_SCOPES[user.role],
+            client_ip=ip,
+            email=user.email,
+            session_id=claims.session_id,
+        )
+    else:
+        principal = Principal.anonymous(ip)
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting callers whose credential carries `scope`."""
+
+    async def dependency(principal: PrincipalDep) -> Principal:
+        if not principal.has(scope):
+            if principal.is_anonymous:
+                raise Unauthorized(f"sign in: this needs the {scope.value} scope")
+            raise Forbidden(f"this needs the {scope.value} scope")
+        return principal
+
+    dependency.__quantdesk_scope__ = scope  # type: ignore[attr-defined]
+    dependency.__name__ = f"require_{scope.value.replace(':', '_')}"
+    return dependency
+
+
+async def signed_in(principal: PrincipalDep) -> Principal:
+    """Any authenticated caller (a user session or API key), whatever its scopes."""
+    if principal.is_anonymous:
+        raise Unauthorized()
+    return principal
+
+
+signed_in.__quantdesk_scope__ = "authenticated"  # type: ignore[attr-defined]
+
+
+async def public() -> None:
+    """Marks a route as deliberately open to everyone."""
+
+
+public.__quantdesk_public__ = True  # type: ignore[attr-defined]
+PUBLIC = Depends(public)
+
+ReadTickers = Annotated[Principal, Depends(require(Scope.READ_TICKERS))]
+ManageUsers = Annotated[Principal, Depends(require(Scope.MANAGE_USERS))]
+SystemAdmin = Annotated[Principal, Depends(require(Scope.SYSTEM_ADMIN))]
+SignedIn = Annotated[Principal, Depends(signed_in)]
+
+
+def route_policy(dependencies: list[Any]) -> str | None:
+    """'public' or the scope a route's dependency tree declares (for the route-policy test)."""
+    for dependant in dependencies:
+        call = getattr(dependant, "call", None)
+        if getattr(call, "__quantdesk_public__", False):
+            return "public"
+        scope = getattr(call, "__quantdesk_scope__", None)
+        if scope is not None:
+            return str(scope)
+        found = route_policy(list(getattr(dependant, "dependencies", [])))
+        if found:
+            return found
+    return None

@@ -1,0 +1,158 @@
+"""/auth: register, login (JSON or OAuth2 form), refresh, logout, me, passwords."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import ValidationError
+
+from quantdesk.auth.dependencies import PUBLIC, SignedIn, request_ip
+from quantdesk.auth.mail import MailBackend
+from quantdesk.auth.schemas import (
+    Credentials,
+    MeRead,
+    PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    RefreshRequest,
+    TokenPair,
+    UserRead,
+)
+from quantdesk.auth.service import ClientInfo, auth_service
+from quantdesk.auth.throttle import LoginThrottle
+from quantdesk.dependencies import SessionDep, SettingsDep
+from quantdesk.errors import Unprocessable, field_error
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+FORM = "application/x-www-form-urlencoded"
+LOGIN_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": Credentials.model_json_schema()},
+            FORM: {
+                "schema": {
+                    "type": "object",
+                    "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+                    "required": ["username", "password"],
+                }
+            },
+        },
+    }
+}
+
+
+def client_info(request: Request, settings: SettingsDep) -> ClientInfo:
+    return ClientInfo(
+        ip=request_ip(request, settings), user_agent=request.headers.get("user-agent")
+    )
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+def mail_backend(request: Request) -> MailBackend:
+    backend: MailBackend = request.app.state.mail
+    return backend
+
+
+Client = Annotated[ClientInfo, Depends(client_info)]
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, dependencies=[PUBLIC])
+async def register(body: Credentials, session: SessionDep, client: Client) -> UserRead:
+    user = await auth_service.register(
+        session, email=body.email, password=body.password, client=client
+    )
+    return UserRead.model_validate(user)
+
+
+async def _credentials(request: Request) -> Credentials:
+    """JSON `{"email", "password"}`, or the OAuth2 password form (`username` = email)."""
+    try:
+        if request.headers.get("content-type", "").startswith(FORM):
+            form = await request.form()
+            return Credentials(
+                email=str(form.get("username", "")), password=str(form.get("password", ""))
+            )
+        return Credentials.model_validate(await request.json())
+    except ValidationError as exc:
+        errors = [
+            field_error(["body", *(str(p) for p in e["loc"])], e["msg"], kind=e["type"])
+            for e in exc.errors()
+        ]
+        raise Unprocessable("invalid credentials payload", errors=errors) from exc
+    except ValueError as exc:
+        raise Unprocessable("send JSON {email, password} or an OAuth2 password form") from exc
+
+
+@router.post("/login", openapi_extra=LOGIN_BODY, dependencies=[PUBLIC])
+async def login(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: Client,
+    throttle: Annotated[LoginThrottle, Depends(login_throttle)],
+) -> TokenPair:
+    body = await _credentials(request)
+    return await auth_service.login(
+        session, settings, throttle, email=body.email, password=body.password, client=client
+    )
+
+
+@router.post("/refresh", dependencies=[PUBLIC])
+async def refresh(
+    body: RefreshRequest, session: SessionDep, settings: SettingsDep, client: Client
+) -> TokenPair:
+    return await auth_service.refresh(
+        session, settings, refresh_token=body.refresh_token, client=client
+    )
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(principal: SignedIn, session: SessionDep, client: Client) -> None:
+    await auth_service.logout(session, principal, client)
+
+
+@router.get("/me")
+async def me(principal: SignedIn, session: SessionDep) -> MeRead:
+    user = await auth_service.get_user(session, principal)
+    return MeRead(**UserRead.model_validate(user).model_dump(), scopes=sorted(principal.scopes))
+
+
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_password(
+    body: PasswordChange, principal: SignedIn, session: SessionDep, client: Client
+) -> None:
+    await auth_service.change_password(
+        session, principal, current=body.current_password, new=body.new_password, client=client
+    )
+
+
+@router.post("/password-reset/request", status_code=status.HTTP_202_ACCEPTED, dependencies=[PUBLIC])
+async def request_password_reset(
+    body: PasswordResetRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: Client,
+    mail: Annotated[MailBackend, Depends(mail_backend)],
+) -> dict[str, str]:
+    await auth_service.request_password_reset(
+        session, settings, mail, email=body.email, client=client
+    )
+    return {"status": "if the account exists, a reset link has been sent"}
+
+
+@router.post(
+    "/password-reset/confirm", status_code=status.HTTP_204_NO_CONTENT, dependencies=[PUBLIC]
+)
+async def confirm_password_reset(
+    body: PasswordResetConfirm, session: SessionDep, client: Client
+) -> None:
+    await auth_service.confirm_password_reset(
+        session, token=body.token, new_password=body.new_password, client=client
+    )

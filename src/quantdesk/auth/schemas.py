@@ -1,0 +1,91 @@
+"""Auth API schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from quantdesk.auth.scopes import Role, Scope
+
+# Length is checked by the password policy (a clear 422 naming the rule); this bound only
+# stops absurd payloads before any work is done.
+Password = Annotated[str, StringConstraints(max_length=1024)]
+KeyName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[\w .:@/-]+$")]
+
+
+class Credentials(BaseModel):
+    email: EmailStr
+    password: Password
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
+    expires_in: int = Field(description="Access token lifetime in seconds")
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class PasswordChange(BaseModel):
+    current_password: Password
+    new_password: Password
+
+
+class PasswordResetRequest(BaseModel):
+    email: EmailStr
+
+
+class PasswordResetConfirm(BaseModel):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    new_password: Password
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    role: Role
+    active: bool
+    verified: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class MeRead(UserRead):
+    scopes: list[Scope]
+
+
+class UserRoleUpdate(BaseModel):
+    role: Role
+
+
+class ApiKeyCreate(BaseModel):
+    name: KeyName
+    scopes: list[Scope] | None = Field(
+        default=None, description="Defaults to every scope of your role; never more than that"
+    )
+    expires_at: datetime | None = None
+
+
+class ApiKeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    user_id: int
+
+
+class ApiKeyCreated(ApiKeyRead):
+    key: str = Field(description="The secret. Shown once: store it now")
