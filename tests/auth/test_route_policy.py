@@ -1,0 +1,103 @@
+"""Every route declares the scope it needs or that it is public; roles gate admin routes."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import httpx
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from quantdesk.auth.dependencies import route_policy
+from quantdesk.auth.scopes import ROLE_SCOPES, Role, Scope
+from quantdesk.db import Database
+from tests.auth.factories import bearer, create_user, login
+from tests.marketdata.test_api import assert_problem
+
+# Framework pages (OpenAPI document and the docs UI) are public by construction.
+FRAMEWORK_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+
+
+def undeclared_routes(app: FastAPI) -> tuple[int, list[str]]:
+    undeclared = []
+    seen = 0
+    # iter_route_contexts flattens included routers with their effective (combined) settings.
+    for context in iter_route_contexts(app.routes):
+        seen += 1
+        if isinstance(context.original_route, APIRoute):
+            if route_policy(context.dependant.dependencies) is None:
+                undeclared.append(f"{sorted(context.methods or [])} {context.path}")
+        elif context.path not in FRAMEWORK_ROUTES:
+            undeclared.append(f"non-API route {context.path}")
+    return seen, undeclared
+
+
+def test_every_route_declares_a_scope_or_public(app: FastAPI) -> None:
+    seen, undeclared = undeclared_routes(app)
+    assert seen > 25
+    assert undeclared == []
+
+
+def test_an_undeclared_route_is_caught(app: FastAPI) -> None:
+    async def sneaky() -> dict[str, str]:
+        return {}
+
+    app.add_api_route("/api/v1/sneaky", sneaky)
+    assert undeclared_routes(app)[1] == ["['GET'] /api/v1/sneaky"]
+
+
+def test_roles_are_ordered_levels() -> None:
+    levels = [ROLE_SCOPES[role] for role in Role]
+    assert all(lower < higher for lower, higher in pairwise(levels))
+    assert ROLE_SCOPES[Role.GUEST] == {Scope.READ_TICKERS}
+    assert ROLE_SCOPES[Role.ADMIN] == set(Scope)
+
+
+async def test_admin_routes_by_role(client: httpx.AsyncClient, db: Database) -> None:
+    assert_problem(await client.get("/api/v1/admin/users"), 401)
+    user = await login(client, await create_user(db, Role.ANALYST))
+    body = assert_problem(await client.get("/api/v1/admin/users", headers=bearer(user)), 403)
+    assert "manage:users" in str(body["detail"])
+    admin = await login(client, await create_user(db, Role.ADMIN))
+    listed = await client.get("/api/v1/admin/users?limit=1", headers=bearer(admin))
+    assert listed.status_code == 200 and listed.json()["meta"]["next_cursor"]
+    keys = await client.get("/api/v1/admin/api-keys", headers=bearer(admin))
+    assert keys.status_code == 200
+
+
+async def test_anonymous_guests_read_market_data(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/v1/instruments")).status_code == 200
+
+
+async def test_role_change_applies_to_live_tokens(client: httpx.AsyncClient, db: Database) -> None:
+    admin = await login(client, await create_user(db, Role.ADMIN))
+    account = await create_user(db, Role.USER)
+    tokens = await login(client, account)
+    promoted = await client.patch(
+        f"/api/v1/admin/users/{account.id}/role", json={"role": "admin"}, headers=bearer(admin)
+    )
+    assert promoted.json()["role"] == "admin"
+    # The old token carries user scopes only: promotion takes effect at the next login...
+    assert (await client.get("/api/v1/admin/users", headers=bearer(tokens))).status_code == 403
+    demoted = await client.patch(
+        f"/api/v1/admin/users/{account.id}/role", json={"role": "guest"}, headers=bearer(admin)
+    )
+    assert demoted.status_code == 200
+    # ...while a demotion narrows every live token at once.
+    me = (await client.get("/api/v1/auth/me", headers=bearer(tokens))).json()
+    assert me["scopes"] == ["read:tickers"]
+
+
+async def test_admin_cannot_lock_themselves_out(client: httpx.AsyncClient, db: Database) -> None:
+    account = await create_user(db, Role.ADMIN)
+    admin = await login(client, account)
+    assert_problem(
+        await client.post(f"/api/v1/admin/users/{account.id}/deactivate", headers=bearer(admin)),
+        409,
+    )
+    assert_problem(
+        await client.patch(
+            f"/api/v1/admin/users/{account.id}/role", json={"role": "user"}, headers=bearer(admin)
+        ),
+        409,
+    )
