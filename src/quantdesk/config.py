@@ -78,7 +78,16 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
 
-    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    # Request limits (http/limits.py) and the hosts served in production (TrustedHost).
+    max_request_body_bytes: int = 1_048_576
+    max_json_depth: int = 32
+    max_json_array_length: int = 10_000
+    # "*.example.com" allows subdomains; production refuses every other Host header.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1"]
+    )
+
+    @field_validator("cors_origins", "trusted_proxies", "allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -126,6 +135,10 @@ class Settings(BaseSettings):
         if any(origin.strip() == "*" for origin in self.cors_origins):
             found.append(
                 "QUANTDESK_CORS_ORIGINS: a wildcard '*' origin is not allowed in production"
+            )
+        if any(host.strip() == "*" for host in self.allowed_hosts):
+            found.append(
+                "QUANTDESK_ALLOWED_HOSTS: a wildcard '*' host is not allowed in production"
             )
         if self.is_sqlite:
             found.append(

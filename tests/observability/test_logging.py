@@ -17,6 +17,7 @@ PRODUCTION = {
     "environment": "production",
     "secret_key": "s" * 40,
     "cors_origins": ["https://desk.example"],
+    "allowed_hosts": ["t"],
 }
 
 
