@@ -51,6 +51,16 @@ async def test_security_events_are_recorded(client: httpx.AsyncClient, db: Datab
     assert report.ok and report.rows == len(recorded)
 
 
+async def test_permission_denied_is_recorded(client: httpx.AsyncClient, db: Database) -> None:
+    analyst = await login(client, await create_user(db, Role.ANALYST))
+    assert (await client.get("/api/v1/admin/users", headers=bearer(analyst))).status_code == 403
+    async with db.session() as session:
+        denied = (
+            await session.execute(select(AuditEvent).where(AuditEvent.action == "access.denied"))
+        ).scalar_one()
+    assert denied.outcome == "denied" and denied.details["scope"] == "manage:users"
+
+
 async def test_audit_details_never_hold_secrets(client: httpx.AsyncClient, db: Database) -> None:
     account = await create_user(db)
     async with db.session() as session:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
+from quantdesk.audit.service import audit_service
 from quantdesk.auth.api_keys import api_key_service
 from quantdesk.auth.principal import Principal
 from quantdesk.auth.repository import SessionRepository, UserRepository
@@ -86,11 +87,21 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting callers whose credential carries `scope`."""
 
-    async def dependency(principal: PrincipalDep) -> Principal:
+    async def dependency(
+        request: Request, principal: PrincipalDep, session: SessionDep
+    ) -> Principal:
         if not principal.has(scope):
             if principal.is_anonymous:
                 raise Unauthorized(f"sign in: this needs the {scope.value} scope")
-            raise Forbidden(f"this needs the {scope.value} scope")
+            await audit_service.record(
+                session,
+                action="access.denied",
+                outcome="denied",
+                actor=principal,
+                user_agent=request.headers.get("user-agent"),
+                details={"scope": scope.value, "method": request.method, "path": request.url.path},
+            )
+            raise Forbidden(f"this needs the {scope.value} scope", keep_changes=True)
         return principal
 
     dependency.__quantdesk_scope__ = scope  # type: ignore[attr-defined]
