@@ -6,14 +6,16 @@ a test walks the app and fails on a route that does neither.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from quantdesk.auth.admin_endpoints import router as admin_router
 from quantdesk.auth.api_key_endpoints import router as api_keys_router
 from quantdesk.auth.endpoints import router as auth_router
 from quantdesk.marketdata.endpoints import router as marketdata_router
+from quantdesk.ratelimit import rate_limit
 
-api_router = APIRouter(prefix="/api/v1")
+# Every /api/v1 route counts against the caller's role tier; routes add named policies.
+api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(rate_limit())])
 api_router.include_router(auth_router)
 api_router.include_router(api_keys_router)
 api_router.include_router(admin_router)

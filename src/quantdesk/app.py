@@ -24,6 +24,12 @@ from quantdesk.http.limits import RequestLimitsMiddleware
 from quantdesk.observability.endpoints import router as health_router
 from quantdesk.observability.logging import configure_logging, get_logger
 from quantdesk.observability.middleware import RequestContextMiddleware
+from quantdesk.ratelimit import (
+    RateLimitConfig,
+    RateLimiter,
+    RateLimitMiddleware,
+    document_rate_limits,
+)
 
 log = get_logger("quantdesk.app")
 RATE_LIMIT_HEADERS = [
@@ -49,7 +55,8 @@ Self-hosted market intelligence: market data, indicators, signals and backtests.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.db = Database(settings)
-    app.state.login_throttle = LoginThrottle(settings)
+    app.state.rate_limiter = RateLimiter(app.state.rate_limit_config)
+    app.state.login_throttle = LoginThrottle(settings, app.state.rate_limiter.storage)
     app.state.mail = mail_backend(settings)
     log.info(
         "startup",
@@ -60,6 +67,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await app.state.rate_limiter.aclose()
         await app.state.db.dispose()
         log.info("shutdown")
 
@@ -155,6 +163,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(health_router)
     app.include_router(api_router)
+    app.state.rate_limit_config = RateLimitConfig.from_settings(settings)
+    document_rate_limits(app, app.state.rate_limit_config)
     # Middleware, innermost first (each add_middleware wraps what is already there). All are
     # pure ASGI: BaseHTTPMiddleware would cost ~3.5x throughput.
     # Inside CORS, so browsers can read its 413/415/422 answers.
@@ -164,6 +174,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_json_depth=settings.max_json_depth,
         max_json_array_length=settings.max_json_array_length,
     )
+    # Blocked and blocklisted IPs get 403 before a body is read; adds the rate-limit headers.
+    app.add_middleware(RateLimitMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -78,6 +78,22 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     public_base_url: str = "http://127.0.0.1:8000"
 
+    # Rate limits (ratelimit/): `limits` strings per role tier; "unlimited" turns a tier off.
+    rate_limit_enabled: bool = True
+    rate_limit_guest: str = "60/minute"
+    rate_limit_user: str = "100/minute"
+    rate_limit_premium: str = "1000/minute"
+    rate_limit_analyst: str = "1000/minute"
+    rate_limit_admin: str = "unlimited"
+    # Overrides of named endpoint policies, e.g. {"signals-refresh": "10 per 5 minutes"}.
+    rate_limit_policies: dict[str, str] = Field(default_factory=dict)
+    rate_limit_redis_retry_seconds: float = 5.0
+    rate_limit_redis_timeout_seconds: float = 0.5
+    ip_blocklist: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    abuse_429_threshold: int = 20
+    abuse_window_seconds: int = 60
+    abuse_block_seconds: int = 900
+
     # Request limits (http/limits.py) and the hosts served in production (TrustedHost).
     max_request_body_bytes: int = 1_048_576
     max_json_depth: int = 32
@@ -87,7 +103,9 @@ class Settings(BaseSettings):
         default_factory=lambda: ["localhost", "127.0.0.1"]
     )
 
-    @field_validator("cors_origins", "trusted_proxies", "allowed_hosts", mode="before")
+    @field_validator(
+        "cors_origins", "trusted_proxies", "allowed_hosts", "ip_blocklist", mode="before"
+    )
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
 from quantdesk.auth.api_keys import api_key_service
 from quantdesk.auth.dependencies import SignedIn
 from quantdesk.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from quantdesk.dependencies import SessionDep, SettingsDep
+from quantdesk.ratelimit import rate_limit
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, dependencies=[Depends(rate_limit("api-keys-create"))]
+)
 async def create_api_key(
     body: ApiKeyCreate, principal: SignedIn, session: SessionDep, settings: SettingsDep
 ) -> ApiKeyCreated:

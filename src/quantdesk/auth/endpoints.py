@@ -23,6 +23,7 @@ from quantdesk.auth.service import ClientInfo, auth_service
 from quantdesk.auth.throttle import LoginThrottle
 from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.errors import Unprocessable, field_error
+from quantdesk.ratelimit import rate_limit
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -63,7 +64,11 @@ def mail_backend(request: Request) -> MailBackend:
 Client = Annotated[ClientInfo, Depends(client_info)]
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, dependencies=[PUBLIC])
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[PUBLIC, Depends(rate_limit("auth-register"))],
+)
 async def register(body: Credentials, session: SessionDep, client: Client) -> UserRead:
     user = await auth_service.register(
         session, email=body.email, password=body.password, client=client
@@ -90,7 +95,9 @@ async def _credentials(request: Request) -> Credentials:
         raise Unprocessable("send JSON {email, password} or an OAuth2 password form") from exc
 
 
-@router.post("/login", openapi_extra=LOGIN_BODY, dependencies=[PUBLIC])
+@router.post(
+    "/login", openapi_extra=LOGIN_BODY, dependencies=[PUBLIC, Depends(rate_limit("auth-login"))]
+)
 async def login(
     request: Request,
     session: SessionDep,

@@ -1,0 +1,154 @@
+"""`rate_limit(policy)`: the FastAPI dependency that applies the caller's tier and a policy.
+
+    @router.post("/backtests", dependencies=[Depends(rate_limit("backtests-create"))])
+
+The tier is counted once per request however many `rate_limit` dependencies a route has (a
+router-wide `rate_limit()` plus a route's named policy). Decisions are kept on
+`scope["state"]`, where `RateLimitMiddleware` turns them into headers on whatever response
+the endpoint returns; a refusal raises `RateLimited` (429, problem+json) with the same headers.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, Request
+
+from quantdesk.auth.principal import Principal
+from quantdesk.ratelimit.errors import RateLimited
+from quantdesk.ratelimit.limiter import Decision, RateLimiter, rate_limit_headers
+from quantdesk.ratelimit.policies import KeyKind, Policy
+
+STATE_DECISIONS = "ratelimit_decisions"
+STATE_TIER_COUNTED = "ratelimit_tier_counted"
+STATE_CLIENT_IP = "client_ip"  # set by RateLimitMiddleware, from the trusted-proxy rules
+MARKER_ATTRIBUTE = "__quantdesk_rate_limit__"
+
+PrincipalDependency = Callable[..., Any]
+RateLimitDependency = Callable[..., Awaitable[Principal]]
+
+
+@dataclass(frozen=True)
+class RateLimitMarker:
+    """Attached to every `rate_limit` dependency, so docs and route checks can find it."""
+
+    policy: str | None
+
+
+def rate_limit_marker(call: object) -> RateLimitMarker | None:
+    marker = getattr(call, MARKER_ATTRIBUTE, None)
+    return marker if isinstance(marker, RateLimitMarker) else None
+
+
+def get_rate_limiter(request: Request) -> RateLimiter:
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    if not isinstance(limiter, RateLimiter):
+        raise RuntimeError(
+            "app.state.rate_limiter is not set: build it in the lifespan with "
+            "quantdesk.ratelimit.build_rate_limiter(settings)"
+        )
+    return limiter
+
+
+def caller_ip(request: Request, caller: Principal) -> str:
+    ip = request.scope.get("state", {}).get(STATE_CLIENT_IP)
+    return ip if isinstance(ip, str) else caller.client_ip
+
+
+def _policy_key(policy: Policy, caller: Principal, ip: str) -> str:
+    if policy.key is KeyKind.USER:
+        return f"user:{caller.user_id}" if caller.user_id is not None else f"ip:{ip}"
+    if policy.key is KeyKind.IP:
+        return f"ip:{ip}"
+    return caller.rate_limit_key
+
+
+def _refusal(decision: Decision, headers: dict[str, str]) -> RateLimited:
+    return RateLimited(
+        f"rate limit exceeded ({decision.label}: {decision.limit} requests per "
+        f"{decision.window_seconds} s); retry in {decision.retry_after} s",
+        headers=headers,
+    )
+
+
+async def apply_rate_limits(request: Request, caller: Principal, policy_name: str | None) -> None:
+    limiter = get_rate_limiter(request)
+    if not limiter.enabled:
+        return
+    policy: Policy | None = None
+    if policy_name is not None:
+        policy = limiter.config.policies.get(policy_name)
+        if policy is None:
+            raise RuntimeError(f"route names unknown rate-limit policy {policy_name!r}")
+    fail_closed = policy is not None and policy.fail_closed
+    if fail_closed:
+        # Also for callers exempt from every limit: a write that must not run on
+        # per-process counts does not run while the shared store is down.
+        await limiter.storage.ensure_available()
+
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    decisions: list[Decision] = state.setdefault(STATE_DECISIONS, [])
+    ip = caller_ip(request, caller)
+    refused: Decision | None = None
+    if not state.get(STATE_TIER_COUNTED):
+        state[STATE_TIER_COUNTED] = True
+        tier = limiter.config.tiers.get(caller.role)
+        if tier is not None:
+            decision = await limiter.hit(
+                f"tier:{caller.rate_limit_key}",
+                tier,
+                fail_closed=fail_closed,
+                label=f"{caller.role.value} tier",
+            )
+            decisions.append(decision)
+            refused = None if decision.allowed else decision
+    # A refused tier does not spend a slot of the (usually scarcer) endpoint policy.
+    if policy is not None and refused is None and policy.applies_to(caller.role):
+        decision = await limiter.hit(
+            f"policy:{policy.name}:{_policy_key(policy, caller, ip)}",
+            policy.item,
+            fail_closed=fail_closed,
+            label=policy.name,
+        )
+        decisions.append(decision)
+        refused = None if decision.allowed else decision
+    if refused is not None:
+        await limiter.abuse.record_violation(ip)
+        raise _refusal(refused, rate_limit_headers(refused))
+
+
+def _default_principal_dependency() -> PrincipalDependency:
+    # Imported lazily: auth depends on the database layer, rate limiting does not.
+    module = importlib.import_module("quantdesk.auth.dependencies")
+    dependency: PrincipalDependency = module.current_principal
+    return dependency
+
+
+_made: dict[tuple[str | None, PrincipalDependency], RateLimitDependency] = {}
+
+
+def rate_limit(
+    policy_name: str | None = None, *, principal: PrincipalDependency | None = None
+) -> RateLimitDependency:
+    """A dependency applying the caller's role tier and, if named, an endpoint policy.
+
+    It returns the caller's Principal, so it can stand in for the auth dependency. The same
+    arguments give the same function, so FastAPI runs it once per request.
+    """
+    principal_dependency = principal or _default_principal_dependency()
+    made = _made.get((policy_name, principal_dependency))
+    if made is not None:
+        return made
+
+    async def enforce_rate_limit(
+        request: Request, caller: Principal = Depends(principal_dependency)
+    ) -> Principal:
+        await apply_rate_limits(request, caller, policy_name)
+        return caller
+
+    setattr(enforce_rate_limit, MARKER_ATTRIBUTE, RateLimitMarker(policy_name))
+    _made[(policy_name, principal_dependency)] = enforce_rate_limit
+    return enforce_rate_limit

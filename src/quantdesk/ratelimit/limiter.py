@@ -1,0 +1,122 @@
+"""The rate limiter: moving-window counting on the configured storage, and response headers.
+
+With Redis, `limits` acquires a moving-window slot in one Lua script, so the count is exact
+across every process sharing that Redis.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from limits import RateLimitItem
+
+from quantdesk.ratelimit.abuse import AbuseGuard
+from quantdesk.ratelimit.config import RateLimitConfig, RateLimitSettings
+from quantdesk.ratelimit.policies import describe_item
+from quantdesk.ratelimit.storage import Backend, RateLimitStorage
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: float  # epoch seconds when the oldest counted request leaves the window
+    retry_after: int  # seconds; 0 when allowed
+    window_seconds: int
+    label: str = ""
+    shared: bool = True  # False when counted per process (no Redis, or Redis down)
+
+    def reset_in(self, now: float | None = None) -> int:
+        return max(0, math.ceil(self.reset_at - (time.time() if now is None else now)))
+
+
+class RateLimiter:
+    def __init__(self, config: RateLimitConfig) -> None:
+        self.config = config
+        self.storage = RateLimitStorage(
+            config.storage_url,
+            key_prefix=config.key_prefix,
+            retry_seconds=config.redis_retry_seconds,
+            timeout_seconds=config.redis_timeout_seconds,
+        )
+        self.abuse = AbuseGuard(
+            self.storage,
+            blocklist=config.blocklist,
+            threshold=config.abuse_threshold,
+            window_seconds=config.abuse_window_seconds,
+            block_seconds=config.abuse_block_seconds,
+            recheck_seconds=config.abuse_recheck_seconds,
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return self.config.enabled
+
+    async def hit(
+        self, key: str, item: RateLimitItem, *, fail_closed: bool, label: str = ""
+    ) -> Decision:
+        """Count one request for `key` against `item`.
+
+        Raises RateLimitUnavailable only when `fail_closed` and the shared store is down.
+        """
+
+        async def op(backend: Backend) -> tuple[bool, float, int, bool]:
+            allowed = await backend.strategy.hit(item, key)
+            stats = await backend.strategy.get_window_stats(item, key)
+            return allowed, stats.reset_time, stats.remaining, backend.shared
+
+        allowed, reset_at, remaining, shared = await self.storage.run(op, fail_closed=fail_closed)
+        now = time.time()
+        remaining = max(0, min(item.amount, remaining))
+        if remaining == item.amount:  # nothing in the window (e.g. the store just restarted)
+            reset_at = now
+        retry_after = 0 if allowed else max(1, math.ceil(reset_at - now))
+        return Decision(
+            allowed=allowed,
+            limit=item.amount,
+            remaining=remaining,
+            reset_at=reset_at,
+            retry_after=retry_after,
+            window_seconds=item.get_expiry(),
+            label=label or describe_item(item),
+            shared=shared,
+        )
+
+    async def aclose(self) -> None:
+        await self.storage.aclose()
+
+
+def build_rate_limiter(settings: RateLimitSettings) -> RateLimiter:
+    return RateLimiter(RateLimitConfig.from_settings(settings))
+
+
+def binding_decision(decisions: Sequence[Decision]) -> Decision | None:
+    """The decision the headers report: a refusal if any, else the one closest to running out."""
+    if not decisions:
+        return None
+    refused = [d for d in decisions if not d.allowed]
+    if refused:
+        return max(refused, key=lambda d: d.retry_after)
+    return min(decisions, key=lambda d: (d.remaining / d.limit, d.remaining))
+
+
+def rate_limit_headers(decision: Decision, now: float | None = None) -> dict[str, str]:
+    """IETF `RateLimit-*` (reset in seconds from now) and the de-facto `X-RateLimit-*`
+    (reset as epoch seconds, as GitHub and most clients expect); `Retry-After` on refusal."""
+    reset_in = decision.reset_in(now)
+    headers = {
+        "RateLimit-Limit": str(decision.limit),
+        "RateLimit-Remaining": str(decision.remaining),
+        "RateLimit-Reset": str(reset_in),
+        "RateLimit-Policy": f"{decision.limit};w={decision.window_seconds}",
+        "X-RateLimit-Limit": str(decision.limit),
+        "X-RateLimit-Remaining": str(decision.remaining),
+        "X-RateLimit-Reset": str(math.ceil(decision.reset_at)),
+    }
+    if not decision.allowed:
+        headers["Retry-After"] = str(decision.retry_after)
+    return headers

@@ -1,0 +1,162 @@
+"""Where limit counters live: Redis when configured (shared by every process), else memory.
+
+When Redis stops answering, operations run on a per-process MemoryStorage instead and the
+storage is marked degraded; after `retry_seconds` one request probes Redis again, and the
+first success ends the outage. Connection errors never leave this module: callers either get
+a result (possibly per-process) or, when they asked to fail closed, `RateLimitUnavailable`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import redis.asyncio
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from quantdesk.observability.logging import get_logger
+from quantdesk.ratelimit.errors import RateLimitUnavailable
+
+log = get_logger("quantdesk.ratelimit")
+
+T = TypeVar("T")
+
+# Everything a dead, slow or confused Redis can raise through redis-py and `limits`.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (RedisError, StorageError, OSError, TimeoutError)
+
+
+@dataclass(frozen=True)
+class Backend:
+    storage: Storage
+    strategy: MovingWindowRateLimiter
+    shared: bool
+
+
+def _backend(storage: Storage, *, shared: bool) -> Backend:
+    return Backend(storage=storage, strategy=MovingWindowRateLimiter(storage), shared=shared)
+
+
+def _limits_uri(url: str) -> str:
+    """The `limits` scheme for a redis-py URL (the connection itself comes from our pool)."""
+    if url.startswith("async+"):
+        return url
+    if url.startswith("unix://"):
+        return "async+redis+" + url
+    return "async+" + url
+
+
+class RateLimitStorage:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        key_prefix: str = "quantdesk:ratelimit",
+        retry_seconds: float = 5.0,
+        timeout_seconds: float = 0.5,
+    ) -> None:
+        self.retry_seconds = retry_seconds
+        self.timeout_seconds = timeout_seconds
+        self._memory = _backend(MemoryStorage(), shared=False)
+        self._redis: Backend | None = None
+        self._pool: redis.asyncio.ConnectionPool | None = None
+        self._degraded_since: float | None = None
+        self._next_probe = 0.0
+        self._probing = False
+        if url:
+            # Our own pool: short timeouts and a single retry, so a dead Redis costs one
+            # refused connection, not redis-py's default ten retries with backoff.
+            self._pool = redis.asyncio.ConnectionPool.from_url(
+                url,
+                socket_timeout=timeout_seconds,
+                socket_connect_timeout=timeout_seconds,
+                retry=Retry(NoBackoff(), 1),
+            )
+            options: dict[str, Any] = {"connection_pool": self._pool}
+            storage = RedisStorage(
+                _limits_uri(url), implementation="redispy", key_prefix=key_prefix, **options
+            )
+            self._redis = _backend(storage, shared=True)
+
+    @property
+    def degraded(self) -> bool:
+        return self._degraded_since is not None
+
+    @property
+    def shared(self) -> bool:
+        """True while counters are shared by every process (Redis configured and answering)."""
+        return self._redis is not None and not self.degraded
+
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self._next_probe - time.monotonic()))
+
+    async def ensure_available(self) -> None:
+        """Raise RateLimitUnavailable while a configured shared store is down.
+
+        Free while Redis is healthy (no round trip); during an outage it probes Redis at
+        most once per `retry_seconds`, like `run`.
+        """
+        if not self.degraded:
+            return
+
+        async def probe(backend: Backend) -> None:
+            await backend.storage.get("probe")
+
+        await self.run(probe, fail_closed=True)
+
+    async def run(self, op: Callable[[Backend], Awaitable[T]], *, fail_closed: bool) -> T:
+        """Run `op` on Redis when it is configured and answering, else on process memory."""
+        primary = self._redis
+        if primary is None:
+            return await op(self._memory)
+        probing = False
+        if self.degraded:
+            if self._probing or time.monotonic() < self._next_probe:
+                if fail_closed:
+                    raise RateLimitUnavailable(self.retry_after())
+                return await op(self._memory)
+            self._probing = probing = True
+        try:
+            async with asyncio.timeout(self.timeout_seconds * 4):
+                result = await op(primary)
+        except STORAGE_ERRORS as exc:
+            self._mark_degraded(exc)
+            if fail_closed:
+                raise RateLimitUnavailable(self.retry_after()) from None
+            return await op(self._memory)
+        finally:
+            if probing:
+                self._probing = False
+        if self.degraded:
+            self._mark_recovered()
+        return result
+
+    def _mark_degraded(self, exc: Exception) -> None:
+        self._next_probe = time.monotonic() + self.retry_seconds
+        if self._degraded_since is None:
+            self._degraded_since = time.monotonic()
+            log.warning(
+                "ratelimit.storage_degraded",
+                error=f"{type(exc).__name__}: {exc}",
+                retry_seconds=self.retry_seconds,
+                detail="rate limits are per-process; fail-closed routes answer 503",
+            )
+
+    def _mark_recovered(self) -> None:
+        since = self._degraded_since or time.monotonic()
+        self._degraded_since = None
+        log.warning(
+            "ratelimit.storage_recovered", outage_seconds=round(time.monotonic() - since, 1)
+        )
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
