@@ -25,7 +25,8 @@ async def test_guest_tier_headers_then_429(client: httpx.AsyncClient) -> None:
         assert (await client.get("/api/v1/instruments")).status_code == 200
     limited = await client.get("/api/v1/instruments")
     body = assert_problem(limited, 429)
-    assert int(limited.headers["retry-after"]) > 0 and body["type"].endswith("rate-limited")  # type: ignore[union-attr]
+    assert int(limited.headers["retry-after"]) > 0
+    assert str(body["type"]).endswith("rate-limited")
     # Health probes are not API routes: never limited.
     assert (await client.get("/health/live")).status_code == 200
 
