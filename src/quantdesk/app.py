@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from quantdesk import __version__
 from quantdesk.api import api_router
+from quantdesk.audit.service import audit_service
 from quantdesk.auth.mail import mail_backend
 from quantdesk.auth.throttle import LoginThrottle
 from quantdesk.config import Environment, Settings, get_settings
@@ -51,11 +52,28 @@ Self-hosted market intelligence: market data, indicators, signals and backtests.
 """
 
 
+def _audit_ip_block(db: Database, settings: Settings) -> Callable[[str], Awaitable[None]]:
+    async def record(ip: str) -> None:
+        # Its own unit of work: the request that triggered the block is answered 429 and
+        # rolled back, the security event must stay.
+        async with db.session() as session:
+            await audit_service.record(
+                session,
+                action="ratelimit.ip_blocked",
+                outcome="denied",
+                ip=ip,
+                details={"block_seconds": settings.abuse_block_seconds},
+            )
+
+    return record
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.db = Database(settings)
     app.state.rate_limiter = RateLimiter(app.state.rate_limit_config)
+    app.state.rate_limiter.on_block = _audit_ip_block(app.state.db, settings)
     app.state.login_throttle = LoginThrottle(settings, app.state.rate_limiter.storage)
     app.state.mail = mail_backend(settings)
     log.info(

@@ -75,3 +75,44 @@ async def test_redis_outage_keeps_reads_and_fails_key_creation_closed(
         assert_problem(created, 503)
     finally:
         redis_process.start()
+
+
+async def test_abuse_block_is_audited(
+    settings_factory_db: tuple[httpx.AsyncClient, Database],
+) -> None:
+    from sqlalchemy import select
+
+    from quantdesk.models import AuditEvent
+
+    client, db = settings_factory_db
+    statuses = [(await client.get("/api/v1/instruments")).status_code for _ in range(6)]
+    # limit 2/minute, block after 2 refusals: 200, 200, 429, 429 (block starts), then 403s
+    assert statuses[:4] == [200, 200, 429, 429] and statuses[4:] == [403, 403]
+    async with db.session() as session:
+        events = (
+            (
+                await session.execute(
+                    select(AuditEvent).where(AuditEvent.action == "ratelimit.ip_blocked")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(events) == 1 and events[0].outcome == "denied"
+
+
+@pytest.fixture
+async def settings_factory_db(
+    sqlite_template: Path, tmp_path: Path
+) -> AsyncIterator[tuple[httpx.AsyncClient, Database]]:
+    import shutil
+
+    path = tmp_path / "abuse.db"
+    shutil.copyfile(sqlite_template, path)
+    app = create_app(
+        make_settings(sqlite_url(path), rate_limit_guest="2/minute", abuse_429_threshold=2)
+    )
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            yield client, app.state.db

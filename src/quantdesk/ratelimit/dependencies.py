@@ -116,7 +116,8 @@ async def apply_rate_limits(request: Request, caller: Principal, policy_name: st
         decisions.append(decision)
         refused = None if decision.allowed else decision
     if refused is not None:
-        await limiter.abuse.record_violation(ip)
+        if await limiter.abuse.record_violation(ip) and limiter.on_block is not None:
+            await limiter.on_block(ip)
         raise _refusal(refused, rate_limit_headers(refused))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from limits import RateLimitItem
@@ -51,6 +51,9 @@ class RateLimiter:
             block_seconds=config.abuse_block_seconds,
             recheck_seconds=config.abuse_recheck_seconds,
         )
+        # Called with the IP when abuse blocking starts a block (the app records it in the
+        # audit log; this package knows nothing of the database).
+        self.on_block: Callable[[str], Awaitable[None]] | None = None
 
     @property
     def enabled(self) -> bool:
