@@ -27,7 +27,7 @@ from quantdesk.app import create_app
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.models import Base
-from tests.secrets_watch import LogCollector
+from tests.secrets_watch import SECRETS, LogCollector
 from tests.support.servers import (
     PostgresServer,
     RedisProcess,
@@ -43,12 +43,18 @@ logging.getLogger().addHandler(LOG_COLLECTOR)
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """The whole run's logs must not contain any password, token or key a test used."""
-    leaks = LOG_COLLECTOR.leaks()
-    if leaks:
-        print(
-            f"\nSECRETS LEAKED INTO LOGS ({len(leaks)}): " + ", ".join(s[:6] + "..." for s in leaks)
-        )
+    if LOG_COLLECTOR.leaks():
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    leaks = LOG_COLLECTOR.leaks()
+    terminalreporter.write_line(
+        f"log secret check: {len(LOG_COLLECTOR.lines)} log lines searched for "
+        f"{len(SECRETS)} test secrets, {len(leaks)} found"
+        + (": " + ", ".join(secret[:6] + "..." for secret in leaks) if leaks else ""),
+        red=bool(leaks),
+    )
 
 
 def unavailable(exc: ServerUnavailable) -> NoReturn:
