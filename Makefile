@@ -42,6 +42,7 @@ format: $(INSTALLED_DEV)
 
 bench: $(INSTALLED_DEV)  ## speed against reference implementations; writes docs/benchmarks.md
 	$(BIN)/python -m benchmarks.bench_foundation
+	$(BIN)/python -m benchmarks.bench_indicators
 
 db-migrate: $(INSTALLED)
 	$(BIN)/quantdesk db upgrade

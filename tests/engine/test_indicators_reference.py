@@ -1,5 +1,5 @@
 """Indicators without a TA-Lib counterpart (VWAP, rolling volatility) against pandas,
-and the numpy kernels against straightforward loops."""
+and their numpy kernels against direct window computations."""
 
 from __future__ import annotations
 
@@ -12,15 +12,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from quantdesk.engine import indicators as ind
 from quantdesk.engine.indicators import FloatArray
-from quantdesk.engine.indicators._kernels import (
-    linear_recurrence,
-    rolling_max,
-    rolling_mean,
-    rolling_min,
-    rolling_sum,
-    rolling_variance,
-    rolling_weighted_mean,
-)
+from quantdesk.engine.indicators._kernels import rolling_sum, rolling_variance
 from tests.engine.conftest import OHLCV
 
 
@@ -76,45 +68,12 @@ def test_vwap_is_nan_without_volume() -> None:
     np.testing.assert_array_equal(rolling, [np.nan, np.nan, 12.0, 12.0, np.nan])
 
 
-def _loop_recurrence(x: FloatArray, a: float, y0: float, active: list[bool]) -> FloatArray:
-    out = np.empty_like(x)
-    state = y0
-    for index, value in enumerate(x.tolist()):
-        if active[index]:
-            state = a * state + value
-        out[index] = state
-    return out
-
-
-@pytest.mark.parametrize("a", [0.0, 1 / 3, 0.5, 13 / 14, 0.99, 0.999])
-@pytest.mark.parametrize("masked", [False, True])
-def test_linear_recurrence_matches_a_loop(a: float, masked: bool) -> None:
-    rng = np.random.default_rng(7)
-    x = rng.uniform(0.0, 100.0, 20_000)
-    active = rng.random(x.size) < 0.7 if masked and a > 0 else np.ones(x.size, dtype=bool)
-    got = linear_recurrence(x, a, 50.0, active=active if masked and a > 0 else None)
-    expected = _loop_recurrence(x, a, 50.0, active.tolist())
-    np.testing.assert_allclose(got, expected, rtol=1e-11)
-
-
-def test_linear_recurrence_rejects_an_unstable_decay() -> None:
-    with pytest.raises(ValueError, match="decay"):
-        linear_recurrence(np.ones(3), 1.0, 0.0)
-
-
 @pytest.mark.parametrize("period", [1, 2, 3, 14, 250, 1500])
 def test_rolling_kernels_match_direct_windows(period: int) -> None:
     rng = np.random.default_rng(period)
     x = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.02, 5000)))
     windows = sliding_window_view(x, period)
-    weights = np.arange(1.0, period + 1.0)
-    np.testing.assert_array_equal(rolling_max(x, period), windows.max(axis=1))
-    np.testing.assert_array_equal(rolling_min(x, period), windows.min(axis=1))
     np.testing.assert_allclose(rolling_sum(x, period), windows.sum(axis=1), rtol=1e-12)
-    np.testing.assert_allclose(rolling_mean(x, period), windows.mean(axis=1), rtol=1e-12)
-    np.testing.assert_allclose(
-        rolling_weighted_mean(x, period), windows @ weights / weights.sum(), rtol=1e-11
-    )
     # Standard deviations, compared relative to the price level they are added to.
     sigma = np.sqrt(rolling_variance(x, period))
     np.testing.assert_allclose(sigma, windows.std(axis=1), rtol=0, atol=1e-10 * x.max())
@@ -130,6 +89,5 @@ def test_rolling_variance_is_exactly_zero_on_flat_stretches() -> None:
 @pytest.mark.parametrize("size", [0, 1, 4])
 def test_rolling_kernels_on_inputs_shorter_than_the_window(size: int) -> None:
     x = np.arange(float(size))
-    for kernel in (rolling_max, rolling_min, rolling_sum, rolling_mean, rolling_weighted_mean):
-        assert kernel(x, 5).size == 0
+    assert rolling_sum(x, 5).size == 0
     assert rolling_variance(x, 5).size == 0

@@ -197,13 +197,66 @@ def test_macd_fast_line_is_aligned_with_the_slow_one(datasets: dict[str, OHLCV])
     np.testing.assert_allclose(line, talib.MACD(close)[0], rtol=1e-9, atol=ATOL, equal_nan=True)
 
 
+def assert_identical(ours: Outputs, theirs: Outputs) -> None:
+    """Not even the last bit differs (NaN where TA-Lib has NaN)."""
+    got, want = _outputs(ours), _outputs(theirs)
+    assert len(got) == len(want)
+    for index, (g, w) in enumerate(zip(got, want, strict=True)):
+        np.testing.assert_array_equal(g, w, err_msg=f"output {index}")
+
+
+# The kernels repeat TA-Lib 0.8's arithmetic in its order (its running totals, its
+# fused multiply-adds, its zero guards), so the agreement is exact, beyond the 1e-9
+# the contract asks for. A TA-Lib release that changes a formula fails these first.
+
+
 @pytest.mark.parametrize("dataset", ["random", "goog"])
-@pytest.mark.parametrize("period", [2, 14, 31])
-def test_cci_is_bit_identical_to_talib(
-    period: int, dataset: str, datasets: dict[str, OHLCV]
+@pytest.mark.parametrize(("name", "args"), TABLE, ids=[_id(row) for row in TABLE])
+def test_bit_identical_to_talib(
+    name: str, args: tuple[float, ...], dataset: str, datasets: dict[str, OHLCV]
 ) -> None:
-    """CCI sums its window in TA-Lib's circular-buffer order, so not even the last
-    bit differs."""
+    ours, theirs = PAIRS[name]
     data = datasets[dataset]
-    got = ind.cci(data.high, data.low, data.close, period)
-    np.testing.assert_array_equal(got, talib.CCI(data.high, data.low, data.close, period))
+    assert_identical(ours(data, *args), theirs(data, *args))
+
+
+@pytest.mark.parametrize("series", list(DEGENERATE))
+def test_bit_identical_to_talib_on_degenerate_series(series: str) -> None:
+    for name, args in SMALL_TABLE:
+        ours, theirs = PAIRS[name]
+        assert_identical(ours(DEGENERATE[series], *args), theirs(DEGENERATE[series], *args))
+
+
+def _long_walk(size: int) -> OHLCV:
+    """A long walk over several orders of magnitude of price, with a run of flat bars:
+    running totals would drift here without TA-Lib's re-anchoring, and the variance
+    reseeds on cancellation and on its 32-period schedule."""
+    rng = np.random.default_rng(11)
+    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.02, size)))
+    close[size // 2 : size // 2 + 500] = close[size // 2]
+    spread = close * rng.uniform(0.0, 0.01, size)
+    volume = rng.integers(0, 1_000_000, size).astype(np.float64)
+    return OHLCV(close.copy(), close + spread, close - spread, close, volume)
+
+
+def test_bit_identical_to_talib_on_a_long_wide_ranging_series() -> None:
+    data = _long_walk(200_000)
+    assert data.close.max() / data.close.min() > 1e6
+    for name, args in [*TABLE[::3], ("bbands", (20, 2.0, 2.0)), ("wma", (30,))]:
+        ours, theirs = PAIRS[name]
+        assert_identical(ours(data, *args), theirs(data, *args))
+
+
+@pytest.mark.parametrize(("name", "args"), [*SMALL_TABLE, ("macd", (12, 26, 9)), ("adx", (14,))])
+def test_nans_inside_the_series_behave_like_talib(
+    name: str, args: tuple[float, ...], datasets: dict[str, OHLCV]
+) -> None:
+    """After the first valid bar, a NaN flows through the arithmetic as in TA-Lib
+    (e.g. RSI answers 0 once its averages are NaN, a NaN close leaves OBV unchanged)."""
+    data = OHLCV(*(column[:400].copy() for column in datasets["random"]))
+    data.close[100] = np.nan
+    data.high[200] = np.nan
+    data.low[250] = np.nan
+    data.volume[300] = np.nan
+    ours, theirs = PAIRS[name]
+    assert_identical(ours(data, *args), theirs(data, *args))

@@ -7,8 +7,9 @@ Every batch indicator follows TA-Lib's conventions:
   TA-Lib has no value;
 * leading NaNs in the inputs are skipped, as the TA-Lib Python wrapper does: the
   computation starts at the first bar where every input is a number, so the
-  output of one indicator can be fed into another. NaNs after that bar propagate
-  into the affected outputs.
+  output of one indicator can be fed into another. NaNs after that bar go through
+  the same arithmetic as in TA-Lib (mostly NaN outputs; RSI answers 0, a NaN close
+  leaves OBV unchanged). The compiled kernels skip leading NaNs themselves.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 IndexArray = npt.NDArray[np.intp]
 
 #: TA-Lib's upper bound for every period argument.
@@ -31,10 +31,15 @@ TA_EPSILON: Final = 1e-14
 
 
 def as_float_array(values: npt.ArrayLike, name: str) -> FloatArray:
-    """Return ``values`` as a 1-D float64 array (no copy when it already is one)."""
+    """Return ``values`` as a contiguous 1-D float64 array (no copy when it is one).
+
+    Contiguous inputs keep the compiled kernels to one specialisation each.
+    """
     array = np.asarray(values, dtype=np.float64)
     if array.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array, got shape {array.shape}")
+    if not array.flags.c_contiguous:
+        array = np.ascontiguousarray(array)
     return array
 
 
@@ -106,20 +111,3 @@ def skip_leading_nans(
     size = arrays[0].size
     outputs = core(*(array[start:] for array in arrays))
     return tuple(place(output, size) for output in outputs)
-
-
-def sequential_sum(values: FloatArray) -> float:
-    """Left-to-right sum, the order TA-Lib uses for its seeds (numpy's sum is pairwise)."""
-    if values.size == 0:
-        return 0.0
-    return float(np.cumsum(values)[-1])
-
-
-def is_zero_scaled(value: FloatArray, scale: FloatArray) -> BoolArray:
-    """TA-Lib's TA_IS_ZERO_SCALED: ``|value| <= 1e-14 * scale``.
-
-    TA-Lib uses this relative test where a value is the difference of two prices,
-    so that a flat window maps to 0 regardless of the instrument's price level.
-    """
-    result: BoolArray = np.abs(value) <= TA_EPSILON * scale
-    return result

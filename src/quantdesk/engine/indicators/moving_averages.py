@@ -1,4 +1,4 @@
-"""Moving averages and MACD with TA-Lib's conventions (values within ~1e-12 relative).
+"""Moving averages and MACD, computed as TA-Lib 0.8 computes them (compiled kernels).
 
 All values are in the input's units (price) and are known at the close of the bar
 they are aligned with; nothing looks ahead.
@@ -6,24 +6,17 @@ they are aligned with; nothing looks ahead.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from quantdesk.engine.indicators._core import (
-    FloatArray,
-    as_float_array,
-    check_period,
-    nan_array,
-    sequential_sum,
-    skip_leading_nans,
-)
-from quantdesk.engine.indicators._kernels import (
-    linear_recurrence,
-    rolling_mean,
-    rolling_weighted_mean,
+from quantdesk.engine.indicators._core import FloatArray, as_float_array, check_period
+from quantdesk.engine.indicators._jit_averages import (
+    ema_kernel,
+    macd_kernel,
+    sma_kernel,
+    wma_kernel,
 )
 
 
@@ -35,32 +28,6 @@ class MACDResult(NamedTuple):
     hist: FloatArray
 
 
-def ema_into(x: FloatArray, period: int, seed: float, out: FloatArray) -> None:
-    """Write the EMA after ``seed`` into ``out``: ``y[t] = y[t-1] + k * (x[t] - y[t-1])``."""
-    k = 2.0 / (period + 1)
-    linear_recurrence(x, 1.0 - k, seed, scale=k, out=out)
-
-
-def ema_series(x: FloatArray, period: int) -> FloatArray:
-    """TA-Lib EMA over ``x``: NaN before bar ``period - 1``, which holds the SMA seed."""
-    out = nan_array(x.size)
-    if x.size >= period:
-        seed = sequential_sum(x[:period]) / period
-        out[period - 1] = seed
-        ema_into(x[period:], period, seed, out[period:])
-    return out
-
-
-def _rolling(
-    kernel: Callable[[FloatArray, int, FloatArray], FloatArray], x: FloatArray, period: int
-) -> FloatArray:
-    """Run a valid-part rolling kernel straight into a NaN-prefixed output."""
-    out = nan_array(x.size)
-    if x.size >= period:
-        kernel(x, period, out[period - 1 :])
-    return out
-
-
 def sma(close: npt.ArrayLike, period: int = 30) -> FloatArray:
     """Simple moving average of the last ``period`` values (TA-Lib ``SMA``).
 
@@ -68,7 +35,8 @@ def sma(close: npt.ArrayLike, period: int = 30) -> FloatArray:
     """
     x = as_float_array(close, "close")
     period = check_period(period, "period", minimum=1)
-    (out,) = skip_leading_nans(lambda v: (_rolling(rolling_mean, v, period),), x)
+    out = np.empty(x.size)
+    sma_kernel(x, period, out)
     return out
 
 
@@ -80,7 +48,8 @@ def ema(close: npt.ArrayLike, period: int = 30) -> FloatArray:
     """
     x = as_float_array(close, "close")
     period = check_period(period, "period", minimum=1)
-    (out,) = skip_leading_nans(lambda v: (ema_series(v, period),), x)
+    out = np.empty(x.size)
+    ema_kernel(x, period, out)
     return out
 
 
@@ -91,7 +60,8 @@ def wma(close: npt.ArrayLike, period: int = 30) -> FloatArray:
     """
     x = as_float_array(close, "close")
     period = check_period(period, "period", minimum=1)
-    (out,) = skip_leading_nans(lambda v: (_rolling(rolling_weighted_mean, v, period),), x)
+    out = np.empty(x.size)
+    wma_kernel(x, period, out)
     return out
 
 
@@ -118,22 +88,6 @@ def macd(close: npt.ArrayLike, fast: int = 12, slow: int = 26, signal: int = 9) 
     signal = check_period(signal, "signal", minimum=1)
     if slow < fast:
         fast, slow = slow, fast
-
-    def core(v: FloatArray) -> tuple[FloatArray, ...]:
-        size = v.size
-        start = macd_lookback(fast, slow, signal)
-        line, signal_line = nan_array(size), nan_array(size)
-        if size <= start:
-            return line, signal_line, nan_array(size)
-        # Both EMAs from bar slow-1 on; the fast one is seeded there (TA-Lib quirk).
-        slow_ema = ema_series(v, slow)[slow - 1 :]
-        fast_ema = np.empty(size - slow + 1)
-        fast_ema[0] = sequential_sum(v[slow - fast : slow]) / fast
-        ema_into(v[slow:], fast, fast_ema[0], fast_ema[1:])
-        difference = np.subtract(fast_ema, slow_ema, out=fast_ema)  # the MACD line
-        signal_line[slow - 1 :] = ema_series(difference, signal)
-        line[start:] = difference[signal - 1 :]
-        return line, signal_line, line - signal_line
-
-    line, signal_line, hist = skip_leading_nans(core, x)
+    line, signal_line, hist = np.empty(x.size), np.empty(x.size), np.empty(x.size)
+    macd_kernel(x, fast, slow, signal, line, signal_line, hist)
     return MACDResult(line, signal_line, hist)

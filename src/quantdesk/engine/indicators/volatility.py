@@ -18,14 +18,11 @@ from quantdesk.engine.indicators._core import (
     check_finite,
     check_period,
     nan_array,
-    sequential_sum,
     skip_leading_nans,
 )
-from quantdesk.engine.indicators._kernels import (
-    linear_recurrence,
-    rolling_mean_variance,
-    rolling_variance,
-)
+from quantdesk.engine.indicators._jit_averages import bbands_kernel
+from quantdesk.engine.indicators._jit_oscillators import atr_kernel
+from quantdesk.engine.indicators._kernels import rolling_variance
 
 
 class BBandsResult(NamedTuple):
@@ -58,27 +55,13 @@ def atr(
     """Average true range with Wilder smoothing, in price units (TA-Lib ``ATR``).
 
     The first value, at bar ``period``, is the mean of the true ranges of bars
-    1..period; then ``atr = (atr_prev * (period - 1) + tr) / period``.
+    1..period; then ``atr = atr_prev * (period - 1) / period + tr / period`` (TA-Lib
+    0.8's two-coefficient form, one fused multiply-add).
     """
     h, lo, c = as_float_arrays(high=high, low=low, close=close)
     period = check_period(period, "period", minimum=1)
-
-    def core(hv: FloatArray, lv: FloatArray, cv: FloatArray) -> tuple[FloatArray]:
-        out = nan_array(cv.size)
-        if cv.size <= period:
-            return (out,)
-        ranges = true_range(hv, lv, cv)
-        out[period] = sequential_sum(ranges[1 : period + 1]) / period
-        linear_recurrence(
-            ranges[period + 1 :],
-            (period - 1) / period,
-            out[period],
-            scale=1.0 / period,
-            out=out[period + 1 :],
-        )
-        return (out,)
-
-    (out,) = skip_leading_nans(core, h, lo, c)
+    out = np.empty(c.size)
+    atr_kernel(h, lo, c, period, out)
     return out
 
 
@@ -92,32 +75,16 @@ def bbands(
 
     middle = SMA(close, period); upper/lower = middle +/- nbdev * sigma, where sigma
     is the population standard deviation of the same window. First values at bar
-    ``period - 1``. A window that is flat to rounding precision has sigma = 0.
+    ``period - 1``. A window that is flat to rounding precision has sigma = 0
+    (TA-Lib 0.8's cancellation-guarded running variance; see ``bbands_kernel``).
     """
     x = as_float_array(close, "close")
     period = check_period(period, "period")
     nbdev_up = check_finite(nbdev_up, "nbdev_up")
     nbdev_dn = check_finite(nbdev_dn, "nbdev_dn")
 
-    def core(v: FloatArray) -> tuple[FloatArray, ...]:
-        upper, middle, lower = nan_array(v.size), nan_array(v.size), nan_array(v.size)
-        if v.size < period:
-            return upper, middle, lower
-        mean, variance = rolling_mean_variance(v, period)
-        sigma = np.sqrt(variance, out=variance)
-        start = period - 1
-        middle[start:] = mean
-        # Same arithmetic as TA-Lib: one product when the widths are equal.
-        if nbdev_up == nbdev_dn:
-            sigma *= nbdev_up
-            np.add(mean, sigma, out=upper[start:])
-            np.subtract(mean, sigma, out=lower[start:])
-        else:
-            np.add(mean, sigma * nbdev_up, out=upper[start:])
-            np.subtract(mean, sigma * nbdev_dn, out=lower[start:])
-        return upper, middle, lower
-
-    upper, middle, lower = skip_leading_nans(core, x)
+    upper, middle, lower = np.empty(x.size), np.empty(x.size), np.empty(x.size)
+    bbands_kernel(x, period, nbdev_up, nbdev_dn, upper, middle, lower)
     return BBandsResult(upper, middle, lower)
 
 

@@ -15,6 +15,7 @@ from quantdesk.engine.indicators._core import (
     nan_array,
     skip_leading_nans,
 )
+from quantdesk.engine.indicators._jit_oscillators import obv_kernel
 from quantdesk.engine.indicators._kernels import rolling_sum
 
 
@@ -25,18 +26,8 @@ def obv(close: npt.ArrayLike, volume: npt.ArrayLike) -> FloatArray:
     subtracts it on a down close and carries the total on an unchanged close.
     """
     c, v = as_float_arrays(close=close, volume=volume)
-
-    def core(cv: FloatArray, vv: FloatArray) -> tuple[FloatArray]:
-        out = np.empty(cv.size, dtype=np.float64)
-        if cv.size:
-            out[0] = vv[0]
-            signed = np.sign(np.diff(cv), out=out[1:])
-            signed *= vv[1:]
-            # A sequential cumsum adds in TA-Lib's order, so the totals are identical.
-            np.cumsum(out, out=out)
-        return (out,)
-
-    (out,) = skip_leading_nans(core, c, v)
+    out = np.empty(c.size)
+    obv_kernel(c, v, out)
     return out
 
 
