@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends
 from quantdesk.auth.admin_endpoints import router as admin_router
 from quantdesk.auth.api_key_endpoints import router as api_keys_router
 from quantdesk.auth.endpoints import router as auth_router
+from quantdesk.indicators.endpoints import router as indicators_router
 from quantdesk.marketdata.endpoints import router as marketdata_router
 from quantdesk.ratelimit import rate_limit
 
@@ -20,3 +21,4 @@ api_router.include_router(auth_router)
 api_router.include_router(api_keys_router)
 api_router.include_router(admin_router)
 api_router.include_router(marketdata_router)
+api_router.include_router(indicators_router)

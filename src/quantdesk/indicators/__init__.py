@@ -1,0 +1,1 @@
+"""Indicators over stored bars (the maths lives in quantdesk.engine.indicators)."""
