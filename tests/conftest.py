@@ -14,7 +14,7 @@ import logging
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 import pytest
@@ -37,6 +37,7 @@ from tests.support.servers import (
     server_required,
 )
 
+T = TypeVar("T")
 LOG_COLLECTOR = LogCollector()
 logging.getLogger().addHandler(LOG_COLLECTOR)
 
@@ -72,24 +73,24 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
+def start_or_skip(stack: contextlib.ExitStack, server: contextlib.AbstractContextManager[T]) -> T:
+    """Enter a server's context on `stack`; skip (fail on CI) when it cannot start."""
+    try:
+        return stack.enter_context(server)
+    except ServerUnavailable as exc:
+        unavailable(exc)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     with contextlib.ExitStack() as stack:
-        try:
-            server = stack.enter_context(running_postgres())
-        except ServerUnavailable as exc:
-            unavailable(exc)
-        yield server
+        yield start_or_skip(stack, running_postgres())
 
 
 @pytest.fixture(scope="session")
 def redis_process() -> Iterator[RedisProcess]:
     with contextlib.ExitStack() as stack:
-        try:
-            process = stack.enter_context(running_redis())
-        except ServerUnavailable as exc:
-            unavailable(exc)
-        yield process
+        yield start_or_skip(stack, running_redis())
 
 
 @pytest.fixture(scope="session")

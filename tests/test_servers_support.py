@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
 
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from tests.conftest import start_or_skip, unavailable
 from tests.support import servers
 from tests.support.servers import (
     PostgresServer,
@@ -25,30 +25,17 @@ from tests.support.servers import (
 )
 
 
-def _unavailable(exc: ServerUnavailable) -> NoReturn:
-    if server_required():
-        pytest.fail(f"server required on CI but unavailable: {exc}")
-    pytest.skip(f"server unavailable: {exc}")
-
-
+# Function-scoped on purpose: these tests stop, restart and break their servers.
 @pytest.fixture
 def postgres() -> Iterator[PostgresServer]:
     with contextlib.ExitStack() as stack:
-        try:
-            server = stack.enter_context(running_postgres())
-        except ServerUnavailable as exc:
-            _unavailable(exc)
-        yield server
+        yield start_or_skip(stack, running_postgres())
 
 
 @pytest.fixture
 def redis_proc() -> Iterator[RedisProcess]:
     with contextlib.ExitStack() as stack:
-        try:
-            proc = stack.enter_context(running_redis())
-        except ServerUnavailable as exc:
-            _unavailable(exc)
-        yield proc
+        yield start_or_skip(stack, running_redis())
 
 
 async def _refuses(host: str, port: int) -> bool:
@@ -152,7 +139,7 @@ async def test_two_postgres_servers_at_once_and_cleanup() -> None:
                 finally:
                     await conn.close()
     except ServerUnavailable as exc:
-        _unavailable(exc)
+        unavailable(exc)
     for server in (first, second):
         assert not server.data_dir.parent.exists()
         assert await _refuses(server.host, server.port)
@@ -173,7 +160,7 @@ def test_postgres_cleanup_on_error() -> None:
         with pytest.raises(Boom):
             use_and_fail()
     except ServerUnavailable as exc:
-        _unavailable(exc)
+        unavailable(exc)
     assert not seen[0].data_dir.parent.exists()
     assert asyncio.run(_refuses(seen[0].host, seen[0].port))
 
@@ -238,7 +225,7 @@ async def test_two_redis_servers_at_once_and_cleanup() -> None:
                 finally:
                     await client.aclose()
     except ServerUnavailable as exc:
-        _unavailable(exc)
+        unavailable(exc)
     for proc in (first, second):
         assert not proc.is_running
         assert await _refuses(proc.server.host, proc.server.port)

@@ -12,7 +12,7 @@ from quantdesk.auth.admin import admin_service
 from quantdesk.auth.dependencies import ManageUsers, SystemAdmin
 from quantdesk.auth.schemas import ApiKeyRead, UserRead, UserRoleUpdate
 from quantdesk.dependencies import SessionDep
-from quantdesk.kit.pagination import ListMeta, Page, decode_cursor, encode_cursor
+from quantdesk.kit.pagination import ListMeta, Page, decode_cursor, split_page
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -28,8 +28,8 @@ async def list_users(
     _: ManageUsers, session: SessionDep, cursor: Cursor = None, limit: Limit = 100
 ) -> Page[UserRead]:
     rows = await admin_service.users(session, after_id=_after(cursor), limit=limit + 1)
-    page = [UserRead.model_validate(user) for user in rows[:limit]]
-    next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
+    users, next_cursor = split_page(rows, limit, lambda user: user.id)
+    page = [UserRead.model_validate(user) for user in users]
     return Page[UserRead](data=page, meta=ListMeta(count=len(page), next_cursor=next_cursor))
 
 
@@ -52,8 +52,8 @@ async def list_all_api_keys(
     _: ManageUsers, session: SessionDep, cursor: Cursor = None, limit: Limit = 100
 ) -> Page[ApiKeyRead]:
     rows = await admin_service.api_keys(session, after_id=_after(cursor), limit=limit + 1)
-    page = [ApiKeyRead.model_validate(key) for key in rows[:limit]]
-    next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
+    keys, next_cursor = split_page(rows, limit, lambda key: key.id)
+    page = [ApiKeyRead.model_validate(key) for key in keys]
     return Page[ApiKeyRead](data=page, meta=ListMeta(count=len(page), next_cursor=next_cursor))
 
 
@@ -80,7 +80,7 @@ async def audit_log(
         before_id=_after(cursor),
         limit=limit + 1,
     )
-    page = rows[:limit]
+    page, next_cursor = split_page(rows, limit, lambda event: event.id)
     data = [
         {
             "id": e.id,
@@ -98,5 +98,4 @@ async def audit_log(
         }
         for e in page
     ]
-    next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
     return {"data": data, "meta": {"count": len(data), "next_cursor": next_cursor}}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 import orjson
@@ -26,6 +27,14 @@ class ListMeta(BaseModel):
 class Page(BaseModel, Generic[T]):
     data: list[T]
     meta: ListMeta
+
+
+def split_page(
+    rows: Sequence[T], limit: int, key: Callable[[T], str | int]
+) -> tuple[list[T], str | None]:
+    """Rows fetched with `limit + 1` -> (the page, the cursor of the next page or None)."""
+    page = list(rows[:limit])
+    return page, encode_cursor(key(page[-1])) if len(rows) > limit else None
 
 
 def encode_cursor(key: str | int) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.errors import NotFound, Unprocessable, field_error
-from quantdesk.kit.pagination import decode_cursor, encode_cursor
+from quantdesk.kit.pagination import decode_cursor, split_page
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch
 from quantdesk.marketdata import frames
@@ -105,9 +105,7 @@ class InstrumentService:
             after_symbol=after,
             limit=limit + 1,
         )
-        page = rows[:limit]
-        next_cursor = encode_cursor(page[-1].symbol) if len(rows) > limit else None
-        return page, next_cursor
+        return split_page(rows, limit, lambda instrument: instrument.symbol)
 
     async def upsert(self, session: AsyncSession, data: InstrumentCreate) -> Instrument:
         return await InstrumentRepository(session).upsert(data.model_dump())
