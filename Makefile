@@ -43,6 +43,7 @@ format: $(INSTALLED_DEV)
 bench: $(INSTALLED_DEV)  ## speed against reference implementations; writes docs/benchmarks.md
 	$(BIN)/python -m benchmarks.bench_foundation
 	$(BIN)/python -m benchmarks.bench_indicators
+	$(BIN)/python -m benchmarks.bench_backtest
 
 db-migrate: $(INSTALLED)
 	$(BIN)/quantdesk db upgrade

@@ -1,0 +1,79 @@
+"""Inputs and settings are checked at the boundary, with messages that say what is wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from quantdesk.engine.backtest import BacktestConfig, SmaCross, run_backtest
+
+PRICES = np.full(10, 100.0)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"cash": 0.0}, "cash"),
+        ({"commission": -0.001}, "commission"),
+        ({"slippage_bps": -1.0}, "slippage"),
+        ({"fill": "open"}, "fill"),
+        ({"sizing": "kelly"}, "sizing"),
+        ({"fraction": 1.5}, "fraction"),
+        ({"stop_loss_pct": 0.0}, "stop_loss"),
+        ({"take_profit_pct": -1.0}, "take_profit"),
+        ({"max_bars": 0}, "max_bars"),
+        ({"periods_per_year": 0.0}, "periods_per_year"),
+    ],
+)
+def test_invalid_config_is_rejected(settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        BacktestConfig(**settings)
+
+
+@pytest.mark.parametrize(
+    ("signal", "message"),
+    [
+        (np.full(10, 2), "-1, 0 or"),
+        (np.full(9, 1), "10 bars"),
+        (np.full(10, np.nan), "NaN"),
+        (np.full(10, 0.5), "-1, 0 or"),
+    ],
+)
+def test_invalid_signal_is_rejected(signal: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        run_backtest(PRICES, PRICES, PRICES, PRICES, signal=signal)
+
+
+def test_exactly_one_of_strategy_and_signal() -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        run_backtest(PRICES, PRICES, PRICES, PRICES)
+    with pytest.raises(ValueError, match="exactly one"):
+        run_backtest(PRICES, PRICES, PRICES, PRICES, strategy=SmaCross(), signal=np.zeros(10))
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        ((PRICES, PRICES, PRICES, PRICES[:5]), "same length"),
+        ((PRICES, PRICES, PRICES, np.r_[PRICES[:9], np.nan]), "finite"),
+        ((PRICES, PRICES, PRICES, -PRICES), "> 0"),
+        ((PRICES[:1],) * 4, "at least 2"),
+    ],
+)
+def test_invalid_bars_are_rejected(columns: tuple[Any, ...], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        run_backtest(*columns, signal=np.zeros(len(columns[3]), dtype=np.int8))
+
+
+def test_timestamps_must_increase() -> None:
+    with pytest.raises(ValueError, match="increasing"):
+        run_backtest(PRICES, PRICES, PRICES, PRICES, ts=np.zeros(10), signal=np.zeros(10))
+
+
+def test_bool_signal_means_long_or_flat() -> None:
+    signal = np.array([False, True, True, True, False, False, False, False, False, False])
+    result = run_backtest(PRICES, PRICES, PRICES, PRICES, signal=signal)
+    assert result.trades.entry_bar.tolist() == [2]
+    assert result.trades.exit_bar.tolist() == [5]
