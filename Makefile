@@ -44,6 +44,7 @@ bench: $(INSTALLED_DEV)  ## speed against reference implementations; writes docs
 	$(BIN)/python -m benchmarks.bench_foundation
 	$(BIN)/python -m benchmarks.bench_indicators
 	$(BIN)/python -m benchmarks.bench_backtest
+	$(BIN)/python -m benchmarks.bench_access
 
 db-migrate: $(INSTALLED)
 	$(BIN)/quantdesk db upgrade

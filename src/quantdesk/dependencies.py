@@ -12,7 +12,8 @@ from quantdesk.config import Settings
 from quantdesk.db import Database
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
+    # async: a plain def would be sent to the thread pool on every request.
     settings: Settings = request.app.state.settings
     return settings
 

@@ -116,6 +116,8 @@ def configure_logging(settings: Settings) -> None:
     shared = _shared_processors()
     structlog.configure(
         processors=[
+            # Drop below-level lines before any work is done on them.
+            structlog.stdlib.filter_by_level,
             *shared,
             structlog.processors.format_exc_info
             if json_output
