@@ -44,6 +44,7 @@ from pathlib import Path
 from limits import parse as parse_limit
 from pydantic import SecretStr
 
+from benchmarks._docs import DOCS_PATH, write_section
 from benchmarks.loadgen import MAX_DURATION, LoadError, LoadResult, Target, fetch_sync, run_load
 from quantdesk import migrate
 from quantdesk.auth.api_keys import api_key_service
@@ -78,12 +79,6 @@ REQUIRED_HEADERS = ("x-request-id", "x-content-type-options", "content-security-
 RATE_LIMIT_HEADER = "ratelimit-limit"
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS_PATH = ROOT / "docs" / "benchmarks.md"
-DOCS_HEADER = (
-    "# Benchmarks\n\n"
-    "Speed against reference implementations, written by `make bench`. Each benchmark owns the "
-    "section between its `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->` markers.\n"
-)
 SECTION_START = "<!-- bench:access:start -->"
 SECTION_END = "<!-- bench:access:end -->"
 
@@ -712,15 +707,7 @@ def section(
 
 
 def write_docs(text: str) -> None:
-    current = DOCS_PATH.read_text() if DOCS_PATH.exists() else DOCS_HEADER
-    if SECTION_START in current and SECTION_END in current:
-        before, _, rest = current.partition(SECTION_START)
-        _, _, after = rest.partition(SECTION_END)
-        current = before + text + after
-    else:
-        current = current.rstrip("\n") + "\n\n" + text + "\n"
-    DOCS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DOCS_PATH.write_text(current)
+    write_section(text, SECTION_START, SECTION_END)
 
 
 # --------------------------------------------------------------------------- main

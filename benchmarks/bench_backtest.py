@@ -32,6 +32,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from benchmarks._docs import DOCS_PATH, write_section
 from quantdesk.engine.backtest import (
     BacktestConfig,
     BacktestResult,
@@ -57,7 +58,6 @@ BACKTESTING_PY_BAR = 30.0  # quantdesk >= 30 x faster than backtesting.py
 FRESH_BAR = 1.5  # seconds, fresh process to first result
 SWEEP_BAR = 5.0  # sweep >= 5 x faster than separate runs
 
-DOCS_PATH = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 SECTION_START = "<!-- bench:backtest:start -->"
 SECTION_END = "<!-- bench:backtest:end -->"
 HEADER = ("measurement", "quantdesk", "reference", "ratio", "bar", "result")
@@ -400,14 +400,7 @@ def write_docs(rows: Sequence[Row], notes: Sequence[str], info: str, repeats: in
     body = [head, "", run, "", f"Machine: {info}.", "", *table(rows, markdown=True), ""]
     notes_lines = [f"- {note}" for note in notes]
     section = "\n".join([SECTION_START, *body, *notes_lines, "", method, SECTION_END])
-    text = DOCS_PATH.read_text() if DOCS_PATH.exists() else "# Benchmarks\n"
-    if SECTION_START in text and SECTION_END in text:
-        before, _, rest = text.partition(SECTION_START)
-        _, _, after = rest.partition(SECTION_END)
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS_PATH.write_text(text)
+    write_section(section, SECTION_START, SECTION_END)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

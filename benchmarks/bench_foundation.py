@@ -47,6 +47,7 @@ from asgi_lifespan import LifespanManager
 from starlette.types import ASGIApp
 from tests.support.servers import PostgresServer, ServerUnavailable, running_postgres
 
+from benchmarks._docs import DOCS_PATH, write_section
 from quantdesk import migrate
 from quantdesk.app import create_app
 from quantdesk.config import Settings
@@ -99,12 +100,6 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=10000",
 )
 
-DOCS_PATH = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
-DOCS_HEADER = (
-    "# Benchmarks\n\n"
-    "Speed against reference implementations, written by `make bench`. Each benchmark owns the "
-    "section between its `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->` markers.\n"
-)
 SECTION_START = "<!-- bench:foundation:start -->"
 SECTION_END = "<!-- bench:foundation:end -->"
 
@@ -783,15 +778,7 @@ def write_docs(results: Sequence[Result], info: str, ingest: int, serve: int) ->
             SECTION_END,
         ]
     )
-    text = DOCS_PATH.read_text() if DOCS_PATH.exists() else DOCS_HEADER
-    if SECTION_START in text and SECTION_END in text:
-        before, _, rest = text.partition(SECTION_START)
-        _, _, after = rest.partition(SECTION_END)
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DOCS_PATH.write_text(text)
+    write_section(section, SECTION_START, SECTION_END)
 
 
 # --------------------------------------------------------------------------- main

@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numba
@@ -30,6 +29,7 @@ import pandas as pd
 import talib
 from llvmlite import binding as llvm  # type: ignore[import-untyped]
 
+from benchmarks._docs import DOCS_PATH, write_section
 from quantdesk.engine import indicators as ind
 
 BARS = 1_000_000
@@ -38,8 +38,6 @@ WARMUP_BARS = 1_000
 BAR = 1.2  # quantdesk time <= 1.2 x TA-Lib time, for the required indicators
 REQUIRED = ("sma", "ema", "rsi", "macd", "bbands", "atr")
 
-DOCS_PATH = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
-DOCS_HEADER = "# Benchmarks\n\nSpeed against reference implementations, written by `make bench`.\n"
 SECTION_START = "<!-- bench:indicators:start -->"
 SECTION_END = "<!-- bench:indicators:end -->"
 
@@ -382,15 +380,7 @@ def write_docs(all_cases: Sequence[Case], firsts: dict[str, list[float]], rounds
             SECTION_END,
         ]
     )
-    text = DOCS_PATH.read_text() if DOCS_PATH.exists() else DOCS_HEADER
-    if SECTION_START in text and SECTION_END in text:
-        before, _, rest = text.partition(SECTION_START)
-        _, _, after = rest.partition(SECTION_END)
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DOCS_PATH.write_text(text)
+    write_section(section, SECTION_START, SECTION_END)
 
 
 def main() -> None:

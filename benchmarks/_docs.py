@@ -1,0 +1,25 @@
+"""docs/benchmarks.md: every benchmark owns the section between its two markers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DOCS_PATH = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+DOCS_HEADER = (
+    "# Benchmarks\n\nSpeed against reference implementations, written by `make bench`. Each "
+    "benchmark owns the section between its `<!-- bench:NAME:start -->` and "
+    "`<!-- bench:NAME:end -->` markers.\n"
+)
+
+
+def write_section(section: str, start: str, end: str, path: Path = DOCS_PATH) -> None:
+    """Replace the text from `start` to `end` (both included in `section`), or append it."""
+    text = path.read_text() if path.exists() else DOCS_HEADER
+    if start in text and end in text:
+        before, _, rest = text.partition(start)
+        _, _, after = rest.partition(end)
+        text = before + section + after
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
