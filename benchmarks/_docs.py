@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 DOCS_PATH = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
@@ -23,3 +24,20 @@ def write_section(section: str, start: str, end: str, path: Path = DOCS_PATH) ->
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+
+
+def revision() -> str:
+    """The commit measured, marked when src/ differs from it."""
+    root = DOCS_PATH.parents[1]
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--", "src")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown revision"
+    return f"commit {commit}" + (" with uncommitted changes in src/" if dirty else "")

@@ -44,7 +44,7 @@ from pathlib import Path
 from limits import parse as parse_limit
 from pydantic import SecretStr
 
-from benchmarks._docs import DOCS_PATH, write_section
+from benchmarks._docs import DOCS_PATH, revision, write_section
 from benchmarks.loadgen import MAX_DURATION, LoadError, LoadResult, Target, fetch_sync, run_load
 from quantdesk import migrate
 from quantdesk.auth.api_keys import api_key_service
@@ -595,28 +595,6 @@ def machine() -> str:
         f"load average before the run {load}",
     ]
     return ", ".join(parts)
-
-
-def revision() -> str:
-    """The commit measured, marked when src/ differs from it."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "src"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown revision"
-    return f"commit {commit}" + (" with uncommitted changes in src/" if dirty else "")
 
 
 METHOD = (

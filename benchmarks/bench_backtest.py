@@ -32,7 +32,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from benchmarks._docs import DOCS_PATH, write_section
+from benchmarks._docs import DOCS_PATH, revision, write_section
 from quantdesk.engine.backtest import (
     BacktestConfig,
     BacktestResult,
@@ -352,17 +352,6 @@ def machine() -> str:
         f"pandas {pd.__version__}, vectorbt {vectorbt.__version__}, "
         f"backtesting {backtesting.__version__}"
     )
-
-
-def revision() -> str:
-    git = ["git", "-C", str(DOCS_PATH.parents[1])]
-    try:
-        commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True)
-        dirty = subprocess.run([*git, "status", "--porcelain", "--", "src"], capture_output=True)
-    except OSError:
-        return "unknown revision"
-    mark = " with uncommitted changes in src/" if dirty.stdout.strip() else ""
-    return f"commit {commit.stdout.decode().strip()}{mark}"
 
 
 METHOD = (

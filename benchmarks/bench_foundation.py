@@ -25,7 +25,6 @@ import os
 import platform
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,7 +46,7 @@ from asgi_lifespan import LifespanManager
 from starlette.types import ASGIApp
 from tests.support.servers import PostgresServer, ServerUnavailable, running_postgres
 
-from benchmarks._docs import DOCS_PATH, write_section
+from benchmarks._docs import DOCS_PATH, revision, write_section
 from quantdesk import migrate
 from quantdesk.app import create_app
 from quantdesk.config import Settings
@@ -728,29 +727,6 @@ METHOD = (
     "of {serve} interleaved runs. PostgreSQL is a throwaway local server "
     "(`tests/support/servers.py`: fsync, synchronous_commit and full_page_writes off)."
 )
-
-
-def revision() -> str:
-    """The commit measured, marked when src/ differs from it."""
-    root = DOCS_PATH.parents[1]
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "src"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown revision"
-    return f"commit {commit}" + (" with uncommitted changes in src/" if dirty else "")
 
 
 def write_docs(results: Sequence[Result], info: str, ingest: int, serve: int) -> None:

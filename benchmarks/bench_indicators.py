@@ -29,7 +29,7 @@ import pandas as pd
 import talib
 from llvmlite import binding as llvm  # type: ignore[import-untyped]
 
-from benchmarks._docs import DOCS_PATH, write_section
+from benchmarks._docs import DOCS_PATH, revision, write_section
 from quantdesk.engine import indicators as ind
 
 BARS = 1_000_000
@@ -334,23 +334,6 @@ METHOD = (
     "once per process (with scipy installed, that imports scipy's BLAS bindings); a further "
     "indicator's first call (the last column) only loads its own kernels."
 )
-
-
-def revision() -> str:
-    """The commit measured, marked when src/ differs from it."""
-    root = DOCS_PATH.parents[1]
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-        dirty = git("status", "--porcelain", "--", "src")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown revision"
-    return f"commit {commit}" + (" with uncommitted changes in src/" if dirty else "")
 
 
 def write_docs(all_cases: Sequence[Case], firsts: dict[str, list[float]], rounds: int) -> None:
