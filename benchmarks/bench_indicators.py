@@ -8,6 +8,7 @@ against pandas: TA-Lib has neither). ``METHOD`` below says how it is measured.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -367,6 +368,9 @@ def write_docs(all_cases: Sequence[Case], firsts: dict[str, list[float]], rounds
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
+    args = parser.parse_args()
     all_cases = cases()
     print(f"{BARS:,} bars, best of {ROUNDS} interleaved rounds; {machine()}")
     measure(all_cases, make_bars(BARS), ROUNDS)
@@ -374,11 +378,13 @@ def main() -> None:
     print("\nfirst call in a fresh process (cold numba cache, then warm):")
     firsts = first_calls()
     print_table(FIRST_HEADER, first_rows(firsts))
-    write_docs(all_cases, firsts, ROUNDS)
+    if not args.no_docs:
+        write_docs(all_cases, firsts, ROUNDS)
     failed = [case.label for case in all_cases if case.verdict == "FAIL"]
     if failed:
         print("FAIL: " + ", ".join(failed) + f" slower than {BAR:.1f}x TA-Lib")
-    print(f"\nwrote {DOCS_PATH}")
+    if not args.no_docs:
+        print(f"\nwrote {DOCS_PATH}")
 
 
 if __name__ == "__main__":
