@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import platform
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 DOCS_PATH = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
@@ -41,3 +43,32 @@ def revision() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown revision"
     return f"commit {commit}" + (" with uncommitted changes in src/" if dirty else "")
+
+
+def cpu_name() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            return next(
+                (line.split(":", 1)[1].strip() for line in info if line.startswith("model name")),
+                cpu,
+            )
+    except OSError:
+        return cpu
+
+
+def markdown_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines.extend("| " + " | ".join(row) + " |" for row in body)
+    return lines
+
+
+def text_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> list[str]:
+    rows = [tuple(header), *(tuple(row) for row in body)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return [lines[0], "  ".join("-" * w for w in widths), *lines[1:]]
+
+
+def print_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> None:
+    print("\n".join(text_table(header, body)))

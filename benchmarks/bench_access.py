@@ -44,7 +44,14 @@ from pathlib import Path
 from limits import parse as parse_limit
 from pydantic import SecretStr
 
-from benchmarks._docs import DOCS_PATH, revision, write_section
+from benchmarks._docs import (
+    DOCS_PATH,
+    cpu_name,
+    markdown_table,
+    print_table,
+    revision,
+    write_section,
+)
 from benchmarks.loadgen import MAX_DURATION, LoadError, LoadResult, Target, fetch_sync, run_load
 from quantdesk import migrate
 from quantdesk.auth.api_keys import api_key_service
@@ -516,21 +523,6 @@ def cells(found: Sequence[Row]) -> list[tuple[str, ...]]:
     return [(r.measurement, r.quantdesk, r.bare, r.ratio, r.bar, r.result) for r in found]
 
 
-def markdown_table(found: Sequence[Row]) -> list[str]:
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "|".join("---" for _ in HEADER) + "|"]
-    lines.extend("| " + " | ".join(row) + " |" for row in cells(found))
-    return lines
-
-
-def print_table(found: Sequence[Row]) -> None:
-    table = [HEADER, *cells(found)]
-    widths = [max(len(row[i]) for row in table) for i in range(len(HEADER))]
-    for index, row in enumerate(table):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-        if index == 0:
-            print("  ".join("-" * width for width in widths))
-
-
 def round_ratios(a: Side, b: Side) -> list[str]:
     """The ratios within each round (A and B back to back), as a check on machine noise."""
 
@@ -573,15 +565,7 @@ def package_version(name: str) -> str:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            cpu = next(
-                (line.split(":", 1)[1].strip() for line in info if line.startswith("model name")),
-                cpu,
-            )
-    except OSError:
-        pass
+    cpu = cpu_name()
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     parts = [
         f"{os.cpu_count()} CPUs ({cpu})",
@@ -672,7 +656,7 @@ def section(
             "",
             f"Machine: {info}.",
             "",
-            *markdown_table(table),
+            *markdown_table(HEADER, cells(table)),
             "",
             *(f"- {line}" for line in features),
             *(f"- {line}" for line in round_ratios(a, b)),
@@ -779,7 +763,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     all_ok = set(a.statuses()) == {200} and not a.errors()
     table = rows(a, b, all_ok)
     print()
-    print_table(table)
+    print_table(HEADER, cells(table))
     print(f"\nStatuses A: {a.status_text()}")
     print(f"Statuses B: {b.status_text()}")
     if not all_ok:

@@ -11,7 +11,6 @@ separate backtests. Prints a table and rewrites its section of docs/benchmarks.m
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import json
 import os
@@ -32,7 +31,14 @@ import numba
 import numpy as np
 import pandas as pd
 
-from benchmarks._docs import DOCS_PATH, revision, write_section
+from benchmarks._docs import (
+    DOCS_PATH,
+    cpu_name,
+    markdown_table,
+    revision,
+    text_table,
+    write_section,
+)
 from quantdesk.engine.backtest import (
     BacktestConfig,
     BacktestResult,
@@ -329,23 +335,15 @@ def spread(ratios: Sequence[float]) -> str:
 
 
 def table(rows: Sequence[Row], markdown: bool) -> list[str]:
-    cells = [HEADER, *(row.cells for row in rows)]
-    if markdown:
-        rule = "|" + "|".join("---" for _ in HEADER) + "|"
-        lines = ["| " + " | ".join(line) + " |" for line in cells]
-        return [lines[0], rule, *lines[1:]]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(HEADER))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in cells]
-    return [lines[0], "  ".join("-" * w for w in widths), *lines[1:]]
+    body = [row.cells for row in rows]
+    return markdown_table(HEADER, body) if markdown else text_table(HEADER, body)
 
 
 def machine() -> str:
     import backtesting
     import vectorbt
 
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
-        cpu = next((ln.split(":", 1)[1].strip() for ln in info if "model name" in ln), cpu)
+    cpu = cpu_name()
     return (
         f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "

@@ -46,7 +46,14 @@ from asgi_lifespan import LifespanManager
 from starlette.types import ASGIApp
 from tests.support.servers import PostgresServer, ServerUnavailable, running_postgres
 
-from benchmarks._docs import DOCS_PATH, revision, write_section
+from benchmarks._docs import (
+    DOCS_PATH,
+    cpu_name,
+    markdown_table,
+    print_table,
+    revision,
+    write_section,
+)
 from quantdesk import migrate
 from quantdesk.app import create_app
 from quantdesk.config import Settings
@@ -657,36 +664,13 @@ def cells(results: Sequence[Result]) -> list[tuple[str, ...]]:
     ]
 
 
-def table(results: Sequence[Result]) -> list[str]:
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "|".join("---" for _ in HEADER) + "|"]
-    lines.extend("| " + " | ".join(row) + " |" for row in cells(results))
-    return lines
-
-
-def print_table(results: Sequence[Result]) -> None:
-    rows = [HEADER, *cells(results)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-    for index, row in enumerate(rows):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-        if index == 0:
-            print("  ".join("-" * width for width in widths))
-
-
 def noise_lines(results: Sequence[Result]) -> list[str]:
     """The ratio within each interleaved round: a wide spread means a noisy machine."""
     return [f"{r.measurement} vs {r.against}: {r.round_spread}" for r in results]
 
 
 def machine(postgres_version: str | None) -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            cpu = next(
-                (line.split(":", 1)[1].strip() for line in info if line.startswith("model name")),
-                cpu,
-            )
-    except OSError:
-        pass
+    cpu = cpu_name()
     parts = [
         f"{os.cpu_count()} CPUs ({cpu})",
         f"{platform.system()} {platform.release()}",
@@ -741,7 +725,7 @@ def write_docs(results: Sequence[Result], info: str, ingest: int, serve: int) ->
             "",
             f"Machine: {info}.",
             "",
-            *table(results),
+            *markdown_table(HEADER, cells(results)),
             "",
             "Ratio = best quantdesk run against best reference run: for ingest quantdesk rows/s "
             "/ reference rows/s (higher is better), for serving quantdesk time / reference time "
@@ -864,7 +848,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     print()
-    print_table(results)
+    print_table(HEADER, cells(results))
     print("\nRatio per interleaved round (min / median / max):")
     for line in noise_lines(results):
         print(f"  {line}")

@@ -30,7 +30,7 @@ import pandas as pd
 import talib
 from llvmlite import binding as llvm  # type: ignore[import-untyped]
 
-from benchmarks._docs import DOCS_PATH, revision, write_section
+from benchmarks._docs import DOCS_PATH, cpu_name, print_table, revision, write_section
 from quantdesk.engine import indicators as ind
 
 BARS = 1_000_000
@@ -263,15 +263,6 @@ def markdown(header: Sequence[str], body: Sequence[Sequence[str]]) -> list[str]:
     return lines + ["| " + " | ".join(row) + " |" for row in body]
 
 
-def print_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> None:
-    table = [tuple(header), *body]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    for index, row in enumerate(table):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-        if index == 0:
-            print("  ".join("-" * width for width in widths))
-
-
 FIRST_HEADER = [
     "indicator",
     "import ms",
@@ -290,15 +281,7 @@ def first_rows(results: dict[str, list[float]]) -> list[tuple[str, ...]]:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            cpu = next(
-                (line.split(":", 1)[1].strip() for line in info if line.startswith("model name")),
-                cpu,
-            )
-    except OSError:
-        pass
+    cpu = cpu_name()
     ta_version = getattr(talib, "__ta_version__", b"?")
     if isinstance(ta_version, bytes):
         ta_version = ta_version.decode()

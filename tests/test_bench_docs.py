@@ -23,3 +23,21 @@ def test_missing_file_gets_the_header(tmp_path: Path) -> None:
     path = tmp_path / "docs" / "benchmarks.md"
     write_section(f"{START}\nbody\n{END}", START, END, path)
     assert path.read_text().startswith("# Benchmarks")
+
+
+def test_tables_render_markdown_and_aligned_text() -> None:
+    from benchmarks._docs import markdown_table, text_table
+
+    header, body = ("name", "ratio"), [("sma", "1.01x"), ("bbands", "0.96x")]
+    assert markdown_table(header, body) == [
+        "| name | ratio |",
+        "|---|---|",
+        "| sma | 1.01x |",
+        "| bbands | 0.96x |",
+    ]
+    assert text_table(header, body) == [
+        "name    ratio",
+        "------  -----",
+        "sma     1.01x",
+        "bbands  0.96x",
+    ]
