@@ -3,21 +3,42 @@ on `Base.metadata` (Alembic autogenerate and `alembic check` rely on that)."""
 
 from quantdesk.models.audit import AuditEvent
 from quantdesk.models.auth import ApiKey, AuthSession, PasswordResetToken, RefreshToken, User
-from quantdesk.models.base import Base, UTCDateTime, utcnow
+from quantdesk.models.backtests import BacktestKind, BacktestRun, BacktestStatus
+from quantdesk.models.base import Base, UTCDateTime, str_enum, utcnow
 from quantdesk.models.marketdata import AssetClass, Bar, Instrument, Quote
+from quantdesk.models.pipeline import (
+    FetchStatus,
+    JobRun,
+    JobStatus,
+    ProviderFetch,
+    QuarantinedRow,
+)
+from quantdesk.models.signals import Signal, SignalDirection, SignalStatus
 
 __all__ = [
     "ApiKey",
     "AssetClass",
     "AuditEvent",
     "AuthSession",
+    "BacktestKind",
+    "BacktestRun",
+    "BacktestStatus",
     "Bar",
     "Base",
+    "FetchStatus",
     "Instrument",
+    "JobRun",
+    "JobStatus",
     "PasswordResetToken",
+    "ProviderFetch",
+    "QuarantinedRow",
     "Quote",
     "RefreshToken",
+    "Signal",
+    "SignalDirection",
+    "SignalStatus",
     "UTCDateTime",
     "User",
+    "str_enum",
     "utcnow",
 ]

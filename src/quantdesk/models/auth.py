@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, true
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quantdesk.auth.scopes import Role
-from quantdesk.models.base import Base, UTCDateTime, utcnow
+from quantdesk.models.base import Base, UTCDateTime, str_enum, utcnow
 
 
 class User(Base):
@@ -18,16 +18,7 @@ class User(Base):
     # Stored lower-cased: the unique index makes email case-insensitive on every database.
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(
-        Enum(
-            Role,
-            name="user_role",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda enum: [member.value for member in enum],
-        )
-    )
+    role: Mapped[Role] = mapped_column(str_enum(Role, "user_role"))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,9 +4,10 @@ across SQLite and PostgreSQL so Alembic can drop and alter them by name."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -49,3 +50,16 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def str_enum(enum_cls: type[StrEnum], name: str, *, length: int = 16) -> Enum:
+    """A string column limited to ``enum_cls``'s values by a CHECK constraint (not a native
+    PostgreSQL enum type, so adding a member is a constraint change, not an ALTER TYPE)."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Double,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from quantdesk.models.base import Base, UTCDateTime, utcnow
+from quantdesk.models.base import Base, UTCDateTime, str_enum, utcnow
 
 
 class AssetClass(StrEnum):
@@ -37,14 +36,7 @@ class Instrument(Base):
     name: Mapped[str] = mapped_column(String(200))
     exchange: Mapped[str] = mapped_column(String(32), index=True)
     asset_class: Mapped[AssetClass] = mapped_column(
-        Enum(
-            AssetClass,
-            name="asset_class",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda enum: [member.value for member in enum],
-        ),
+        str_enum(AssetClass, "asset_class"),
         index=True,
     )
     currency: Mapped[str] = mapped_column(String(3))
