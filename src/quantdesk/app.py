@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -20,6 +19,7 @@ from quantdesk.auth.throttle import LoginThrottle
 from quantdesk.config import Environment, Settings, get_settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError, problem_body, problem_response
+from quantdesk.http.cors import OriginGatedCORSMiddleware
 from quantdesk.http.headers import SecurityHeadersMiddleware, TrustedHostMiddleware
 from quantdesk.http.limits import RequestLimitsMiddleware
 from quantdesk.observability.endpoints import router as health_router
@@ -195,7 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Blocked and blocklisted IPs get 403 before a body is read; adds the rate-limit headers.
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(
-        CORSMiddleware,
+        OriginGatedCORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=[
@@ -209,10 +209,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     if settings.environment is Environment.PRODUCTION:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
-    # Binds the request id before any other code runs and answers unhandled errors.
-    app.add_middleware(RequestContextMiddleware)
-    # Outside the request context, so its own 500 answer gets the security headers too.
+    # First inside the request context: its headers reach every answer, the 500 included.
     app.add_middleware(
         SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION
     )
     return app
+    # Outermost: binds the request id before any other code runs, answers unhandled errors,
+    # and is the one layer that wraps `send` (the others register response-header hooks).
+    app.add_middleware(RequestContextMiddleware)

@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     abuse_block_seconds: int = 900
 
     # Request limits (http/limits.py) and the hosts served in production (TrustedHost).
+    # How long a verified API key is trusted from process memory (quantdesk.auth.key_cache):
+    # revocations reach other replicas within this time. 0 checks the database every request.
+    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     max_request_body_bytes: int = 1_048_576
     max_json_depth: int = 32
     max_json_array_length: int = 10_000

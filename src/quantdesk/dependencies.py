@@ -18,14 +18,19 @@ async def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-def get_database(request: Request) -> Database:
+def app_database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
+async def get_database(request: Request) -> Database:
+    # async for the same reason as get_app_settings.
+    return app_database(request)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: commit when the endpoint returns, roll back if it raises."""
-    async with get_database(request).session() as session:
+    async with app_database(request).session() as session:
         yield session
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import event, select
 
 from quantdesk.auth import keyformat
 from quantdesk.auth.scopes import Role
+from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.models import ApiKey
 from tests.auth.factories import bearer, create_key, create_user, login
@@ -152,3 +153,82 @@ async def test_key_of_a_demoted_owner_loses_scopes(client: httpx.AsyncClient, db
     assert demoted.status_code == 200
     scopes = (await client.get("/api/v1/auth/me", headers={"X-API-Key": key})).json()["scopes"]
     assert "read:premium" not in scopes and "read:tickers" in scopes
+
+
+async def _api_key_statements(db: Database, client: httpx.AsyncClient, key: str) -> list[str]:
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        response = await client.get("/api/v1/auth/me", headers={"X-API-Key": key})
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.text
+    return [s for s in statements if "api_keys" in s]
+
+
+async def test_a_recently_verified_key_is_served_from_the_key_cache(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    tokens = await login(client, await create_user(db))
+    secret = str((await create_key(client, tokens))["key"])
+    assert await _api_key_statements(db, client, secret)  # first use: read from the database
+    assert not await _api_key_statements(db, client, secret)  # then: from memory
+
+
+async def test_revoking_a_cached_key_stops_it_at_once(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    tokens = await login(client, await create_user(db))
+    created = await create_key(client, tokens)
+    headers = {"X-API-Key": str(created["key"])}
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200
+    await client.delete(f"/api/v1/api-keys/{created['id']}", headers=bearer(tokens))
+    assert_problem(await client.get("/api/v1/auth/me", headers=headers), 401)
+
+
+async def test_rotating_a_cached_key_stops_the_old_secret_at_once(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    tokens = await login(client, await create_user(db))
+    created = await create_key(client, tokens)
+    headers = {"X-API-Key": str(created["key"])}
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200
+    rotated = await client.post(f"/api/v1/api-keys/{created['id']}/rotate", headers=bearer(tokens))
+    assert rotated.status_code == 200, rotated.text
+    assert_problem(await client.get("/api/v1/auth/me", headers=headers), 401)
+
+
+async def test_demoting_or_deactivating_the_owner_applies_to_cached_keys_at_once(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    admin = await login(client, await create_user(db, Role.ADMIN))
+    owner = await create_user(db, Role.PREMIUM)
+    created = await create_key(client, await login(client, owner))
+    headers = {"X-API-Key": str(created["key"])}
+    before = await client.get("/api/v1/auth/me", headers=headers)
+    assert "read:premium" in before.json()["scopes"]
+    demoted = await client.patch(
+        f"/api/v1/admin/users/{owner.id}/role", json={"role": "user"}, headers=bearer(admin)
+    )
+    assert demoted.status_code == 200, demoted.text
+    after = await client.get("/api/v1/auth/me", headers=headers)
+    assert "read:premium" not in after.json()["scopes"]
+    deactivated = await client.post(
+        f"/api/v1/admin/users/{owner.id}/deactivate", headers=bearer(admin)
+    )
+    assert deactivated.status_code == 200, deactivated.text
+    assert_problem(await client.get("/api/v1/auth/me", headers=headers), 401)
+
+
+async def test_key_cache_can_be_turned_off(
+    client: httpx.AsyncClient, db: Database, settings: Settings
+) -> None:
+    settings.api_key_cache_seconds = 0
+    tokens = await login(client, await create_user(db))
+    secret = str((await create_key(client, tokens))["key"])
+    assert await _api_key_statements(db, client, secret)
+    assert await _api_key_statements(db, client, secret)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.audit.service import audit_service
+from quantdesk.auth.key_cache import api_key_cache
 from quantdesk.auth.principal import Principal
 from quantdesk.auth.repository import ApiKeyRepository, SessionRepository, UserRepository
 from quantdesk.auth.scopes import Role
@@ -40,6 +41,7 @@ class AdminService:
             raise Conflict("admins cannot demote themselves; ask another admin")
         previous = user.role
         user.role = role
+        api_key_cache.forget_now_and_after_commit(session, user_id=user.id)
         await audit_service.record(
             session,
             action="user.role_change",
@@ -55,6 +57,7 @@ class AdminService:
         if user.id == admin.user_id:
             raise Conflict("admins cannot deactivate themselves")
         user.active = False
+        api_key_cache.forget_now_and_after_commit(session, user_id=user.id)
         await SessionRepository(session).revoke_all(user.id, "deactivated")
         await audit_service.record(
             session,

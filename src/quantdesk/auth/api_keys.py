@@ -9,12 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.audit.service import audit_service
 from quantdesk.auth import keyformat
+from quantdesk.auth.key_cache import api_key_cache
 from quantdesk.auth.principal import Principal
 from quantdesk.auth.repository import ApiKeyRepository, UserRepository
 from quantdesk.auth.schemas import ApiKeyCreate
 from quantdesk.auth.scopes import ROLE_SCOPES, Scope
 from quantdesk.auth.tokens import Unauthorized
 from quantdesk.config import Settings
+from quantdesk.db import Database
 from quantdesk.errors import AppError, NotFound, Unprocessable, field_error
 from quantdesk.models import ApiKey, utcnow
 
@@ -103,6 +105,7 @@ class ApiKeyService:
         key = await self._owned(session, principal, key_id)
         if key.revoked_at is None:
             key.revoked_at = utcnow()
+        api_key_cache.forget_now_and_after_commit(session, key_id=key.id)
         await audit_service.record(
             session,
             action="api_key.revoke",
@@ -121,6 +124,7 @@ class ApiKeyService:
         if key.revoked_at is not None:
             raise ApiKeyNotFound()
         secret = keyformat.generate_key()
+        api_key_cache.forget_now_and_after_commit(session, key_id=key.id)
         key.key_hash = keyformat.key_hash(settings, secret)
         key.prefix = keyformat.display_prefix(secret)
         await session.flush()
@@ -135,22 +139,41 @@ class ApiKeyService:
         return key, secret
 
     async def authenticate(
-        self, session: AsyncSession, settings: Settings, secret: str, client_ip: str
+        self, database: Database, settings: Settings, secret: str, client_ip: str
     ) -> Principal:
+        """The Principal behind an `X-API-Key`, from the key cache or the database.
+
+        Opens its own short unit of work, and only on a cache miss (quantdesk.auth.key_cache).
+        """
         if not keyformat.well_formed(secret):  # checksum first: no database lookup for junk
             raise Unauthorized("invalid API key")
-        key = await ApiKeyRepository(session).by_hash(keyformat.key_hash(settings, secret))
+        key_hash = keyformat.key_hash(settings, secret)
+        cached = api_key_cache.get(key_hash, client_ip)
+        if cached is not None:
+            return cached
+        async with database.session() as session:
+            principal, lifetime = await self._verify(session, key_hash, client_ip)
+        api_key_cache.put(key_hash, principal, min(lifetime, settings.api_key_cache_seconds))
+        return principal
+
+    async def _verify(
+        self, session: AsyncSession, key_hash: str, client_ip: str
+    ) -> tuple[Principal, float]:
+        """The Principal and how long it may be cached (seconds)."""
+        key = await ApiKeyRepository(session).by_hash(key_hash)
         now = utcnow()
         if key is None or key.revoked_at is not None or (key.expires_at and key.expires_at <= now):
             raise Unauthorized("invalid, revoked or expired API key")
         owner = await UserRepository(session).get(key.user_id)
         if owner is None or not owner.active:
             raise Unauthorized("invalid, revoked or expired API key")
-        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        last_used = key.last_used_at
+        if last_used is None or now - last_used > LAST_USED_RESOLUTION:
             await ApiKeyRepository(session).touch(key.id, now)
+            last_used = now
         # A key never exceeds its owner's current role, even after a downgrade.
         scopes = frozenset(Scope(s) for s in key.scopes) & ROLE_SCOPES[owner.role]
-        return Principal(
+        principal = Principal(
             user_id=owner.id,
             role=owner.role,
             scopes=scopes,
@@ -158,6 +181,11 @@ class ApiKeyService:
             api_key_id=key.id,
             email=owner.email,
         )
+        # Cached no longer than the key lives, nor past the next due last_used_at refresh.
+        until = last_used + LAST_USED_RESOLUTION
+        if key.expires_at is not None:
+            until = min(until, key.expires_at)
+        return principal, max(0.0, (until - now).total_seconds())
 
 
 api_key_service = ApiKeyService()

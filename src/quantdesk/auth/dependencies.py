@@ -20,7 +20,7 @@ from quantdesk.auth.repository import SessionRepository, UserRepository
 from quantdesk.auth.scopes import ROLE_SCOPES, Scope
 from quantdesk.auth.tokens import Unauthorized, verify_access_token
 from quantdesk.config import Settings
-from quantdesk.dependencies import SessionDep, SettingsDep
+from quantdesk.dependencies import DatabaseDep, SettingsDep, app_database
 from quantdesk.errors import AppError
 from quantdesk.kit.clientip import client_ip, parse_networks
 
@@ -40,32 +40,37 @@ _api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 async def current_principal(
     request: Request,
-    session: SessionDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     _bearer: Annotated[str | None, Depends(_bearer_scheme)],
     api_key: Annotated[str | None, Depends(_api_key_scheme)],
 ) -> Principal:
     """Authenticate by `X-API-Key` or `Authorization: Bearer <jwt>`; no credentials at all
-    means the anonymous guest. Bad credentials are always 401, never a silent downgrade."""
+    means the anonymous guest. Bad credentials are always 401, never a silent downgrade.
+
+    Reads go through their own short unit of work, not the endpoint's session: a request
+    whose API key is in the key cache touches no database at all before its endpoint runs.
+    """
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
     ip = request_ip(request, settings)
     authorization = request.headers.get("authorization")
     if api_key:
-        principal = await api_key_service.authenticate(session, settings, api_key.strip(), ip)
+        principal = await api_key_service.authenticate(database, settings, api_key.strip(), ip)
     elif authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("use 'Authorization: Bearer <token>' or 'X-API-Key: <key>'")
         claims = verify_access_token(settings, token.strip())
-        user = await UserRepository(session).get(claims.user_id)
-        if (
-            user is None
-            or not user.active
-            or not await SessionRepository(session).is_active(claims.session_id, user.id)
-        ):
-            raise Unauthorized("invalid or expired token")
+        async with database.session() as session:
+            user = await UserRepository(session).get(claims.user_id)
+            if (
+                user is None
+                or not user.active
+                or not await SessionRepository(session).is_active(claims.session_id, user.id)
+            ):
+                raise Unauthorized("invalid or expired token")
         principal = Principal(
             user_id=user.id,
             role=user.role,
@@ -87,12 +92,13 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting callers whose credential carries `scope`."""
 
-    async def dependency(
-        request: Request, principal: PrincipalDep, session: SessionDep
-    ) -> Principal:
-        if not principal.has(scope):
-            if principal.is_anonymous:
-                raise Unauthorized(f"sign in: this needs the {scope.value} scope")
+    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
+        if principal.has(scope):
+            return principal
+        if principal.is_anonymous:
+            raise Unauthorized(f"sign in: this needs the {scope.value} scope")
+        # Its own unit of work: the denied request's session (if any) is rolled back.
+        async with app_database(request).session() as session:
             await audit_service.record(
                 session,
                 action="access.denied",
@@ -101,8 +107,7 @@ def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
                 user_agent=request.headers.get("user-agent"),
                 details={"scope": scope.value, "method": request.method, "path": request.url.path},
             )
-            raise Forbidden(f"this needs the {scope.value} scope", keep_changes=True)
-        return principal
+        raise Forbidden(f"this needs the {scope.value} scope")
 
     dependency.__quantdesk_scope__ = scope  # type: ignore[attr-defined]
     dependency.__name__ = f"require_{scope.value.replace(':', '_')}"

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from quantdesk.http.problems import scope_problem
+from quantdesk.http.response_headers import Headers, with_response_headers
 
 HSTS_MAX_AGE = 63_072_000  # two years, the preload list's minimum is one
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -35,8 +36,6 @@ CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
 
 _CACHE_CONTROL = b"cache-control"
 _CSP = b"content-security-policy"
-
-Headers = list[tuple[bytes, bytes]]
 
 
 def _encode(headers: Iterable[tuple[str, str]]) -> Headers:
@@ -78,15 +77,11 @@ class SecurityHeadersMiddleware:
         if any(name in CREDENTIAL_HEADERS for name, _ in scope["headers"]):
             extra = [*extra, (_CACHE_CONTROL, b"no-store")]
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers: Headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(header for header in extra if header[0] not in present)
-                message = {**message, "headers": headers}
-            await send(message)
+        def add_headers(headers: Headers) -> None:
+            present = {name.lower() for name, _ in headers}
+            headers.extend(header for header in extra if header[0] not in present)
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, with_response_headers(scope, send, add_headers))
 
 
 def host_name(host_header: str) -> str:

@@ -204,8 +204,10 @@ class RequestLimitsMiddleware:
             await self._unsupported(scope, kind)(scope, receive, send)
         elif has_body and is_json_media_type(kind):
             await self._buffered_json(scope, receive, send)
-        else:
+        elif has_body:
             await self._streamed(scope, receive, send)
+        else:  # no Content-Length and not chunked: HTTP/1.1 says there is no body to guard
+            await self.app(scope, receive, send)
 
     async def _buffered_json(self, scope: Scope, receive: Receive, send: Send) -> None:
         chunks: list[bytes] = []

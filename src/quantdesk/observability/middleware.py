@@ -3,28 +3,40 @@
 Per request: accept a sane incoming `X-Request-ID` or make one, bind it to every log line,
 echo it on the response, write one access-log line, and turn anything unhandled into a
 problem+json 500 that names the request id and nothing else.
+
+It is the outermost of quantdesk's middlewares and the only one that wraps `send`: the inner
+ones register response-header hooks (quantdesk.http.response_headers) applied here once.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import secrets
 import time
-import uuid
 
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quantdesk.errors import problem_body, problem_response
-from quantdesk.observability.logging import get_logger
+from quantdesk.http.response_headers import apply_hooks, open_hooks
+from quantdesk.observability.logging import get_logger, request_id_var
 
 REQUEST_ID_HEADER = b"x-request-id"
 _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
-log = get_logger("quantdesk.access")
+ACCESS_LOGGER = "quantdesk.access"
+log = get_logger(ACCESS_LOGGER)
+_access_level = logging.getLogger(ACCESS_LOGGER)
 
 
 def current_request_id() -> str | None:
-    value = structlog.contextvars.get_contextvars().get("request_id")
-    return value if isinstance(value, str) else None
+    return request_id_var.get()
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER:
+            return value.decode() if _VALID_REQUEST_ID.match(value) else None
+    return None
 
 
 class RequestContextMiddleware:
@@ -35,33 +47,28 @@ class RequestContextMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER)
-        request_id = (
-            incoming.decode()
-            if incoming and _VALID_REQUEST_ID.match(incoming)
-            else uuid.uuid4().hex
-        )
+        request_id = _incoming_request_id(scope) or secrets.token_hex(16)
+        encoded_id = request_id.encode()
         scope.setdefault("state", {})["request_id"] = request_id
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        hooks = open_hooks(scope)
+        token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
         response_started = False
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_context(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                headers = [
-                    h for h in message.get("headers", []) if h[0].lower() != REQUEST_ID_HEADER
-                ]
-                headers.append((REQUEST_ID_HEADER, request_id.encode()))
-                message = {**message, "headers": headers}
+                message = apply_hooks(message, hooks)
+                headers = message["headers"]
+                headers[:] = [h for h in headers if h[0].lower() != REQUEST_ID_HEADER]
+                headers.append((REQUEST_ID_HEADER, encoded_id))
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_context)
         except Exception:
             log.exception("unhandled error", path=scope.get("path"), method=scope.get("method"))
             if scope["type"] != "http" or response_started:
@@ -77,9 +84,10 @@ class RequestContextMiddleware:
                     request_id=request_id,
                 )
             )
-            await response(scope, receive, send_with_id)
+            await response(scope, receive, send_with_context)
         finally:
-            if scope["type"] == "http":
+            # Checked first: structlog would build and then drop the event at WARNING and up.
+            if scope["type"] == "http" and _access_level.isEnabledFor(logging.INFO):
                 log.info(
                     "request",
                     method=scope.get("method"),
@@ -88,4 +96,4 @@ class RequestContextMiddleware:
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                     client=(scope.get("client") or ("-",))[0],
                 )
-            structlog.contextvars.clear_contextvars()
+            request_id_var.reset(token)

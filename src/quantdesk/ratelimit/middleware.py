@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from quantdesk.errors import problem_body, problem_response
+from quantdesk.http.response_headers import Headers, with_response_headers
 from quantdesk.kit.clientip import client_ip
 from quantdesk.observability.logging import get_logger
 from quantdesk.ratelimit.abuse import Block
@@ -28,13 +29,12 @@ def _limiter(scope: Scope) -> RateLimiter | None:
     return limiter if isinstance(limiter, RateLimiter) and limiter.enabled else None
 
 
-def _with_headers(message: Message, extra: dict[str, str]) -> Message:
+def _replace_headers(headers: Headers, extra: dict[str, str]) -> None:
     names = {name.lower().encode("latin-1") for name in extra}
-    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+    headers[:] = [(k, v) for k, v in headers if k.lower() not in names]
     headers.extend(
         (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()
     )
-    return {**message, "headers": headers}
 
 
 class RateLimitMiddleware:
@@ -67,14 +67,12 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                decision = binding_decision(state.get(STATE_DECISIONS) or ())
-                if decision is not None:
-                    message = _with_headers(message, rate_limit_headers(decision))
-            await send(message)
+        def add_headers(headers: Headers) -> None:
+            decision = binding_decision(state.get(STATE_DECISIONS) or ())
+            if decision is not None:
+                _replace_headers(headers, rate_limit_headers(decision))
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, with_response_headers(scope, send, add_headers))
 
     @staticmethod
     async def _refuse(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import redis.asyncio
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from redis.asyncio.retry import Retry
@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 
 from quantdesk.observability.logging import get_logger
 from quantdesk.ratelimit.errors import RateLimitUnavailable
+from quantdesk.ratelimit.memory import MovingWindowMemoryStorage
 
 log = get_logger("quantdesk.ratelimit")
 
@@ -65,7 +66,7 @@ class RateLimitStorage:
     ) -> None:
         self.retry_seconds = retry_seconds
         self.timeout_seconds = timeout_seconds
-        self._memory = _backend(MemoryStorage(), shared=False)
+        self._memory = _backend(MovingWindowMemoryStorage(), shared=False)
         self._redis: Backend | None = None
         self._pool: redis.asyncio.ConnectionPool | None = None
         self._degraded_since: float | None = None
