@@ -22,8 +22,10 @@ from quantdesk.errors import AppError, problem_body, problem_response
 from quantdesk.http.cors import OriginGatedCORSMiddleware
 from quantdesk.http.headers import SecurityHeadersMiddleware, TrustedHostMiddleware
 from quantdesk.http.limits import RequestLimitsMiddleware
+from quantdesk.infra.cache import build_cache
 from quantdesk.observability.endpoints import router as health_router
 from quantdesk.observability.logging import configure_logging, get_logger
+from quantdesk.observability.metrics import MetricsMiddleware, instrument_engine, metrics_router
 from quantdesk.observability.middleware import RequestContextMiddleware
 from quantdesk.ratelimit import (
     RateLimitConfig,
@@ -76,6 +78,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.rate_limiter.on_block = _audit_ip_block(app.state.db, settings)
     app.state.login_throttle = LoginThrottle(settings, app.state.rate_limiter.storage)
     app.state.mail = mail_backend(settings)
+    app.state.cache = build_cache(settings)
+    if settings.metrics_enabled:
+        instrument_engine(app.state.db.engine.sync_engine)
     log.info(
         "startup",
         environment=settings.environment.value,
@@ -85,6 +90,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await app.state.cache.aclose()
         await app.state.rate_limiter.aclose()
         await app.state.db.dispose()
         log.info("shutdown")
@@ -181,6 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(metrics_router(settings))
     app.state.rate_limit_config = RateLimitConfig.from_settings(settings)
     document_rate_limits(app, app.state.rate_limit_config)
     # Middleware, innermost first (each add_middleware wraps what is already there). All are
@@ -213,7 +220,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION
     )
-    return app
     # Outermost: binds the request id before any other code runs, answers unhandled errors,
     # and is the one layer that wraps `send` (the others register response-header hooks).
     app.add_middleware(RequestContextMiddleware)
+    if settings.metrics_enabled:
+        # Outside everything, so it sees the status the client got (the 500s included).
+        app.add_middleware(MetricsMiddleware)
+    return app

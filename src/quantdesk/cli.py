@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk import migrate
 from quantdesk.auth.scopes import Role
+from quantdesk.backtest.cli import backtest_command
 from quantdesk.config import ConfigError, Settings, get_settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError
@@ -22,6 +23,7 @@ from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch, iso_z
 from quantdesk.marketdata.schemas import InstrumentCreate
 from quantdesk.models import AssetClass
+from quantdesk.signals.cli import signals_app
 
 T = TypeVar("T")
 console = Console(stderr=True)
@@ -36,6 +38,8 @@ users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.command("backtest")(backtest_command)
+app.add_typer(signals_app, name="signals")
 
 
 def _settings() -> Settings:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "insecure-development-secret-change-me"  # noqa: S105 (the point is to reject it)
@@ -26,6 +26,25 @@ class Environment(StrEnum):
 
 class ConfigError(RuntimeError):
     """Settings that must not be used in the current environment."""
+
+
+class HtmlRateTable(BaseModel):
+    """A central-bank rate table scraped from an HTML page (providers `html:<name>`).
+
+    Each row matched by `row_selector` gives a currency (the first ISO code found by
+    `currency_pattern` in the `currency_selector` cell) and its price in `quote_currency`
+    (`rate_selector`), per `units_selector` units when the table quotes per 100 or 1000.
+    """
+
+    url: str
+    quote_currency: str  # the page's own currency, e.g. "MAD" for Bank Al-Maghrib
+    row_selector: str = "table tbody tr"
+    currency_selector: str = "td:nth-child(1)"
+    rate_selector: str = "td:nth-child(2)"
+    units_selector: str | None = None
+    currency_pattern: str = r"\b([A-Z]{3})\b"
+    date_selector: str | None = None
+    date_format: str = "%d/%m/%Y"
 
 
 class Settings(BaseSettings):
@@ -50,6 +69,22 @@ class Settings(BaseSettings):
     bars_max_limit: int = 100_000
     bars_default_limit: int = 5_000
     page_max_limit: int = 500
+    # signals
+    # /signals/historic (public) shows only signals created at least this long ago.
+    signals_historic_delay_hours: int = 24
+    # A signal expires this many bars of its timeframe after its source bar closed.
+    signals_expiry_bars: int = 10
+    # Bars read per instrument to compute signals (indicator warm-up included).
+    signals_lookback_bars: int = 500
+    # backtests
+    # HTML/PNG reports written by `quantdesk backtest`.
+    reports_dir: Path = Path("var/reports")
+    # Most bars one run may read (a larger range fails with a clear error: narrow start/end).
+    backtest_max_bars: int = 500_000
+    # Largest fast x slow grid one sweep may ask for.
+    backtest_max_sweep_combinations: int = 2_500
+    # Runs computing at once per API process (each in a worker thread); the rest wait.
+    backtest_max_concurrent_runs: int = 2
 
     # Access (auth/). Signing and pepper secrets are derived from secret_key unless set.
     access_token_ttl_seconds: int = 900
@@ -60,6 +95,9 @@ class Settings(BaseSettings):
     jwt_keys: dict[str, SecretStr] = Field(default_factory=dict)
     jwt_active_kid: str | None = None
     api_key_pepper: SecretStr | None = None
+    # How long a verified API key is trusted from process memory (quantdesk.auth.key_cache):
+    # revocations reach other replicas within this time. 0 checks the database every request.
+    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     password_reset_ttl_minutes: int = 30
     # Failed logins allowed per account and per client IP within the window.
     login_failures_per_account: int = 5
@@ -95,9 +133,6 @@ class Settings(BaseSettings):
     abuse_block_seconds: int = 900
 
     # Request limits (http/limits.py) and the hosts served in production (TrustedHost).
-    # How long a verified API key is trusted from process memory (quantdesk.auth.key_cache):
-    # revocations reach other replicas within this time. 0 checks the database every request.
-    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     max_request_body_bytes: int = 1_048_576
     max_json_depth: int = 32
     max_json_array_length: int = 10_000
@@ -105,6 +140,123 @@ class Settings(BaseSettings):
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["localhost", "127.0.0.1"]
     )
+
+    # cache and metrics
+    cache_enabled: bool = True
+    # None: Redis when redis_url is set (shared by every replica), else process memory.
+    cache_backend: Literal["memory", "redis"] | None = None
+    # Per-process entry bound of the memory backend (least recently used entries go first).
+    cache_max_entries: int = Field(default=50_000, ge=1)
+    # Per-category overrides in seconds, e.g. {"quotes": 10} (names: infra/cache/categories.py).
+    cache_ttl_seconds: dict[str, float] = Field(default_factory=dict)
+    cache_stale_ttl_seconds: dict[str, float] = Field(default_factory=dict)
+    metrics_enabled: bool = True
+    # When set, GET /metrics needs `Authorization: Bearer <token>`; unset, it is public.
+    metrics_token: SecretStr | None = None
+
+    # jobs
+    # Background jobs (jobs/): "inprocess" runs them inside `quantdesk serve`; "celery" sends
+    # them through the Redis broker to `quantdesk worker` processes (`quantdesk beat` schedules).
+    jobs_backend: Literal["inprocess", "celery"] = "inprocess"
+    jobs_workers: int = Field(default=2, ge=1)
+    jobs_queue_size: int = Field(default=1_000, ge=1)
+    # Off unless `quantdesk serve` turns it on, so an app built in tests or scripts never fires
+    # schedules by itself. QUANTDESK_JOBS_SCHEDULER_ENABLED=false keeps serve from scheduling.
+    jobs_scheduler_enabled: bool = False
+    jobs_timezone: str = "UTC"
+    # Per-job cron overrides, e.g. {"fx.fetch_rates": "30 5 * * *"}; "off" disables a job.
+    # Five fields, or six with seconds last ("* * * * * */5").
+    jobs_schedule: dict[str, str] = Field(default_factory=dict)
+    jobs_bars_interval_minutes: int = Field(default=15, ge=1, le=59)
+    jobs_market_hours: str = "*"  # the cron hour field (in jobs_timezone) bars are fetched in
+    jobs_signals_after_bars: bool = True
+    jobs_max_retries: int = Field(default=3, ge=0)
+    jobs_retry_backoff_seconds: float = Field(default=2.0, gt=0)
+    jobs_retry_backoff_max_seconds: float = Field(default=300.0, gt=0)
+    jobs_shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    # Where marketdata.fetch_bars picks up new bars: files named SYMBOL_TIMEFRAME.csv.
+    jobs_bars_source_dir: Path | None = Path("var/incoming/bars")
+    job_run_retention_days: int = Field(default=30, ge=1)
+    provider_fetch_retention_days: int = Field(default=30, ge=1)
+    quarantine_retention_days: int = Field(default=90, ge=1)
+    celery_broker_url: str | None = None  # default: redis_url
+    celery_result_backend: str | None = None  # default: the broker
+    celery_queue: str = "quantdesk"
+    celery_beat_schedule_file: Path = Path("var/celerybeat-schedule")
+
+    # providers
+    # Provider chain per data kind (docs/providers.md), tried in order and re-ranked by health:
+    # csv, parquet, ecb, fred, polygon, rss, ccxt:<exchange id>, html:<table name>.
+    # Comma-separated in the environment: QUANTDESK_PROVIDERS_BARS=ccxt:binance,csv
+    providers_bars: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["csv"])
+    providers_quotes: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    providers_fx_rates: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["ecb"])
+    providers_fundamentals: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    providers_fund_navs: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["csv"])
+    providers_economic_series: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["csv"]
+    )
+    providers_news: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Per attempt; retries only on timeouts, connection errors, 5xx and 429.
+    providers_timeout_seconds: float = Field(default=10.0, gt=0)
+    providers_retry_attempts: int = Field(default=3, ge=1)
+    providers_backoff_initial_seconds: float = Field(default=0.5, ge=0)
+    providers_backoff_max_seconds: float = Field(default=8.0, ge=0)
+    providers_backoff_jitter_seconds: float = Field(default=0.5, ge=0)
+    # A 429 asking to wait longer than this is not retried: the chain moves on.
+    providers_retry_after_max_seconds: float = Field(default=30.0, ge=0)
+    providers_breaker_failure_threshold: int = Field(default=5, ge=1)
+    providers_breaker_recovery_seconds: float = Field(default=30.0, gt=0)
+    providers_breaker_half_open_max_calls: int = Field(default=1, ge=1)
+    # Request budget per provider (shared by every process through Redis in distributed mode),
+    # with per-provider overrides such as {"fred": 2, "ccxt:binance": 10}.
+    providers_concurrency: int = Field(default=4, ge=1)
+    providers_rate_per_second: float = Field(default=5.0, ge=0)
+    providers_concurrency_limits: dict[str, int] = Field(default_factory=dict)
+    providers_rate_limits: dict[str, float] = Field(default_factory=dict)
+    providers_budget_max_wait_seconds: float = Field(default=5.0, ge=0)
+    providers_health_window: int = Field(default=100, ge=1)
+    providers_health_min_samples: int = Field(default=5, ge=1)
+    providers_health_min_success_rate: float = Field(default=0.5, ge=0, le=1)
+    providers_quality_outlier_sigma: float = Field(default=8.0, gt=0)
+    providers_quality_stale_bars: int = Field(default=3, ge=1)
+    providers_quality_min_score: float = Field(default=0.0, ge=0, le=1)
+    providers_record_fetches: bool = True
+    providers_files_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=lambda: [Path("var/marketdata")]
+    )
+    providers_files_demo: bool = True  # the csv provider also serves the bundled demo series
+    ecb_url: str = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
+    fred_base_url: str = "https://api.stlouisfed.org/fred"
+    fred_api_key: SecretStr | None = None
+    polygon_base_url: str = "https://api.polygon.io"
+    polygon_api_key: SecretStr | None = None
+    # ccxt exchange id -> base URL that replaces the scheme and host of its API URLs (proxies).
+    ccxt_api_urls: dict[str, str] = Field(default_factory=dict)
+    rss_feeds: dict[str, str] = Field(default_factory=dict)  # name -> RSS/Atom URL
+    html_rate_tables: dict[str, HtmlRateTable] = Field(default_factory=dict)
+
+    @field_validator(
+        "providers_bars",
+        "providers_quotes",
+        "providers_fx_rates",
+        "providers_fundamentals",
+        "providers_fund_navs",
+        "providers_economic_series",
+        "providers_news",
+        "providers_files_dirs",
+        mode="before",
+    )
+    @classmethod
+    def _split_provider_lists(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                import json
+
+                return json.loads(value)
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
     @field_validator(
         "cors_origins", "trusted_proxies", "allowed_hosts", "ip_blocklist", mode="before"

@@ -6,7 +6,8 @@ returns and rolls back when it raises. Services only `flush()`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -77,3 +78,31 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run `callback` once this session's transaction commits (never on rollback): for side
+    effects that must not be seen before the data is, such as dropping cached copies."""
+
+    def run(_session: object) -> None:
+        callback()
+
+    event.listen(session.sync_session, "after_commit", run, once=True)
+
+
+_after_commit_tasks: set[asyncio.Task[Any]] = set()
+
+
+def after_commit_async(session: AsyncSession, work: Callable[[], Awaitable[Any]]) -> None:
+    """`after_commit` for async work: started as a task on the running loop at commit."""
+
+    def start() -> None:
+        task = asyncio.get_running_loop().create_task(_run(work))
+        _after_commit_tasks.add(task)
+        task.add_done_callback(_after_commit_tasks.discard)
+
+    after_commit(session, start)
+
+
+async def _run(work: Callable[[], Awaitable[Any]]) -> None:
+    await work()

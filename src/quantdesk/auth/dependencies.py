@@ -20,7 +20,7 @@ from quantdesk.auth.repository import SessionRepository, UserRepository
 from quantdesk.auth.scopes import ROLE_SCOPES, Scope
 from quantdesk.auth.tokens import Unauthorized, verify_access_token
 from quantdesk.config import Settings
-from quantdesk.dependencies import DatabaseDep, SettingsDep, app_database
+from quantdesk.dependencies import app_database
 from quantdesk.errors import AppError
 from quantdesk.kit.clientip import client_ip, parse_networks
 
@@ -40,8 +40,6 @@ _api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 async def current_principal(
     request: Request,
-    database: DatabaseDep,
-    settings: SettingsDep,
     _bearer: Annotated[str | None, Depends(_bearer_scheme)],
     api_key: Annotated[str | None, Depends(_api_key_scheme)],
 ) -> Principal:
@@ -54,6 +52,9 @@ async def current_principal(
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
+    # From app.state, not SettingsDep/DatabaseDep: each dependency node costs every request.
+    settings: Settings = request.app.state.settings
+    database = app_database(request)
     ip = request_ip(request, settings)
     authorization = request.headers.get("authorization")
     if api_key:

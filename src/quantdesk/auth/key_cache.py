@@ -16,13 +16,12 @@ request; set `QUANTDESK_API_KEY_CACHE_SECONDS=0` to verify every request against
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.auth.principal import Principal
+from quantdesk.db import after_commit
 
 MAX_ENTRIES = 10_000
 
@@ -75,7 +74,7 @@ class ApiKeyCache:
         self, session: AsyncSession, *, key_id: int | None = None, user_id: int | None = None
     ) -> None:
         self.forget(key_id=key_id, user_id=user_id)
-        _after_commit(session, lambda: self.forget(key_id=key_id, user_id=user_id))
+        after_commit(session, lambda: self.forget(key_id=key_id, user_id=user_id))
 
     def clear(self) -> None:
         self._entries.clear()
@@ -87,13 +86,6 @@ class ApiKeyCache:
         now = time.monotonic()
         for key_hash in [k for k, e in self._entries.items() if e.valid_until <= now]:
             self._entries.pop(key_hash, None)
-
-
-def _after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
-    def run(_session: object) -> None:
-        callback()
-
-    event.listen(session.sync_session, "after_commit", run, once=True)
 
 
 # One per process, like the connection pool: every app in the process sees the same keys.

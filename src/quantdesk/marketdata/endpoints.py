@@ -14,6 +14,7 @@ from quantdesk.auth.dependencies import require
 from quantdesk.auth.scopes import Scope
 from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.errors import Unprocessable, field_error
+from quantdesk.infra.cache.endpoints import CACHE_HEADER
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.kit.timeframes import Timeframe
@@ -24,7 +25,6 @@ from quantdesk.marketdata.schemas import (
     InstrumentDetail,
     InstrumentDetailResponse,
     InstrumentRead,
-    QuoteRead,
     QuoteResponse,
     TimeframeCoverageRead,
 )
@@ -190,22 +190,28 @@ def _csv_headers(series: BarSeries) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
-@router.get("/quotes/{symbol}", response_model=QuoteResponse)
-async def get_quote(session: SessionDep, symbol: Symbol) -> QuoteResponse:
-    instrument, quote = await quote_service.get(session, symbol)
-    return QuoteResponse(
-        data=QuoteRead(
-            symbol=instrument.symbol,
-            currency=instrument.currency,
-            price=quote.price,
-            previous_close=quote.previous_close,
-            change=quote.change,
-            change_pct=quote.change_pct,
-            day_open=quote.day_open,
-            day_high=quote.day_high,
-            day_low=quote.day_low,
-            volume=quote.volume,
-            as_of=quote.as_of,
-            source=quote.source,
-        )
+@router.get(
+    "/quotes/{symbol}",
+    response_model=QuoteResponse,
+    description=(
+        "The latest quote, cached (30 s fresh, then served stale for up to 5 min while one "
+        "refresh runs; new bars for the symbol invalidate it). `X-Cache` and `meta.cache` say "
+        "`hit`, `miss` or `stale`."
+    ),
+)
+async def get_quote(request: Request, symbol: Symbol) -> Response:
+    # Database and cache from app.state rather than dependencies: a cache hit is this
+    # endpoint's whole work, and each dependency node costs more than the hit itself.
+    state = request.app.state
+    document, status = await quote_service.latest(state.db, state.cache, symbol)
+    meta = {
+        "provider": document["source"],
+        "fallback_trace": [],
+        "as_of": document["as_of"],
+        "cache": status.value,
+    }
+    return Response(
+        orjson.dumps({"data": document, "meta": meta}),
+        media_type=JSON,
+        headers={CACHE_HEADER: status.value},
     )

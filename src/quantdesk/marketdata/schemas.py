@@ -104,5 +104,13 @@ class QuoteRead(BaseModel):
     source: str
 
 
+class MarketDataMeta(BaseModel):
+    provider: str = Field(description="Who answered (the stored quote's source)")
+    fallback_trace: list[str] = Field(description="Providers that failed before it, in order")
+    as_of: datetime
+    cache: Literal["hit", "miss", "stale"]
+
+
 class QuoteResponse(BaseModel):
     data: QuoteRead
+    meta: MarketDataMeta

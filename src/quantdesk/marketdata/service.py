@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quantdesk.db import Database, after_commit_async
 from quantdesk.errors import NotFound, Unprocessable, field_error
+from quantdesk.infra.cache import Cache, CacheCategory, CacheStatus, new_bars_tags, symbol_tag
 from quantdesk.kit.pagination import decode_cursor, split_page
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch
@@ -24,10 +26,29 @@ from quantdesk.marketdata.repository import (
     TimeframeCoverage,
 )
 from quantdesk.marketdata.resample import resample
-from quantdesk.marketdata.schemas import InstrumentCreate
+from quantdesk.marketdata.schemas import InstrumentCreate, QuoteRead
 from quantdesk.models import AssetClass, Instrument, Quote, utcnow
 
 INGEST_CHUNK_ROWS = 50_000
+
+
+def quote_document(instrument: Instrument, quote: Quote) -> dict[str, Any]:
+    return QuoteRead(
+        symbol=instrument.symbol,
+        currency=instrument.currency,
+        price=quote.price,
+        previous_close=quote.previous_close,
+        change=quote.change,
+        change_pct=quote.change_pct,
+        day_open=quote.day_open,
+        day_high=quote.day_high,
+        day_low=quote.day_low,
+        volume=quote.volume,
+        as_of=quote.as_of,
+        source=quote.source,
+    ).model_dump(mode="json")
+
+
 ProgressCallback = Callable[[int, int], None]  # (rows written so far, total rows)
 
 
@@ -125,9 +146,14 @@ class BarService:
         timeframe: Timeframe,
         frame: BarFrame,
         progress: ProgressCallback | None = None,
+        cache: Cache | None = None,
     ) -> IngestResult:
         """Write a validated frame for an existing instrument in the caller's transaction,
-        then refresh its quote. Chunks exist only to report progress."""
+        then refresh its quote. Chunks exist only to report progress.
+
+        With a `cache`, the symbol's cached quotes, bars, indicators and signals are dropped
+        once the transaction commits (before, a concurrent reader could cache the old state
+        again; after a rollback nothing changed)."""
         started = time.perf_counter()
         instrument = await instrument_service.get(session, symbol)
         bars = BarRepository(session)
@@ -138,6 +164,9 @@ class BarService:
             if progress is not None:
                 progress(offset + len(chunk), total)
         await quote_service.refresh_from_bars(session, instrument)
+        if cache is not None:
+            tags = new_bars_tags(instrument.symbol)
+            after_commit_async(session, lambda: cache.invalidate_tags(tags))
         return IngestResult(
             symbol=instrument.symbol,
             timeframe=timeframe,
@@ -155,6 +184,7 @@ class BarService:
         symbol: str,
         timeframe: Timeframe,
         progress: ProgressCallback | None = None,
+        cache: Cache | None = None,
     ) -> IngestResult:
         """Parse, validate the whole file, then write it; a bad file raises BarsRejected and
         writes nothing."""
@@ -164,7 +194,7 @@ class BarService:
         except InvalidBars as error:
             raise BarsRejected(error) from error
         return await self.ingest(
-            session, symbol=symbol, timeframe=timeframe, frame=frame, progress=progress
+            session, symbol=symbol, timeframe=timeframe, frame=frame, progress=progress, cache=cache
         )
 
     async def get_bars(
@@ -227,6 +257,26 @@ class QuoteService:
         if quote is None:
             raise QuoteNotFound(instrument.symbol)
         return instrument, quote
+
+    async def latest(
+        self, database: Database, cache: Cache, symbol: str
+    ) -> tuple[dict[str, Any], CacheStatus]:
+        """The quote as a JSON-ready `QuoteRead` document, through the quotes cache.
+
+        A miss reads it in its own unit of work (the compute may outlive the request that
+        started it: every concurrent caller of a cold symbol waits on that one read). New
+        bars for the symbol invalidate it (`new_bars_tags`).
+        """
+        symbol = symbol.upper()
+
+        async def load() -> dict[str, Any]:
+            async with database.session() as session:
+                instrument, quote = await self.get(session, symbol)
+                return quote_document(instrument, quote)
+
+        return await cache.get_or_compute(
+            CacheCategory.QUOTES, symbol, load, tags=[symbol_tag(CacheCategory.QUOTES, symbol)]
+        )
 
     async def refresh_from_bars(self, session: AsyncSession, instrument: Instrument) -> None:
         """Derive the latest quote from the finest stored bars: price = last close, the day is

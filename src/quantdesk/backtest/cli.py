@@ -1,0 +1,202 @@
+"""`quantdesk backtest SYMBOL ...`: run a backtest on stored bars in this process, print the
+statistics and write an HTML + PNG report (registered as a top-level command in cli.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from quantdesk.config import ConfigError, Settings, get_settings
+from quantdesk.errors import AppError
+from quantdesk.kit.timeframes import Timeframe
+
+if TYPE_CHECKING:
+    from quantdesk.backtest.compute import RunInputs
+    from quantdesk.backtest.schemas import BacktestCreate
+
+# The engine, pydantic schemas and matplotlib are imported when the command runs: `quantdesk`
+# itself (every other command, --help) must not pay seconds of numba/matplotlib start-up.
+out = Console()  # the statistics are the command's output
+err = Console(stderr=True)
+DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+
+
+class FillAt(StrEnum):
+    NEXT_OPEN = "next_open"
+    CLOSE = "close"
+
+
+def backtest_command(
+    symbol: Annotated[str, typer.Argument(help="Instrument symbol, e.g. GOOG")],
+    strategy: Annotated[
+        str, typer.Option(help="sma_cross or ema_cross (GET /api/v1/backtests/strategies)")
+    ] = "sma_cross",
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="Strategy parameter NAME=VALUE (repeatable)"),
+    ] = None,
+    timeframe: Annotated[Timeframe, typer.Option(help="Bar timeframe")] = Timeframe.D1,
+    start: Annotated[
+        datetime | None, typer.Option(formats=DATE_FORMATS, help="First bar (UTC)")
+    ] = None,
+    end: Annotated[
+        datetime | None, typer.Option(formats=DATE_FORMATS, help="Last bar (UTC)")
+    ] = None,
+    cash: Annotated[float, typer.Option(help="Starting equity")] = 10_000.0,
+    commission: Annotated[float, typer.Option(help="Fraction of notional per side")] = 0.0,
+    slippage_bps: Annotated[float, typer.Option(help="Basis points against each fill")] = 0.0,
+    fill: Annotated[FillAt, typer.Option(help="Fill signals at the next open or this close")] = (
+        FillAt.NEXT_OPEN
+    ),
+    fraction: Annotated[
+        float | None, typer.Option(help="Size entries at this fraction of equity (default: all)")
+    ] = None,
+    allow_short: Annotated[bool, typer.Option(help="Go short on sell signals")] = False,
+    stop_loss_pct: Annotated[float | None, typer.Option(help="Stop-loss, % of entry")] = None,
+    take_profit_pct: Annotated[float | None, typer.Option(help="Take-profit, % of entry")] = None,
+    max_bars: Annotated[int | None, typer.Option(help="Close trades after this many bars")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Report folder (default: QUANTDESK_REPORTS_DIR)"),
+    ] = None,
+) -> None:
+    """Backtest a strategy on stored bars: print the statistics and write an HTML report
+    (equity curve, drawdown, trade markers, trade list) and a PNG chart.
+
+    Example: quantdesk backtest GOOG --strategy sma_cross --param fast=10 --param slow=20
+    """
+    from pydantic import ValidationError
+
+    from quantdesk import migrate
+    from quantdesk.backtest.compute import compute_document
+    from quantdesk.backtest.report import write_report
+    from quantdesk.backtest.schemas import BacktestCreate
+    from quantdesk.marketdata.service import InstrumentNotFound
+
+    settings = _settings()
+    raw: dict[str, Any] = {
+        "symbol": symbol,
+        "timeframe": timeframe.value,
+        "strategy": strategy,
+        "params": _params(param or []),
+        "start": start,
+        "end": end,
+        "cash": cash,
+        "commission": commission,
+        "slippage_bps": slippage_bps,
+        "fill": fill.value,
+        "sizing": "all_in" if fraction is None else {"fraction": fraction},
+        "allow_short": allow_short,
+        "stop_loss_pct": stop_loss_pct,
+        "take_profit_pct": take_profit_pct,
+        "max_bars": max_bars,
+    }
+    try:
+        body = BacktestCreate.model_validate(raw)
+    except ValidationError as error:
+        for item in error.errors():
+            where = ".".join(str(part) for part in item["loc"])
+            err.print(f"[red]error:[/red] {where}: {item['msg']}")
+        raise typer.Exit(2) from error
+    except AppError as error:
+        _print_error(error)
+        raise typer.Exit(2) from error
+
+    if settings.is_development:  # like every other command: keep the dev database current
+        migrate.upgrade(settings.database_url)
+    try:
+        inputs = asyncio.run(_load(settings, body))
+    except InstrumentNotFound as error:
+        _print_error(error)
+        err.print("load the demo data with `quantdesk demo load` (or `make run`)")
+        raise typer.Exit(1) from error
+    except AppError as error:
+        _print_error(error)
+        raise typer.Exit(1) from error
+
+    document = compute_document(inputs)
+    _print_stats(body, document)
+    files = write_report(output or settings.reports_dir, inputs, document, stem=_stem(body))
+    err.print(f"[green]report:[/green] {files.html}")
+    err.print(f"[green]chart:[/green]  {files.png}")
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    try:
+        settings.check()
+    except ConfigError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    return settings
+
+
+async def _load(settings: Settings, body: BacktestCreate) -> RunInputs:
+    from quantdesk.backtest.service import backtest_service
+    from quantdesk.db import Database
+
+    db = Database(settings)
+    try:
+        async with db.session() as session:
+            return await backtest_service.inputs(session, settings, body)
+    finally:
+        await db.dispose()
+
+
+def _params(pairs: list[str]) -> dict[str, Any]:
+    """``fast=10`` -> {"fast": 10}: integers, then floats, then true/false, else the text."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or not name.strip():
+            err.print(f"[red]error:[/red] --param {pair!r}: use NAME=VALUE, e.g. fast=10")
+            raise typer.Exit(2)
+        params[name.strip()] = _value(text.strip())
+    return params
+
+
+def _value(text: str) -> Any:
+    for parse in (int, float):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    lowered = text.lower()
+    return {"true": True, "false": False}.get(lowered, text)
+
+
+def _print_stats(body: BacktestCreate, document: dict[str, Any]) -> None:
+    from quantdesk.backtest.report import stat_rows
+    from quantdesk.backtest.strategies import describe
+
+    bars = document["bars"]
+    out.print(
+        f"{body.symbol} {body.timeframe.value} {describe(body.strategy, body.params)}: "
+        f"{bars['count']:,} bars, {bars['first'][:10]} to {bars['last'][:10]}",
+        highlight=False,
+        markup=False,
+    )
+    table = Table("statistic", "value")
+    for label, value in stat_rows(document["stats"]):
+        table.add_row(label, value)
+    out.print(table)
+
+
+def _stem(body: BacktestCreate) -> str:
+    params = "_".join(f"{key}{value}" for key, value in body.params.items())
+    raw = f"{body.symbol}_{body.timeframe.value}_{body.strategy}_{params}".rstrip("_")
+    return re.sub(r"[^A-Za-z0-9._-]", "_", raw)
+
+
+def _print_error(error: AppError) -> None:
+    err.print(f"[red]error:[/red] {error.detail}")
+    for item in error.errors or []:
+        err.print(f"  {item.get('field', '')}: {item.get('msg', '')}")

@@ -1,0 +1,179 @@
+"""/backtests: queue runs and sweeps (202 + id to poll), read results; /backtest/example."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Response, status
+
+from quantdesk.auth.dependencies import ReadTickers, require
+from quantdesk.auth.principal import Principal
+from quantdesk.auth.scopes import Scope
+from quantdesk.auth.tokens import Unauthorized
+from quantdesk.backtest import runner
+from quantdesk.backtest.schemas import (
+    BacktestAccepted,
+    BacktestCreate,
+    BacktestRead,
+    EquityRead,
+    ExampleRead,
+    StrategyRead,
+    SweepCreate,
+    TradeRead,
+)
+from quantdesk.backtest.service import backtest_service
+from quantdesk.backtest.strategies import STRATEGIES
+from quantdesk.dependencies import DatabaseDep, SessionDep, SettingsDep
+from quantdesk.kit.pagination import ListMeta, Page
+from quantdesk.models import BacktestRun, BacktestStatus
+from quantdesk.ratelimit import rate_limit
+
+router = APIRouter(tags=["backtests"])
+
+RunBacktest = Annotated[Principal, Depends(require(Scope.RUN_BACKTEST))]
+RunId = Annotated[str, Path(min_length=1, max_length=64, description="Run id from the POST")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=128,
+        description="Repeat a POST safely: the same key answers the run it first created",
+    ),
+]
+# Every run creation (single or sweep) pays the `backtests-create` policy (premium exempt).
+CREATE_LIMIT = [Depends(rate_limit("backtests-create"))]
+
+
+def _owner(principal: Principal) -> int:
+    if principal.user_id is None:  # guests lack run:backtest; kept for the type checker
+        raise Unauthorized()
+    return principal.user_id
+
+
+def _accepted(
+    run: BacktestRun,
+    created: bool,
+    tasks: BackgroundTasks,
+    response: Response,
+    db: DatabaseDep,
+    settings: SettingsDep,
+) -> BacktestAccepted:
+    # A replayed key whose run is still queued is launched again: harmless (only one launch
+    # can move it out of `queued`) and it revives a run whose process stopped before it began.
+    if created or run.status is BacktestStatus.QUEUED:
+        runner.launch(tasks, backtest_service.execute, db, settings, run.id)
+    response.headers["Location"] = f"/api/v1/backtests/{run.id}"
+    return BacktestAccepted(id=run.id, status=run.status)
+
+
+@router.post(
+    "/backtests",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=CREATE_LIMIT,
+    description=(
+        "Queue a backtest of `strategy` (see GET /backtests/strategies) on stored bars. "
+        "Answers 202 with the run id at once; poll GET /backtests/{id} until `completed`."
+    ),
+)
+async def create_backtest(
+    body: BacktestCreate,
+    principal: RunBacktest,
+    session: SessionDep,
+    settings: SettingsDep,
+    db: DatabaseDep,
+    tasks: BackgroundTasks,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> BacktestAccepted:
+    run, created = await backtest_service.create(
+        session, settings, user_id=_owner(principal), body=body, idempotency_key=idempotency_key
+    )
+    return _accepted(run, created, tasks, response, db, settings)
+
+
+@router.post(
+    "/backtests/sweep",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=CREATE_LIMIT,
+    description=(
+        "Queue an SMA-crossover sweep over a `grid` of fast and slow periods (lists or "
+        "`{start, stop, step}` ranges). The completed run holds every fast < slow pair ranked "
+        "by `rank_by` and a heatmap `{x, y, z}` of that metric."
+    ),
+)
+async def create_sweep(
+    body: SweepCreate,
+    principal: RunBacktest,
+    session: SessionDep,
+    settings: SettingsDep,
+    db: DatabaseDep,
+    tasks: BackgroundTasks,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> BacktestAccepted:
+    run, created = await backtest_service.create(
+        session, settings, user_id=_owner(principal), body=body, idempotency_key=idempotency_key
+    )
+    return _accepted(run, created, tasks, response, db, settings)
+
+
+@router.get("/backtests/strategies", dependencies=[Depends(require(Scope.RUN_BACKTEST))])
+async def list_strategies() -> Page[StrategyRead]:
+    data = [
+        StrategyRead(
+            name=entry.name,
+            description=entry.description,
+            sweepable=entry.sweepable,
+            params=entry.schema(),
+        )
+        for entry in STRATEGIES.values()
+    ]
+    return Page[StrategyRead](data=data, meta=ListMeta(count=len(data)))
+
+
+@router.get("/backtests/{run_id}")
+async def get_backtest(run_id: RunId, principal: RunBacktest, session: SessionDep) -> BacktestRead:
+    return await backtest_service.get(session, user_id=_owner(principal), run_id=run_id)
+
+
+@router.get("/backtests/{run_id}/trades")
+async def list_trades(
+    run_id: RunId,
+    principal: RunBacktest,
+    session: SessionDep,
+    cursor: Annotated[str | None, Query(max_length=256)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[TradeRead]:
+    trades, next_cursor = await backtest_service.trades(
+        session, user_id=_owner(principal), run_id=run_id, cursor=cursor, limit=limit
+    )
+    return Page[TradeRead](data=trades, meta=ListMeta(count=len(trades), next_cursor=next_cursor))
+
+
+@router.get("/backtests/{run_id}/equity")
+async def get_equity(
+    run_id: RunId,
+    principal: RunBacktest,
+    session: SessionDep,
+    points: Annotated[
+        int | None,
+        Query(ge=2, le=1_000_000, description="At most this many points (default: every bar)"),
+    ] = None,
+) -> EquityRead:
+    return await backtest_service.equity(
+        session, user_id=_owner(principal), run_id=run_id, points=points
+    )
+
+
+@router.get(
+    "/backtest/example",
+    description=(
+        "backtesting.py's SmaCross(10, 20) example (cash 10,000, 0.2 % commission, reversing "
+        "long/short) on the demo's daily GOOG bars, computed on request."
+    ),
+)
+async def get_example(
+    _principal: ReadTickers, session: SessionDep, settings: SettingsDep
+) -> ExampleRead:
+    return await backtest_service.example(session, settings)

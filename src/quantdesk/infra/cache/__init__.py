@@ -1,0 +1,38 @@
+"""Response and computation cache: memory by default, Redis in distributed mode.
+
+Entry points: `build_cache(settings)` (put it on `app.state.cache`, `aclose()` it at
+shutdown), `Cache.get_or_compute`, `Cache.invalidate_tags(new_bars_tags(symbol))` after new
+bars are stored, the admin router and `set_cache_header` in `infra/cache/endpoints.py`.
+"""
+
+from quantdesk.infra.cache.cache import Cache, CacheStats, CacheStatus, CategoryStats, build_cache
+from quantdesk.infra.cache.categories import (
+    DEFAULT_POLICIES,
+    INVALIDATED_BY_NEW_BARS,
+    CacheCategory,
+    CachePolicy,
+    category_tag,
+    new_bars_tags,
+    policies_from_settings,
+    symbol_tag,
+)
+from quantdesk.infra.cache.memory import MemoryBackend
+from quantdesk.infra.cache.redis_backend import RedisBackend
+
+__all__ = [
+    "DEFAULT_POLICIES",
+    "INVALIDATED_BY_NEW_BARS",
+    "Cache",
+    "CacheCategory",
+    "CachePolicy",
+    "CacheStats",
+    "CacheStatus",
+    "CategoryStats",
+    "MemoryBackend",
+    "RedisBackend",
+    "build_cache",
+    "category_tag",
+    "new_bars_tags",
+    "policies_from_settings",
+    "symbol_tag",
+]

@@ -1,0 +1,1 @@
+"""Trading signals: strategy runs stored as signals, their lifecycle, API and CLI."""

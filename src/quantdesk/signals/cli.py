@@ -1,0 +1,106 @@
+"""`quantdesk signals generate | evaluate` (registered in quantdesk/cli.py).
+
+The same service calls the signal jobs make, for running them by hand or from cron.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quantdesk import migrate
+from quantdesk.config import ConfigError, Settings, get_settings
+from quantdesk.db import Database
+from quantdesk.errors import AppError
+from quantdesk.kit.timeframes import Timeframe
+from quantdesk.kit.timeutil import from_epoch, iso_z
+from quantdesk.models import Signal
+
+T = TypeVar("T")
+console = Console(stderr=True)
+signals_app = typer.Typer(help="Trading signals: generate and settle them.", no_args_is_help=True)
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    try:
+        settings.check()
+    except ConfigError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    if settings.is_development:  # development keeps its schema current by itself
+        migrate.upgrade(settings.database_url)
+    return settings
+
+
+def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run() -> T:
+        db = Database(settings)
+        try:
+            async with db.session() as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except AppError as error:
+        console.print(f"[red]error:[/red] {error.detail}")
+        raise typer.Exit(1) from error
+
+
+def _line(signal: Signal) -> str:
+    # One plain line per signal: a table would be cut to the terminal's width.
+    return (
+        f"#{signal.id} {signal.symbol} {signal.timeframe} {signal.strategy} "
+        f"{signal.direction.value} entry {signal.entry:.6g} target {signal.target:.6g} "
+        f"stop {signal.stop:.6g} confidence {signal.confidence:.1f} "
+        f"(bar {iso_z(from_epoch(signal.source_ts))})"
+    )
+
+
+@signals_app.command("generate")
+def generate(
+    symbol: Annotated[
+        list[str] | None,
+        typer.Option("--symbol", "-s", help="Instrument (repeatable); default: all active"),
+    ] = None,
+    timeframe: Annotated[Timeframe, typer.Option(help="Bar timeframe")] = Timeframe.D1,
+) -> None:
+    """Run every strategy on the last closed bar of each instrument and store new signals."""
+    from quantdesk.signals.service import signal_service
+
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> list[Signal]:
+        return await signal_service.generate(
+            session,
+            symbols=[s.upper() for s in symbol] if symbol else None,
+            timeframe=timeframe,
+            settings=settings,
+        )
+
+    created = _run(settings, work)
+    for signal in created:
+        console.print(_line(signal), soft_wrap=True)
+    console.print(f"[green]{len(created)} new signal(s)[/green]")
+
+
+@signals_app.command("evaluate")
+def evaluate() -> None:
+    """Settle active signals against new bars: target_hit, stopped or expired."""
+    from quantdesk.signals.service import signal_service
+
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> dict[str, int]:
+        return await signal_service.evaluate(session, settings=settings)
+
+    counts = _run(settings, work)
+    summary = ", ".join(f"{name} {count}" for name, count in counts.items())
+    console.print(f"[green]{summary}[/green]")

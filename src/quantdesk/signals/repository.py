@@ -1,0 +1,119 @@
+"""SQL for signals: idempotent inserts, filtered newest-first pages, latest per strategy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from quantdesk.kit.repository import Repository
+from quantdesk.models import Signal, SignalDirection, SignalStatus
+
+UNIQUE_KEY = ("instrument_id", "timeframe", "strategy", "source_ts")
+
+
+@dataclass(frozen=True)
+class SignalFilter:
+    symbol: str | None = None
+    timeframe: str | None = None
+    strategy: str | None = None
+    direction: SignalDirection | None = None
+    status: SignalStatus | None = None
+    min_confidence: float | None = None
+    created_since: datetime | None = None
+    created_before: datetime | None = None
+
+    def apply(self, statement: Select[Any]) -> Select[Any]:
+        conditions: list[Any] = []
+        if self.symbol is not None:
+            conditions.append(Signal.symbol == self.symbol)
+        if self.timeframe is not None:
+            conditions.append(Signal.timeframe == self.timeframe)
+        if self.strategy is not None:
+            conditions.append(Signal.strategy == self.strategy)
+        if self.direction is not None:
+            conditions.append(Signal.direction == self.direction)
+        if self.status is not None:
+            conditions.append(Signal.status == self.status)
+        if self.min_confidence is not None:
+            conditions.append(Signal.confidence >= self.min_confidence)
+        if self.created_since is not None:
+            conditions.append(Signal.created_at >= self.created_since)
+        if self.created_before is not None:
+            conditions.append(Signal.created_at <= self.created_before)
+        return statement.where(*conditions) if conditions else statement
+
+
+class SignalRepository(Repository[Signal]):
+    model = Signal
+
+    async def insert_new(self, rows: Sequence[dict[str, Any]]) -> list[Signal]:
+        """Insert rows whose (instrument, timeframe, strategy, source bar) is not stored yet;
+        return only those inserted. A concurrent generator inserting the same key first is
+        not an error: its row stays and ours is skipped."""
+        if not rows:
+            return []
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(Signal)
+            .values(list(rows))
+            .on_conflict_do_nothing(index_elements=list(UNIQUE_KEY))
+            .returning(Signal.id)
+        )
+        ids = list((await self.session.execute(statement)).scalars())
+        if not ids:
+            return []
+        found = await self.session.execute(
+            select(Signal).where(Signal.id.in_(ids)).order_by(Signal.id)
+        )
+        return list(found.scalars())
+
+    async def page(
+        self, filters: SignalFilter, *, before_id: int | None, limit: int
+    ) -> Sequence[Signal]:
+        """Newest first (by id); `before_id` continues after the previous page."""
+        statement = filters.apply(select(Signal)).order_by(Signal.id.desc()).limit(limit)
+        if before_id is not None:
+            statement = statement.where(Signal.id < before_id)
+        rows: Sequence[Signal] = (await self.session.execute(statement)).scalars().all()
+        return rows
+
+    async def latest(self, filters: SignalFilter, *, limit: int) -> Sequence[Signal]:
+        """The newest signal of each (instrument, timeframe, strategy), newest first."""
+        newest = filters.apply(
+            select(func.max(Signal.id)).group_by(
+                Signal.instrument_id, Signal.timeframe, Signal.strategy
+            )
+        )
+        statement = (
+            select(Signal)
+            .where(Signal.id.in_(newest.scalar_subquery()))
+            .order_by(Signal.source_ts.desc(), Signal.id.desc())
+            .limit(limit)
+        )
+        return (await self.session.execute(statement)).scalars().all()
+
+    async def for_bar(self, instrument_id: int, timeframe: str, source_ts: int) -> list[Signal]:
+        statement = (
+            select(Signal)
+            .where(
+                Signal.instrument_id == instrument_id,
+                Signal.timeframe == timeframe,
+                Signal.source_ts == source_ts,
+            )
+            .order_by(Signal.id)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    async def active(self) -> Sequence[Signal]:
+        statement = (
+            select(Signal)
+            .where(Signal.status == SignalStatus.ACTIVE)
+            .order_by(Signal.symbol, Signal.timeframe, Signal.source_ts, Signal.id)
+        )
+        return (await self.session.execute(statement)).scalars().all()

@@ -1,0 +1,360 @@
+"""Signal service: generate signals from the latest closed bar, settle them against later
+bars, and read them back. The entry point of endpoints, the CLI and the jobs module."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quantdesk.config import Settings, get_settings
+from quantdesk.engine.signals import (
+    OHLCV,
+    STRATEGIES,
+    Direction,
+    Outcome,
+    RiskModel,
+    SignalResult,
+    resolve,
+)
+from quantdesk.errors import NotFound, Unprocessable, field_error
+from quantdesk.kit.pagination import decode_cursor, split_page
+from quantdesk.kit.timeframes import Timeframe
+from quantdesk.kit.timeutil import from_epoch, to_epoch
+from quantdesk.marketdata.frames import BarFrame
+from quantdesk.marketdata.service import bar_service, instrument_service
+from quantdesk.models import Instrument, Signal, SignalDirection, SignalStatus, utcnow
+from quantdesk.signals.repository import SignalFilter, SignalRepository
+
+RISK = RiskModel()
+INSTRUMENT_PAGE = 500
+
+
+class SignalNotFound(NotFound):
+    code = "signal-not-found"
+
+    def __init__(self, signal_id: int) -> None:
+        super().__init__(f"no signal with id {signal_id}")
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    symbol: str
+    timeframe: Timeframe
+    source_ts: int | None  # the last closed bar; None when the instrument has none yet
+    signals: list[Signal]  # every signal of that bar
+    created: int
+
+
+def bar_close_times(ts: npt.NDArray[np.int64], timeframe: Timeframe) -> npt.NDArray[np.int64]:
+    """When each bar (open time ``ts``) closes: the next bucket's start for 1M (calendar
+    months), ``ts + length`` for every other timeframe."""
+    if timeframe is Timeframe.MN1:
+        months = ts.astype("datetime64[s]").astype("datetime64[M]") + 1
+        return months.astype("datetime64[s]").astype(np.int64)
+    return ts + timeframe.seconds
+
+
+def _to_direction(direction: SignalDirection) -> Direction:
+    return Direction.LONG if direction is SignalDirection.LONG else Direction.SHORT
+
+
+def _ohlcv(bars: BarFrame) -> OHLCV:
+    return OHLCV.of(bars.open, bars.high, bars.low, bars.close, bars.volume)
+
+
+def _latest_signals(bars: OHLCV) -> list[SignalResult]:
+    """Every registered strategy's signal of the last bar (CPU work: run in a thread)."""
+    found = (strategy.run(bars, RISK).latest() for strategy in STRATEGIES.values())
+    return [result for result in found if result is not None]
+
+
+def _cursor_id(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    key = decode_cursor(cursor)
+    if not isinstance(key, int):
+        raise Unprocessable(errors=[field_error(["query", "cursor"], "malformed cursor")])
+    return key
+
+
+class SignalService:
+    async def get(self, session: AsyncSession, signal_id: int) -> Signal:
+        signal = await SignalRepository(session).get(signal_id)
+        if signal is None:
+            raise SignalNotFound(signal_id)
+        return signal
+
+    async def search(
+        self,
+        session: AsyncSession,
+        *,
+        filters: SignalFilter,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[Signal], str | None]:
+        """Newest first; the cursor continues where the previous page ended."""
+        rows = await SignalRepository(session).page(
+            filters, before_id=_cursor_id(cursor), limit=limit + 1
+        )
+        return split_page(rows, limit, lambda signal: signal.id)
+
+    async def historic(
+        self,
+        session: AsyncSession,
+        *,
+        filters: SignalFilter,
+        delay: timedelta,
+        now: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[Signal], str | None]:
+        """Like `search`, limited to signals created at least `delay` before `now`."""
+        cutoff = (now or utcnow()) - delay
+        if filters.created_before is not None:
+            cutoff = min(cutoff, filters.created_before)
+        delayed = replace(filters, created_before=cutoff)
+        return await self.search(session, filters=delayed, cursor=cursor, limit=limit)
+
+    async def latest(
+        self, session: AsyncSession, *, filters: SignalFilter, limit: int = 100
+    ) -> Sequence[Signal]:
+        """The newest signal of each instrument, timeframe and strategy."""
+        return await SignalRepository(session).latest(filters, limit=limit)
+
+    async def generate(
+        self,
+        session: AsyncSession,
+        *,
+        symbols: list[str] | None = None,
+        timeframe: Timeframe = Timeframe.D1,
+        now: datetime | None = None,
+        settings: Settings | None = None,
+    ) -> list[Signal]:
+        """Run every strategy on each instrument's last closed bar and store the signals that
+        fire there; return the new ones. Idempotent: a bar's signals are stored once.
+
+        Without `symbols`, every active instrument is covered and one without bars for
+        `timeframe` is skipped; a named symbol that is unknown or lacks bars is an error.
+        """
+        settings = settings or get_settings()
+        now = now or utcnow()
+        created: list[Signal] = []
+        if symbols is None:
+            for instrument in await self._active_instruments(session):
+                try:
+                    new, _ = await self._generate_for(session, instrument, timeframe, now, settings)
+                except Unprocessable:  # no bars that build this timeframe
+                    continue
+                created.extend(new)
+            return created
+        for symbol in symbols:
+            instrument = await instrument_service.get(session, symbol)
+            new, _ = await self._generate_for(session, instrument, timeframe, now, settings)
+            created.extend(new)
+        return created
+
+    async def refresh(
+        self,
+        session: AsyncSession,
+        *,
+        symbol: str,
+        timeframe: Timeframe = Timeframe.D1,
+        now: datetime | None = None,
+        settings: Settings | None = None,
+    ) -> RefreshResult:
+        """Generate for one symbol now; answer every signal of its last closed bar."""
+        settings = settings or get_settings()
+        instrument = await instrument_service.get(session, symbol)
+        new, source_ts = await self._generate_for(
+            session, instrument, timeframe, now or utcnow(), settings
+        )
+        signals = (
+            await SignalRepository(session).for_bar(instrument.id, timeframe.value, source_ts)
+            if source_ts is not None
+            else []
+        )
+        return RefreshResult(instrument.symbol, timeframe, source_ts, signals, len(new))
+
+    async def evaluate(
+        self,
+        session: AsyncSession,
+        *,
+        now: datetime | None = None,
+        settings: Settings | None = None,
+    ) -> dict[str, int]:
+        """Settle active signals against the closed bars after their source bar: target_hit
+        or stopped (stop first when one bar touches both), expired once `expires_at` passes
+        with neither. Returns how many moved to each status and how many stay active."""
+        settings = settings or get_settings()
+        now_ts = to_epoch(now or utcnow())
+        counts = {status.value: 0 for status in SignalStatus}
+        active = await SignalRepository(session).active()
+        for (symbol, timeframe_value), group in itertools.groupby(
+            active, key=lambda signal: (signal.symbol, signal.timeframe)
+        ):
+            signals = list(group)
+            timeframe = Timeframe(timeframe_value)
+            bars = await self._closed_bars_between(
+                session,
+                symbol,
+                timeframe,
+                start=min(signal.source_ts for signal in signals) + 1,
+                end=min(now_ts, max(to_epoch(signal.expires_at) for signal in signals)),
+                now_ts=now_ts,
+                limit=settings.bars_max_limit,
+            )
+            closes = bar_close_times(bars.ts, timeframe)
+            for signal in signals:
+                self._settle(signal, bars, closes, now_ts)
+                counts[signal.status.value] += 1
+        await session.flush()
+        return counts
+
+    # ------------------------------------------------------------------ internals
+
+    def _settle(
+        self, signal: Signal, bars: BarFrame, closes: npt.NDArray[np.int64], now_ts: int
+    ) -> None:
+        after = bars.ts > signal.source_ts
+        later, later_closes = bars.select(after), closes[after]
+        resolution = resolve(
+            direction=_to_direction(signal.direction),
+            target=signal.target,
+            stop=signal.stop,
+            ts=later.ts,
+            open=later.open,
+            high=later.high,
+            low=later.low,
+            close=later.close,
+            expires_at=to_epoch(signal.expires_at),
+            now=now_ts,
+        )
+        if resolution.outcome is Outcome.ACTIVE:
+            return
+        signal.status = SignalStatus(resolution.outcome.value)
+        signal.close_price = resolution.price
+        if resolution.outcome is Outcome.EXPIRED or resolution.bar is None:
+            signal.closed_at = signal.expires_at
+        else:
+            signal.closed_at = from_epoch(int(later_closes[resolution.bar]))
+
+    async def _closed_bars_between(
+        self,
+        session: AsyncSession,
+        symbol: str,
+        timeframe: Timeframe,
+        *,
+        start: int,
+        end: int,
+        now_ts: int,
+        limit: int,
+    ) -> BarFrame:
+        empty = BarFrame.from_columns([[], [], [], [], [], []])
+        if end < start:
+            return empty
+        try:
+            series = await bar_service.get_bars(
+                session,
+                symbol=symbol,
+                timeframe=timeframe,
+                start=start,
+                end=end,
+                limit=limit,
+            )
+        except (NotFound, Unprocessable):  # instrument gone, or its bars no longer there
+            return empty
+        bars = series.bars
+        return bars.select(bar_close_times(bars.ts, timeframe) <= now_ts)
+
+    async def _active_instruments(self, session: AsyncSession) -> list[Instrument]:
+        found: list[Instrument] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = await instrument_service.search(
+                session, cursor=cursor, limit=INSTRUMENT_PAGE
+            )
+            found.extend(instrument for instrument in page if instrument.active)
+            if cursor is None:
+                return found
+
+    async def _generate_for(
+        self,
+        session: AsyncSession,
+        instrument: Instrument,
+        timeframe: Timeframe,
+        now: datetime,
+        settings: Settings,
+    ) -> tuple[list[Signal], int | None]:
+        """(new signals, open time of the last closed bar) for one instrument."""
+        now_ts = to_epoch(now)
+        series = await bar_service.get_bars(
+            session,
+            symbol=instrument.symbol,
+            timeframe=timeframe,
+            start=None,
+            end=now_ts,
+            # One more than the lookback: the newest bar may still be forming.
+            limit=settings.signals_lookback_bars + 1,
+        )
+        bars = series.bars.select(bar_close_times(series.bars.ts, timeframe) <= now_ts)
+        if len(bars) == 0:
+            return [], None
+        source_ts = int(bars.ts[-1])
+        results = await asyncio.to_thread(_latest_signals, _ohlcv(bars))
+        source_close = int(bar_close_times(bars.ts[-1:], timeframe)[0])
+        expires_at = from_epoch(source_close + settings.signals_expiry_bars * timeframe.seconds)
+        rows = [
+            _row(instrument, timeframe, result, source_ts, now, expires_at) for result in results
+        ]
+        return await SignalRepository(session).insert_new(rows), source_ts
+
+
+def _row(
+    instrument: Instrument,
+    timeframe: Timeframe,
+    result: SignalResult,
+    source_ts: int,
+    now: datetime,
+    expires_at: datetime,
+) -> dict[str, Any]:
+    strategy = STRATEGIES[result.strategy]
+    return {
+        "instrument_id": instrument.id,
+        "symbol": instrument.symbol,
+        "timeframe": timeframe.value,
+        "strategy": result.strategy,
+        "params": {
+            "strategy": strategy.params(),
+            "risk": RISK.params(),
+            "confidence_parts": {
+                "agreement": round(result.agreement, 4),
+                "strength": round(result.strength, 4),
+                "volatility": round(result.volatility, 4),
+            },
+        },
+        "direction": SignalDirection.LONG
+        if result.direction is Direction.LONG
+        else SignalDirection.SHORT,
+        "entry": result.entry,
+        "target": result.target,
+        "stop": result.stop,
+        "confidence": result.confidence,
+        "rationale": [condition.as_dict() for condition in result.rationale],
+        "status": SignalStatus.ACTIVE,
+        "source_ts": source_ts,
+        "created_at": now,
+        "expires_at": expires_at,
+        "closed_at": None,
+        "close_price": None,
+    }
+
+
+signal_service = SignalService()

@@ -1,0 +1,103 @@
+"""`quantdesk backtest GOOG ...` against a SQLite file with the demo loaded, as a newcomer
+runs it after `make run`: stats printed, HTML + PNG report written."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from quantdesk.backtest.report import format_stat
+from quantdesk.cli import app as cli
+from quantdesk.config import get_settings
+from quantdesk.engine.backtest import SmaCross
+from tests.backtest.conftest import goog_bars
+from tests.backtest.test_api import direct
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A development SQLite file migrated and loaded by the CLI itself."""
+    folder = tmp_path_factory.mktemp("cli")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QUANTDESK_DATABASE_URL", f"sqlite+aiosqlite:///{folder / 'quantdesk.db'}")
+        patch.setenv("QUANTDESK_REPORTS_DIR", str(folder / "reports"))
+        get_settings.cache_clear()
+        loaded = CliRunner().invoke(cli, ["demo", "load"])
+        assert loaded.exit_code == 0, loaded.output
+        yield folder
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def in_demo(demo_database: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv(
+        "QUANTDESK_DATABASE_URL", f"sqlite+aiosqlite:///{demo_database}/quantdesk.db"
+    )
+    monkeypatch.setenv("QUANTDESK_REPORTS_DIR", str(demo_database / "reports"))
+    get_settings.cache_clear()
+    yield demo_database
+    get_settings.cache_clear()
+
+
+def test_backtest_prints_stats_and_writes_the_report(in_demo: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["backtest", "GOOG", "--strategy", "sma_cross", "--param", "fast=10", "-p", "slow=20"]
+    )
+    assert result.exit_code == 0, result.output
+    expected = direct(goog_bars(), SmaCross(10, 20), cash=10_000).stats
+    shown = [
+        format_stat(key, expected[key]) for key in ("equity_final", "sharpe", "max_drawdown_pct")
+    ]
+    for text in ("Sharpe ratio", "Max. drawdown [%]", *shown):
+        assert text in result.stdout
+
+    html = in_demo / "reports" / "GOOG_1d_sma_cross_fast10_slow20.html"
+    png = html.with_suffix(".png")
+    assert html.exists() and png.exists()
+    chart = png.read_bytes()
+    assert chart.startswith(PNG_SIGNATURE) and len(chart) > 10_000
+    page = html.read_text(encoding="utf-8")
+    assert '<table class="stats">' in page and "Trades (" in page
+    for text in ("Equity final", *shown):
+        assert text in page
+    assert base64.b64encode(chart).decode() in page  # self-contained: the chart is inline
+
+
+def test_backtest_options_reach_the_engine(in_demo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "elsewhere"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "backtest", "GOOG", "--strategy", "ema_cross", "-p", "fast=8", "-p", "slow=30",
+            "--commission", "0.002", "--fraction", "0.5", "--allow-short",
+            "--start", "2008-01-01", "--out", str(out),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (out / "GOOG_1d_ema_cross_fast8_slow30.html").exists()
+    assert "2008-01-02 to 2013-03-01" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code", "message"),
+    [
+        (["NOPE"], 1, "quantdesk demo load"),
+        (["GOOG", "--param", "fast=30"], 2, "must be less than slow"),
+        (["GOOG", "--param", "fast"], 2, "NAME=VALUE"),
+        (["GOOG", "--strategy", "magic"], 2, "unknown strategy"),
+        (["GOOG", "--commission", "0.5"], 2, "commission"),
+    ],
+    ids=["unknown-symbol", "bad-param", "param-without-value", "unknown-strategy", "bad-option"],
+)
+def test_backtest_explains_bad_input(
+    in_demo: Path, arguments: list[str], code: int, message: str
+) -> None:
+    result = CliRunner().invoke(cli, ["backtest", *arguments])
+    assert result.exit_code == code, result.output
+    assert message in result.output
