@@ -1,0 +1,24 @@
+"""The provider runtime the app built at startup (`app.state.providers`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from quantdesk.errors import ServiceUnavailable
+from quantdesk.marketdata.providers.registry import ProviderRuntime
+
+
+class ProvidersNotStarted(ServiceUnavailable):
+    code = "providers-not-started"
+
+
+async def get_provider_runtime(request: Request) -> ProviderRuntime:
+    runtime = getattr(request.app.state, "providers", None)
+    if not isinstance(runtime, ProviderRuntime):
+        raise ProvidersNotStarted("market-data providers are not running in this process")
+    return runtime
+
+
+ProviderRuntimeDep = Annotated[ProviderRuntime, Depends(get_provider_runtime)]

@@ -1,0 +1,96 @@
+"""Rolling health figures, and how raw HTTP outcomes become provider errors."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from quantdesk.marketdata.providers.errors import (
+    MalformedResponse,
+    PermanentProviderError,
+    ProviderDataNotFound,
+    RateLimitedError,
+    TemporaryProviderError,
+)
+from quantdesk.marketdata.providers.health import HealthSettings, ProviderHealth
+from quantdesk.marketdata.providers.http import HttpClient, parse_retry_after
+from tests.marketdata.providers.fakes import FakeServer, Reply
+
+
+def test_health_figures_over_a_rolling_window() -> None:
+    health = ProviderHealth(
+        HealthSettings(window=4, min_samples=3, min_success_rate=0.5), clock=lambda: 10.0
+    )
+    for latency in (100.0, 200.0, 300.0):
+        health.record("a", ok=True, latency_ms=latency)
+    health.record("a", ok=False, latency_ms=1000.0, error="503 from a")
+    figures = health.figures("a")
+    assert (figures.samples, figures.success_rate, figures.p50_ms) == (4, 0.75, 250.0)
+    assert figures.p95_ms == pytest.approx(895.0)
+    assert figures.last_error == "503 from a" and figures.last_error_at == 10.0
+    for _ in range(3):  # the window slides: the three successes fall out
+        health.record("a", ok=False, latency_ms=50.0, error="timeout")
+    assert health.figures("a").success_rate == 0.0 and health.figures("a").degraded
+    assert health.figures("never-called").samples == 0
+
+
+def test_ranking_keeps_configured_order_among_healthy_providers() -> None:
+    health = ProviderHealth(HealthSettings(min_samples=2, min_success_rate=0.5))
+    for name, ok in (
+        ("a", False),
+        ("a", False),
+        ("b", True),
+        ("c", False),
+        ("c", True),
+        ("c", False),
+    ):
+        health.record(name, ok=ok, latency_ms=1.0)
+    # a: 0% and c: 33% are degraded (c ranks before a); b and the unknown d are healthy.
+    assert health.rank(["a", "b", "c", "d"]) == ["b", "d", "c", "a"]
+
+
+def test_retry_after_in_seconds_or_as_an_http_date() -> None:
+    assert parse_retry_after("120") == 120.0
+    now = 1_445_412_480.0  # Wed, 21 Oct 2015 07:28:00 GMT
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now=now) == 30.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now=now) == 0.0
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [
+        (Reply(500, b"oops"), TemporaryProviderError),
+        (Reply(408, b"slow"), TemporaryProviderError),
+        (Reply(429, b"{}", headers={"Retry-After": "4"}), RateLimitedError),
+        (Reply(404, b'{"status":"NOT_FOUND"}'), ProviderDataNotFound),
+        (Reply(401, b'{"status":"ERROR","error":"Unknown API Key"}'), PermanentProviderError),
+        (Reply(200, b"<html>not json</html>", "text/html"), MalformedResponse),
+    ],
+)
+async def test_http_outcomes_become_provider_errors(
+    server: FakeServer, reply: Reply, error: type[Exception]
+) -> None:
+    server.route("/x", reply)
+    client = HttpClient(timeout_seconds=1)
+    try:
+        with pytest.raises(error) as raised:
+            await client.get_json(server.url + "/x", params={"api_key": "not-in-messages"})
+    finally:
+        await client.aclose()
+    assert "not-in-messages" not in str(raised.value)
+    if isinstance(raised.value, RateLimitedError):
+        assert raised.value.retry_after == 4.0
+
+
+async def test_a_refused_connection_is_temporary() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = HttpClient(timeout_seconds=1)
+    try:
+        with pytest.raises(TemporaryProviderError, match=r"ConnectError on 127\.0\.0\.1/x"):
+            await client.get(f"http://127.0.0.1:{port}/x")
+    finally:
+        await client.aclose()
