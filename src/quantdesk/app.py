@@ -12,9 +12,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from quantdesk import __version__
-from quantdesk.api import api_router
+from quantdesk.api import include_api
 from quantdesk.audit.service import audit_service
 from quantdesk.auth.mail import mail_backend
+from quantdesk.auth.openapi import document_security
 from quantdesk.auth.throttle import LoginThrottle
 from quantdesk.config import Environment, Settings, get_settings
 from quantdesk.db import Database
@@ -22,7 +23,11 @@ from quantdesk.errors import AppError, problem_body, problem_response
 from quantdesk.http.cors import OriginGatedCORSMiddleware
 from quantdesk.http.headers import SecurityHeadersMiddleware, TrustedHostMiddleware
 from quantdesk.http.limits import RequestLimitsMiddleware
-from quantdesk.infra.cache import build_cache
+from quantdesk.infra.cache import build_cache, install_cache
+from quantdesk.infra.state import state_store_from_settings
+from quantdesk.jobs.lifecycle import job_runtime
+from quantdesk.kit.routing import include_flat
+from quantdesk.marketdata.providers.registry import build_provider_runtime
 from quantdesk.observability.endpoints import router as health_router
 from quantdesk.observability.logging import configure_logging, get_logger
 from quantdesk.observability.metrics import MetricsMiddleware, instrument_engine, metrics_router
@@ -79,6 +84,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.login_throttle = LoginThrottle(settings, app.state.rate_limiter.storage)
     app.state.mail = mail_backend(settings)
     app.state.cache = build_cache(settings)
+    install_cache(app.state.cache)
+    providers = build_provider_runtime(
+        settings, state_store_from_settings(settings), database=app.state.db
+    )
+    app.state.providers = providers
     if settings.metrics_enabled:
         instrument_engine(app.state.db.engine.sync_engine)
     log.info(
@@ -88,8 +98,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         version=__version__,
     )
     try:
-        yield
+        # Jobs stop before the database closes: running jobs finish or are recorded as stopped.
+        async with job_runtime(settings, app.state.db) as app.state.jobs:
+            yield
     finally:
+        await providers.aclose()  # the runtime built here, even if a test swapped it
+        await providers.store.aclose()
+        install_cache(None)
         await app.state.cache.aclose()
         await app.state.rate_limiter.aclose()
         await app.state.db.dispose()
@@ -185,11 +200,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.include_router(health_router)
-    app.include_router(api_router)
-    app.include_router(metrics_router(settings))
+    # Copied into one flat route table: FastAPI's lazy include_router makes every route tried
+    # on the way several times dearer (quantdesk.kit.routing). Health first: a handful of
+    # routes that probes hit constantly and that cost the API next to nothing.
+    include_flat(app.router, health_router)
+    include_api(app)
+    include_flat(app.router, metrics_router(settings))
     app.state.rate_limit_config = RateLimitConfig.from_settings(settings)
     document_rate_limits(app, app.state.rate_limit_config)
+    document_security(app)
     # Middleware, innermost first (each add_middleware wraps what is already there). All are
     # pure ASGI: BaseHTTPMiddleware would cost ~3.5x throughput.
     # Inside CORS, so browsers can read its 413/415/422 answers.

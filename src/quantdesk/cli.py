@@ -19,6 +19,7 @@ from quantdesk.backtest.cli import backtest_command
 from quantdesk.config import ConfigError, Settings, get_settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError
+from quantdesk.jobs.cli import PASS_THROUGH, beat, jobs_app, worker
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch, iso_z
 from quantdesk.marketdata.schemas import InstrumentCreate
@@ -40,6 +41,9 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.command("backtest")(backtest_command)
 app.add_typer(signals_app, name="signals")
+app.command(context_settings=PASS_THROUGH)(worker)
+app.command(context_settings=PASS_THROUGH)(beat)
+app.add_typer(jobs_app, name="jobs")
 
 
 def _settings() -> Settings:
@@ -79,8 +83,13 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
 ) -> None:
     """Serve the API (migrating the database first in development)."""
+    import os
+
     import uvicorn
 
+    # The served app runs the job schedule itself (set it to false to leave that to beat).
+    os.environ.setdefault("QUANTDESK_JOBS_SCHEDULER_ENABLED", "true")
+    get_settings.cache_clear()
     settings = _settings()
     _auto_migrate(settings)
     uvicorn.run(

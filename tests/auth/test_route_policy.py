@@ -101,3 +101,19 @@ async def test_admin_cannot_lock_themselves_out(client: httpx.AsyncClient, db: D
         ),
         409,
     )
+
+
+async def test_openapi_declares_both_schemes_on_protected_operations_only(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["OAuth2PasswordBearer"]["type"] == "oauth2"
+    assert schemes["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == (
+        "/api/v1/auth/login"
+    )
+    assert schemes["APIKeyHeader"] == {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    quote = schema["paths"]["/api/v1/quotes/{symbol}"]["get"]
+    assert {"APIKeyHeader": []} in quote["security"]
+    assert {"OAuth2PasswordBearer": []} in quote["security"]
+    assert "security" not in schema["paths"]["/api/v1/auth/register"]["post"]

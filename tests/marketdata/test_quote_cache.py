@@ -74,12 +74,15 @@ async def test_rolled_back_bars_leave_the_cache_alone(
     class Abort(Exception):
         pass
 
-    with pytest.raises(Abort):
+    async def ingest_then_fail() -> None:
         async with db.session() as session:
             await bar_service.ingest(
                 session, symbol="TEST", timeframe=Timeframe.D1, frame=LATER, cache=app.state.cache
             )
             raise Abort
+
+    with pytest.raises(Abort):
+        await ingest_then_fail()
     status, body = await _quote(client)
     assert status == "hit"
     assert body["data"]["price"] == pytest.approx(FIRST.close[-1])  # type: ignore[index]

@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from quantdesk.audit.service import audit_service
 from quantdesk.auth.api_keys import api_key_service
@@ -33,25 +32,20 @@ def request_ip(request: Request, settings: Settings) -> str:
     return client_ip(request.scope, parse_networks(settings.trusted_proxies))
 
 
-# Declared for the OpenAPI document (the docs page's Authorize button); parsing is ours.
-_bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
-_api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
-
-
-async def current_principal(
-    request: Request,
-    _bearer: Annotated[str | None, Depends(_bearer_scheme)],
-    api_key: Annotated[str | None, Depends(_api_key_scheme)],
-) -> Principal:
+async def current_principal(request: Request) -> Principal:
     """Authenticate by `X-API-Key` or `Authorization: Bearer <jwt>`; no credentials at all
     means the anonymous guest. Bad credentials are always 401, never a silent downgrade.
 
     Reads go through their own short unit of work, not the endpoint's session: a request
     whose API key is in the key cache touches no database at all before its endpoint runs.
+    The headers are read here rather than through FastAPI's security dependencies: each
+    dependency node costs every request, and quantdesk.auth.openapi declares both schemes
+    in the OpenAPI document (the docs page's Authorize button) instead.
     """
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
+    api_key = request.headers.get("x-api-key")
     # From app.state, not SettingsDep/DatabaseDep: each dependency node costs every request.
     settings: Settings = request.app.state.settings
     database = app_database(request)
@@ -93,7 +87,10 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting callers whose credential carries `scope`."""
 
-    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
+    async def dependency(request: Request) -> Principal:
+        # Called, not declared as a sub-dependency: the router-wide rate limit has already
+        # authenticated the caller (request.state), and FastAPI would re-walk the subtree.
+        principal = await current_principal(request)
         if principal.has(scope):
             return principal
         if principal.is_anonymous:

@@ -5,7 +5,15 @@ shutdown), `Cache.get_or_compute`, `Cache.invalidate_tags(new_bars_tags(symbol))
 bars are stored, the admin router and `set_cache_header` in `infra/cache/endpoints.py`.
 """
 
-from quantdesk.infra.cache.cache import Cache, CacheStats, CacheStatus, CategoryStats, build_cache
+from quantdesk.infra.cache.cache import (
+    Cache,
+    CacheStats,
+    CacheStatus,
+    CategoryStats,
+    build_cache,
+    install_cache,
+    installed_cache,
+)
 from quantdesk.infra.cache.categories import (
     DEFAULT_POLICIES,
     INVALIDATED_BY_NEW_BARS,
@@ -32,6 +40,8 @@ __all__ = [
     "RedisBackend",
     "build_cache",
     "category_tag",
+    "install_cache",
+    "installed_cache",
     "new_bars_tags",
     "policies_from_settings",
     "symbol_tag",

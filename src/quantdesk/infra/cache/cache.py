@@ -326,3 +326,18 @@ def build_cache(settings: Settings, *, clock: Callable[[], float] | None = None)
     else:
         backend = MemoryBackend(settings.cache_max_entries)
     return Cache(backend, policies=policies, enabled=settings.cache_enabled, clock=clock)
+
+
+# The serving app's cache, for code that runs outside a request but inside the app's process
+# (in-process jobs storing new bars must drop the cached copies requests read). Like the job
+# runner (quantdesk.jobs.runner.install_runner), installed by the app's lifespan.
+_installed: Cache | None = None
+
+
+def install_cache(cache: Cache | None) -> None:
+    global _installed
+    _installed = cache
+
+
+def installed_cache() -> Cache | None:
+    return _installed

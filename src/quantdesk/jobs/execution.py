@@ -1,0 +1,87 @@
+"""One attempt of one job, recorded: shared by the in-process runner and the Celery worker so
+both write `job_runs` the same way. The caller decides whether a failure is retried."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from quantdesk.config import Settings
+from quantdesk.db import Database
+from quantdesk.jobs.registry import Enqueue, JobContext, PermanentJobError, TaskSpec
+from quantdesk.jobs.service import describe_error, job_run_service
+from quantdesk.models import JobStatus
+from quantdesk.observability.logging import get_logger
+
+log = get_logger("quantdesk.jobs")
+
+
+async def run_attempt(
+    spec: TaskSpec,
+    args: dict[str, Any],
+    *,
+    db: Database,
+    settings: Settings,
+    runner: str,
+    task_id: str,
+    attempt: int,
+    retries_left: bool,
+    enqueue: Enqueue,
+) -> Any:
+    """Run `spec` once and record the attempt; re-raises the task's error (after recording it
+    as `retrying` when `retries_left` and the error is not permanent, else `failed`)."""
+    try:
+        async with db.session() as session:
+            await job_run_service.started(
+                session, name=spec.name, args=args, runner=runner, task_id=task_id, attempt=attempt
+            )
+    except asyncio.CancelledError:
+        await asyncio.shield(_record(db, task_id, JobStatus.FAILED, "interrupted: shutting down"))
+        raise
+    context = JobContext(
+        db=db,
+        settings=settings,
+        name=spec.name,
+        task_id=task_id,
+        attempt=attempt,
+        enqueue=enqueue,
+    )
+    started = time.perf_counter()
+    try:
+        result = await spec.fn(context, **args)
+    except asyncio.CancelledError:
+        # Shut down mid-run: say so instead of leaving the row `running` forever.
+        await asyncio.shield(_record(db, task_id, JobStatus.FAILED, "interrupted: shutting down"))
+        raise
+    except Exception as error:
+        retry = retries_left and not isinstance(error, PermanentJobError)
+        status = JobStatus.RETRYING if retry else JobStatus.FAILED
+        await _record(db, task_id, status, describe_error(error))
+        log.warning(
+            "job attempt failed",
+            job=spec.name,
+            task_id=task_id,
+            attempt=attempt,
+            status=status.value,
+            error=describe_error(error),
+        )
+        raise
+    await _record(db, task_id, JobStatus.SUCCEEDED, None)
+    log.info(
+        "job succeeded",
+        job=spec.name,
+        task_id=task_id,
+        attempt=attempt,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    return result
+
+
+async def _record(db: Database, task_id: str, status: JobStatus, error: str | None) -> None:
+    # A database that is down must not hide the task's own error.
+    try:
+        async with db.session() as session:
+            await job_run_service.finished(session, task_id=task_id, status=status, error=error)
+    except Exception as failure:
+        log.error("could not record job run", task_id=task_id, error=describe_error(failure))

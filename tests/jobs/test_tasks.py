@@ -1,0 +1,241 @@
+"""The built-in jobs: retention clean-up and fetching new bars (idempotent, both databases)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from quantdesk.config import Settings
+from quantdesk.db import Database
+from quantdesk.infra.cache import CacheStatus, build_cache, install_cache
+from quantdesk.jobs import registry
+from quantdesk.jobs.inprocess import InProcessRunner
+from quantdesk.jobs.registry import JobContext, TaskSpec
+from quantdesk.kit.timeframes import Timeframe
+from quantdesk.marketdata.service import quote_service
+from quantdesk.models import (
+    Bar,
+    FetchStatus,
+    JobRun,
+    JobStatus,
+    ProviderFetch,
+    QuarantinedRow,
+    utcnow,
+)
+from tests.factories import create_instrument, load_bars, synthetic_bars
+from tests.jobs.conftest import RecordedSleep, job_runs
+from tests.jobs.support import write_bars_csv
+
+
+async def _count(db: Database, model: type[Bar | JobRun | ProviderFetch | QuarantinedRow]) -> int:
+    async with db.session() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_cleanup_deletes_records_past_their_retention(
+    runner: InProcessRunner, jobs_db: Database, job_settings: Settings
+) -> None:
+    now = utcnow()
+    async with jobs_db.session() as session:
+        old_fetch = ProviderFetch(
+            provider="csv",
+            kind="bars",
+            subject="TEST",
+            status=FetchStatus.SUCCESS,
+            latency_ms=1.0,
+            started_at=now - timedelta(days=31),
+        )
+        new_fetch = ProviderFetch(
+            provider="csv", kind="bars", status=FetchStatus.FAILED, latency_ms=1.0
+        )
+        session.add_all([old_fetch, new_fetch])
+        await session.flush()
+        session.add_all(
+            [
+                QuarantinedRow(
+                    fetch_id=old_fetch.id,
+                    provider="csv",
+                    kind="bars",
+                    reason="high < low",
+                    row={"high": 1, "low": 2},
+                    created_at=now - timedelta(days=91),
+                ),
+                QuarantinedRow(
+                    fetch_id=old_fetch.id,
+                    provider="csv",
+                    kind="bars",
+                    reason="high < low",
+                    row={},
+                    created_at=now - timedelta(days=89),
+                ),
+                JobRun(
+                    name="old.run",
+                    args={},
+                    status=JobStatus.SUCCEEDED,
+                    runner="inprocess",
+                    created_at=now - timedelta(days=31),
+                ),
+                JobRun(name="recent.run", args={}, status=JobStatus.FAILED, runner="celery"),
+            ]
+        )
+
+    await runner.enqueue("maintenance.cleanup")
+    await runner.drain()
+
+    assert await _count(jobs_db, ProviderFetch) == 1
+    assert await _count(jobs_db, QuarantinedRow) == 1  # its fetch is gone: fetch_id set NULL
+    names = [run.name for run in await job_runs(jobs_db)]
+    assert names == ["recent.run", "maintenance.cleanup"]
+    [cleanup] = await job_runs(jobs_db, "maintenance.cleanup")
+    assert cleanup.status is JobStatus.SUCCEEDED
+
+
+@pytest.fixture
+def bars_dir(tmp_path: Path, job_settings: Settings) -> Path:
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    job_settings.jobs_bars_source_dir = folder
+    return folder
+
+
+async def test_fetch_bars_stores_only_bars_newer_than_those_stored(
+    runner: InProcessRunner, jobs_db: Database, bars_dir: Path
+) -> None:
+    await create_instrument(jobs_db, "TEST")
+    history = synthetic_bars(40)
+    await load_bars(jobs_db, "TEST", history.slice(0, 30))
+    # The file repeats 10 stored bars, with different prices, then brings 10 new ones.
+    changed = synthetic_bars(40, seed=99)
+    write_bars_csv(bars_dir, "TEST", "1d", changed.slice(20, 40))
+
+    await runner.enqueue("marketdata.fetch_bars")
+    await runner.drain()
+
+    async with jobs_db.session() as session:
+        rows = (await session.execute(select(Bar.ts, Bar.close).order_by(Bar.ts))).all()
+    assert len(rows) == 40
+    assert [close for _, close in rows[:30]] == pytest.approx(history.close[:30].tolist())
+    assert [close for _, close in rows[30:]] == pytest.approx(changed.close[30:].tolist())
+
+    await runner.enqueue("marketdata.fetch_bars")  # nothing new: nothing written
+    await runner.drain()
+    assert await _count(jobs_db, Bar) == 40
+    runs = await job_runs(jobs_db, "marketdata.fetch_bars")
+    assert [run.status for run in runs] == [JobStatus.SUCCEEDED] * 2
+
+
+async def test_new_bars_start_signal_generation(
+    runner: InProcessRunner,
+    jobs_db: Database,
+    bars_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    generated: list[tuple[list[str], str]] = []
+
+    async def generate(ctx: JobContext, *, symbols: list[str], timeframe: str) -> None:
+        generated.append((symbols, timeframe))
+
+    monkeypatch.setitem(
+        registry._REGISTRY, "signals.generate", TaskSpec("signals.generate", generate)
+    )
+    for symbol in ("AAA", "BBB", "CCC"):
+        await create_instrument(jobs_db, symbol)
+    write_bars_csv(bars_dir, "AAA", "1d", synthetic_bars(5))
+    write_bars_csv(bars_dir, "BBB", "1d", synthetic_bars(5))
+    write_bars_csv(bars_dir, "CCC", "1h", synthetic_bars(5, step=3600))
+
+    await runner.enqueue("marketdata.fetch_bars")
+    await runner.drain()
+    assert sorted(generated) == [(["AAA", "BBB"], "1d"), (["CCC"], "1h")]
+
+    await runner.enqueue("marketdata.fetch_bars")  # no new bars: no new signals run
+    await runner.drain()
+    assert len(generated) == 2
+
+
+async def test_a_bad_file_fails_the_run_without_retries_and_keeps_the_good_ones(
+    runner: InProcessRunner, jobs_db: Database, bars_dir: Path, backoff: RecordedSleep
+) -> None:
+    await create_instrument(jobs_db, "GOOD")
+    write_bars_csv(bars_dir, "GOOD", "1h", synthetic_bars(24, step=3600))
+    write_bars_csv(bars_dir, "UNKNOWN", "1d", synthetic_bars(3))
+    (bars_dir / "BROKEN_1d.csv").write_text("timestamp,open,high,low,close\n2024-01-01,1,0.5,2,1\n")
+    (bars_dir / "no-timeframe.csv").write_text("timestamp,open,high,low,close\n")
+
+    await runner.enqueue("marketdata.fetch_bars")
+    await runner.drain()
+
+    async with jobs_db.session() as session:
+        stored = await session.scalar(
+            select(func.count()).select_from(Bar).where(Bar.timeframe == Timeframe.H1)
+        )
+    assert stored == 24
+    [run] = await job_runs(jobs_db, "marketdata.fetch_bars")
+    assert (run.status, run.attempts) == (JobStatus.FAILED, 1)
+    assert run.error is not None
+    assert "UNKNOWN:1d: unknown instrument" in run.error
+    assert "BROKEN_1d.csv" in run.error
+    assert "no-timeframe.csv: name it SYMBOL_TIMEFRAME.csv" in run.error
+    assert backoff.delays == []
+
+
+async def test_fetch_bars_without_a_source_folder_does_nothing(
+    runner: InProcessRunner, jobs_db: Database, job_settings: Settings, tmp_path: Path
+) -> None:
+    job_settings.jobs_bars_source_dir = tmp_path / "missing"
+    await runner.enqueue("marketdata.fetch_bars")
+    await runner.drain()
+    [run] = await job_runs(jobs_db, "marketdata.fetch_bars")
+    assert run.status is JobStatus.SUCCEEDED
+    assert await _count(jobs_db, Bar) == 0
+
+
+async def test_signal_jobs_run_the_signals_service(
+    runner: InProcessRunner, jobs_db: Database
+) -> None:
+    if "signals.generate" not in registry.registered():
+        pytest.skip("the signals domain is not installed")
+    await create_instrument(jobs_db, "TEST")
+    await load_bars(jobs_db, "TEST", synthetic_bars(300))
+    await runner.enqueue("signals.generate", symbols=["TEST"], timeframe="1d")
+    await runner.enqueue("signals.evaluate")
+    await runner.enqueue("signals.generate", timeframe="2d")
+    await runner.drain()
+    runs = {run.name + str(run.args): run for run in await job_runs(jobs_db)}
+    assert runs["signals.generate{'symbols': ['TEST'], 'timeframe': '1d'}"].status is (
+        JobStatus.SUCCEEDED
+    )
+    assert runs["signals.evaluate{}"].status is JobStatus.SUCCEEDED
+    bad = runs["signals.generate{'timeframe': '2d'}"]
+    assert (bad.status, bad.attempts) == (JobStatus.FAILED, 1)
+    assert bad.error == "PermanentJobError: unknown timeframe '2d'"
+
+
+async def test_fetched_bars_drop_the_serving_apps_cached_quote(
+    runner: InProcessRunner, jobs_db: Database, bars_dir: Path, job_settings: Settings
+) -> None:
+    await create_instrument(jobs_db, "TEST")
+    history = synthetic_bars(40)
+    await load_bars(jobs_db, "TEST", history.slice(0, 30))
+    cache = build_cache(job_settings)
+    install_cache(cache)
+    try:
+        first, status = await quote_service.latest(jobs_db, cache, "TEST")
+        assert status is CacheStatus.MISS
+        assert (await quote_service.latest(jobs_db, cache, "TEST"))[1] is CacheStatus.HIT
+        write_bars_csv(bars_dir, "TEST", "1d", history.slice(30, 40))
+        await runner.enqueue("marketdata.fetch_bars")
+        await runner.drain()
+        await asyncio.sleep(0)  # the invalidation task started at commit
+        await cache.wait_background()
+        after, status = await quote_service.latest(jobs_db, cache, "TEST")
+    finally:
+        install_cache(None)
+        await cache.aclose()
+    assert status is CacheStatus.MISS
+    assert after["price"] == pytest.approx(history.close[39])
+    assert first["price"] == pytest.approx(history.close[29])
