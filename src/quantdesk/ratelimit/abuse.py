@@ -33,6 +33,8 @@ class Block:
 
 
 def _on_blocklist(ip: str, blocklist: Sequence[Network]) -> bool:
+    if not blocklist:  # the usual case: no address parsing per request
+        return False
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
