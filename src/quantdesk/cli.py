@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -16,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quantdesk import migrate
 from quantdesk.auth.scopes import Role
 from quantdesk.backtest.cli import backtest_command
-from quantdesk.config import ConfigError, Settings, get_settings
+from quantdesk.config import Settings, get_settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError
 from quantdesk.jobs.cli import PASS_THROUGH, beat, jobs_app, worker
+from quantdesk.kit.cli import auto_migrate, checked_settings, with_session
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch, iso_z
 from quantdesk.marketdata.schemas import InstrumentCreate
@@ -47,32 +47,7 @@ app.add_typer(jobs_app, name="jobs")
 
 
 def _settings() -> Settings:
-    settings = get_settings()
-    try:
-        settings.check()
-    except ConfigError as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from error
-    return settings
-
-
-def _auto_migrate(settings: Settings) -> None:
-    """Development keeps its SQLite schema current by itself; elsewhere migrating is an
-    explicit, reviewed step (`quantdesk db upgrade`)."""
-    if settings.is_development:
-        migrate.upgrade(settings.database_url)
-
-
-def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async def run() -> T:
-        db = Database(settings)
-        try:
-            async with db.session() as session:
-                return await work(session)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(run())
+    return checked_settings(console)
 
 
 @app.command()
@@ -91,7 +66,7 @@ def serve(
     os.environ.setdefault("QUANTDESK_JOBS_SCHEDULER_ENABLED", "true")
     get_settings.cache_clear()
     settings = _settings()
-    _auto_migrate(settings)
+    auto_migrate(settings)
     uvicorn.run(
         "quantdesk.main:app",
         host=host or settings.host,
@@ -165,7 +140,7 @@ def ingest_csv(
     from quantdesk.marketdata.service import bar_service, instrument_service
 
     settings = _settings()
-    _auto_migrate(settings)
+    auto_migrate(settings)
 
     async def work(session: AsyncSession) -> None:
         upper = symbol.upper()
@@ -213,7 +188,7 @@ def ingest_csv(
         )
 
     try:
-        _with_session(settings, work)
+        with_session(settings, work)
     except AppError as error:
         _print_error(error)
         raise typer.Exit(1) from error
@@ -249,12 +224,12 @@ def demo_load(
     from quantdesk.marketdata.service import IngestResult
 
     settings = _settings()
-    _auto_migrate(settings)
+    auto_migrate(settings)
 
     async def work(session: AsyncSession) -> list[IngestResult | str]:
         return await load_demo(session, force=force)
 
-    for outcome in _with_session(settings, work):
+    for outcome in with_session(settings, work):
         if isinstance(outcome, IngestResult):
             loaded = f"{outcome.symbol} {outcome.timeframe.value}: {outcome.rows:,} bars loaded"
             outcome = f"[green]{loaded}[/green]"
@@ -277,7 +252,7 @@ def users_create(
     from quantdesk.auth.service import ClientInfo, auth_service
 
     settings = _settings()
-    _auto_migrate(settings)
+    auto_migrate(settings)
     secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
     async def work(session: AsyncSession) -> str:
@@ -291,7 +266,7 @@ def users_create(
         return f"created {user.email} ({user.role.value}), id {user.id}"
 
     try:
-        console.print(f"[green]{_with_session(settings, work)}[/green]")
+        console.print(f"[green]{with_session(settings, work)}[/green]")
     except AppError as error:
         _print_error(error)
         raise typer.Exit(1) from error
@@ -303,7 +278,7 @@ def audit_verify() -> None:
     from quantdesk.audit.service import audit_service
 
     settings = _settings()
-    report = _with_session(settings, audit_service.verify)
+    report = with_session(settings, audit_service.verify)
     if report.ok:
         console.print(f"[green]audit chain intact: {report.rows} events[/green]")
         return

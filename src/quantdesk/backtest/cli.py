@@ -14,8 +14,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from quantdesk.config import ConfigError, Settings, get_settings
+from quantdesk.config import Settings
 from quantdesk.errors import AppError
+from quantdesk.kit.cli import checked_settings
 from quantdesk.kit.timeframes import Timeframe
 
 if TYPE_CHECKING:
@@ -130,13 +131,7 @@ def backtest_command(
 
 
 def _settings() -> Settings:
-    settings = get_settings()
-    try:
-        settings.check()
-    except ConfigError as error:
-        err.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from error
-    return settings
+    return checked_settings(err)
 
 
 async def _load(settings: Settings, body: BacktestCreate) -> RunInputs:

@@ -14,8 +14,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from quantdesk.config import ConfigError, Settings, get_settings
+from quantdesk.config import ConfigError, Settings
 from quantdesk.errors import AppError
+from quantdesk.kit.cli import checked_settings
 
 console = Console(stderr=True)
 PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
@@ -23,13 +24,7 @@ jobs_app = typer.Typer(help="Background jobs: list them, run one now.", no_args_
 
 
 def _settings() -> Settings:
-    settings = get_settings()
-    try:
-        settings.check()
-    except ConfigError as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from error
-    return settings
+    return checked_settings(console)
 
 
 def _celery(settings: Settings) -> Any:

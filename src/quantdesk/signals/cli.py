@@ -5,7 +5,6 @@ The same service calls the signal jobs make, for running them by hand or from cr
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
@@ -13,10 +12,9 @@ import typer
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quantdesk import migrate
-from quantdesk.config import ConfigError, Settings, get_settings
-from quantdesk.db import Database
+from quantdesk.config import Settings
 from quantdesk.errors import AppError
+from quantdesk.kit.cli import auto_migrate, checked_settings, with_session
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch, iso_z
 from quantdesk.models import Signal
@@ -27,28 +25,14 @@ signals_app = typer.Typer(help="Trading signals: generate and settle them.", no_
 
 
 def _settings() -> Settings:
-    settings = get_settings()
-    try:
-        settings.check()
-    except ConfigError as error:
-        console.print(f"[red]{error}[/red]")
-        raise typer.Exit(2) from error
-    if settings.is_development:  # development keeps its schema current by itself
-        migrate.upgrade(settings.database_url)
+    settings = checked_settings(console)
+    auto_migrate(settings)
     return settings
 
 
 def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async def run() -> T:
-        db = Database(settings)
-        try:
-            async with db.session() as session:
-                return await work(session)
-        finally:
-            await db.dispose()
-
     try:
-        return asyncio.run(run())
+        return with_session(settings, work)
     except AppError as error:
         console.print(f"[red]error:[/red] {error.detail}")
         raise typer.Exit(1) from error

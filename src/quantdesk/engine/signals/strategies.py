@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from quantdesk.engine.indicators import bbands, ema, macd, rsi, sma
-from quantdesk.engine.signals.bars import OHLCV
+from quantdesk.engine.signals.bars import OHLCV, FloatArray
 from quantdesk.engine.signals.base import ParamValue, RiskModel, Rule, SignalRun, run_rules
 from quantdesk.engine.signals.rules import (
     candle_rule,
@@ -117,10 +117,8 @@ class MacdCross:
 
 
 @dataclass(frozen=True, slots=True)
-class BollingerBreakout:
-    """Close breaks out of the bands: above the upper band for long, below the lower for
-    short. Confirmations: volume above average, RSI(14) on the signal's side of 50, close on
-    the trend side of its 50-bar SMA."""
+class _BollingerBands:
+    """Parameters and bands shared by the two Bollinger strategies."""
 
     period: int = 20
     nbdev: float = 2.0
@@ -130,16 +128,27 @@ class BollingerBreakout:
         if self.nbdev <= 0:
             raise ValueError("nbdev must be positive")
 
+    def params(self) -> dict[str, ParamValue]:
+        return {"period": self.period, "nbdev": self.nbdev}
+
+    def bands(self, bars: OHLCV) -> tuple[FloatArray, FloatArray, str]:
+        """(upper, lower, label such as "BB(20,2)")."""
+        upper, _, lower = bbands(bars.close, self.period, self.nbdev, self.nbdev)
+        return upper, lower, f"BB({self.period},{self.nbdev:g})"
+
+
+@dataclass(frozen=True, slots=True)
+class BollingerBreakout(_BollingerBands):
+    """Close breaks out of the bands: above the upper band for long, below the lower for
+    short. Confirmations: volume above average, RSI(14) on the signal's side of 50, close on
+    the trend side of its 50-bar SMA."""
+
     @property
     def name(self) -> str:
         return "bb_breakout"
 
-    def params(self) -> dict[str, ParamValue]:
-        return {"period": self.period, "nbdev": self.nbdev}
-
     def run(self, bars: OHLCV, risk: RiskModel = RiskModel()) -> SignalRun:
-        upper, _, lower = bbands(bars.close, self.period, self.nbdev, self.nbdev)
-        bands = f"BB({self.period},{self.nbdev:g})"
+        upper, lower, bands = self.bands(bars)
         trigger = cross_rule(
             "band_breakout",
             "close",
@@ -153,30 +162,18 @@ class BollingerBreakout:
 
 
 @dataclass(frozen=True, slots=True)
-class BollingerReversion:
+class BollingerReversion(_BollingerBands):
     """Close re-enters the bands after closing outside them: back above the lower band for
     long, back below the upper band for short. Confirmations: RSI(14) still in its weak
     zone (below 40 for long, above 60 for short), a candle of the signal's colour, MACD
     histogram turning the signal's way."""
 
-    period: int = 20
-    nbdev: float = 2.0
-
-    def __post_init__(self) -> None:
-        _check_periods(period=self.period)
-        if self.nbdev <= 0:
-            raise ValueError("nbdev must be positive")
-
     @property
     def name(self) -> str:
         return "bb_reversion"
 
-    def params(self) -> dict[str, ParamValue]:
-        return {"period": self.period, "nbdev": self.nbdev}
-
     def run(self, bars: OHLCV, risk: RiskModel = RiskModel()) -> SignalRun:
-        upper, _, lower = bbands(bars.close, self.period, self.nbdev, self.nbdev)
-        bands = f"BB({self.period},{self.nbdev:g})"
+        upper, lower, bands = self.bands(bars)
         trigger = cross_rule(
             "band_reentry",
             "close",

@@ -1,0 +1,50 @@
+"""Helpers every `quantdesk` sub-command shares: checked settings, the development
+auto-migration and one unit of work run to completion."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quantdesk import migrate
+from quantdesk.config import ConfigError, Settings, get_settings
+from quantdesk.db import Database
+
+T = TypeVar("T")
+
+
+def checked_settings(console: Console) -> Settings:
+    """The settings, or exit 2 naming what is wrong with them."""
+    settings = get_settings()
+    try:
+        settings.check()
+    except ConfigError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    return settings
+
+
+def auto_migrate(settings: Settings) -> None:
+    """Development keeps its SQLite schema current by itself; elsewhere migrating is an
+    explicit, reviewed step (`quantdesk db upgrade`)."""
+    if settings.is_development:
+        migrate.upgrade(settings.database_url)
+
+
+def with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one committed unit of work on a fresh engine."""
+
+    async def run() -> T:
+        db = Database(settings)
+        try:
+            async with db.session() as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
