@@ -65,7 +65,9 @@ def unavailable(exc: ServerUnavailable) -> NoReturn:
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    """Settings for tests: no .env file, development unless overridden."""
+    """Settings for tests: no .env file, development unless overridden; no gc.freeze (the
+    suite builds hundreds of apps, and frozen objects are never collected)."""
+    overrides.setdefault("gc_freeze_at_startup", False)
     return Settings(_env_file=None, database_url=database_url, **overrides)
 
 

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("QUANTDESK_HOST", "HOST"))
     port: int = Field(default=8000, validation_alias=AliasChoices("QUANTDESK_PORT", "PORT"))
     docs_enabled: bool = True
+    # gc.freeze() once started (quantdesk.app lifespan): a serving process's long-lived heap
+    # is never rescanned. Off for processes that build many apps (the test suite).
+    gc_freeze_at_startup: bool = True
     # Largest `limit` one /bars request may ask for (one symbol's 100k bars fit in one page).
     bars_max_limit: int = 100_000
     bars_default_limit: int = 5_000
