@@ -67,12 +67,21 @@ class RateLimiter:
         Raises RateLimitUnavailable only when `fail_closed` and the shared store is down.
         """
 
-        async def op(backend: Backend) -> tuple[bool, float, int, bool]:
-            allowed = await backend.strategy.hit(item, key)
-            stats = await backend.strategy.get_window_stats(item, key)
-            return allowed, stats.reset_time, stats.remaining, backend.shared
+        memory = self.storage.memory_only
+        if memory is not None:  # per-process counting: the same rule in one synchronous call
+            expiry = item.get_expiry()
+            allowed, (start, count) = memory.hit_with_window(item.key_for(key), item.amount, expiry)
+            reset_at, remaining, shared = start + expiry, item.amount - count, False
+        else:
 
-        allowed, reset_at, remaining, shared = await self.storage.run(op, fail_closed=fail_closed)
+            async def op(backend: Backend) -> tuple[bool, float, int, bool]:
+                allowed = await backend.strategy.hit(item, key)
+                stats = await backend.strategy.get_window_stats(item, key)
+                return allowed, stats.reset_time, stats.remaining, backend.shared
+
+            allowed, reset_at, remaining, shared = await self.storage.run(
+                op, fail_closed=fail_closed
+            )
         now = time.time()
         remaining = max(0, min(item.amount, remaining))
         if remaining == item.amount:  # nothing in the window (e.g. the store just restarted)

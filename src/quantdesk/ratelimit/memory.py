@@ -54,8 +54,26 @@ class MovingWindowMemoryStorage(MemoryStorage):
         window.times.extend([now] * amount)
         return True
 
-    async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+    def hit_with_window(self, key: str, limit: int, expiry: int) -> tuple[bool, tuple[float, int]]:
+        """`acquire_entry` then `get_moving_window` in one synchronous call: the limiter's
+        hot path when counting is per process (no awaits, no second key lookup)."""
+        if limit < 1:
+            return False, self._window_of(key, time.time())
+        self._maybe_sweep()
+        window = self.windows.get(key)
+        if window is None:
+            window = self.windows[key] = _Window(expiry)
         now = time.time()
+        window.prune(now)
+        allowed = len(window.times) + 1 <= limit
+        if allowed:
+            window.times.append(now)
+        return allowed, self._window_of(key, now)
+
+    async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        return self._window_of(key, time.time())
+
+    def _window_of(self, key: str, now: float) -> tuple[float, int]:
         window = self.windows.get(key)
         if window is None:
             return now, 0

@@ -88,6 +88,14 @@ class RateLimitStorage:
             self._redis = _backend(storage, shared=True)
 
     @property
+    def memory_only(self) -> MovingWindowMemoryStorage | None:
+        """The per-process storage when no shared store is configured at all, else None."""
+        storage = self._memory.storage
+        if self._redis is None and isinstance(storage, MovingWindowMemoryStorage):
+            return storage
+        return None
+
+    @property
     def degraded(self) -> bool:
         return self._degraded_since is not None
 
