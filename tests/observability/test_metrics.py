@@ -1,5 +1,7 @@
 """Prometheus metrics: request series by route template, the /metrics endpoint and its token,
-multiprocess aggregation across worker processes, and database query timing."""
+multiprocess aggregation across worker processes, database query timing, and every series of
+the issue showing samples after one event of each family (the per-domain values are tested
+beside each domain: tests/marketdata/providers, ratelimit, jobs and signals)."""
 
 from __future__ import annotations
 
@@ -21,8 +23,24 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from quantdesk.auth.dependencies import PUBLIC, route_policy
 from quantdesk.config import Settings
+from quantdesk.db import Database
 from quantdesk.errors import AppError, problem_body, problem_response
+from quantdesk.infra.cache import Cache
+from quantdesk.infra.cache.categories import CacheCategory
+from quantdesk.infra.cache.memory import MemoryBackend
+from quantdesk.jobs import registry
+from quantdesk.jobs.registry import JobContext
+from quantdesk.kit.timeframes import Timeframe
+from quantdesk.marketdata.providers.base import BarsQuery
+from quantdesk.marketdata.providers.errors import TemporaryProviderError
+from quantdesk.marketdata.providers.recorder import MemoryFetchRecorder
 from quantdesk.observability import metrics
+from quantdesk.signals.service import signal_service
+from tests.factories import START_2024, create_instrument, load_bars, synthetic_bars
+from tests.marketdata.providers.conftest import RecordingSleep
+from tests.marketdata.providers.scripted import ScriptedBars, make_chain
+from tests.ratelimit.support import serving, small_config
+from tests.signals.factories import after_close, goog_window
 
 TEMPLATE = "/api/v1/quotes/{symbol}"
 ISSUE_METRICS = [
@@ -224,7 +242,9 @@ async def test_metrics_endpoint_reads_the_multiprocess_directory_when_set(
 def test_prepare_multiprocess_dir_empties_it_and_exports_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(metrics.MULTIPROC_ENV, raising=False)
+    # setenv, not delenv: delenv of an unset variable records nothing to undo, and the
+    # directory exported below would then outlive the test.
+    monkeypatch.setenv(metrics.MULTIPROC_ENV, "")
     directory = tmp_path / "prometheus"
     directory.mkdir()
     (directory / "counter_123.db").write_bytes(b"left over from the last run")
@@ -250,3 +270,77 @@ async def test_instrumented_engines_time_queries_by_operation(tmp_path: Path) ->
     finally:
         await engine.dispose()
     assert selects() - before == 3
+
+
+# --------------------------------------------------------------------------- every family
+
+
+async def one_provider_call_with_a_retry() -> None:
+    flaky = ScriptedBars("exposed-flaky", [TemporaryProviderError("503"), synthetic_bars(30)])
+    chain = make_chain([flaky], recorder=MemoryFetchRecorder(), sleep=RecordingSleep())
+    query = BarsQuery("BTCUSD", Timeframe.D1, start=START_2024, end=START_2024 + 40 * 86_400)
+    assert (await chain.fetch(query)).provider == "exposed-flaky"
+
+
+async def one_cache_miss() -> None:
+    cache = Cache(MemoryBackend())
+
+    async def compute() -> int:
+        return 1
+
+    try:
+        await cache.get_or_compute(CacheCategory.QUOTES, "exposed", compute)
+    finally:
+        await cache.aclose()
+
+
+async def one_refusal() -> None:
+    async with serving(small_config()) as (_, limited):
+        statuses = [(await limited.get("/api/market")).status_code for _ in range(6)]
+    assert statuses[-1] == 429
+
+
+async def one_job(app: FastAPI) -> None:
+    async def nothing(ctx: JobContext) -> None:
+        return None
+
+    registry.task("tests.exposed")(nothing)
+    try:
+        await app.state.jobs.runner.enqueue("tests.exposed")
+        await app.state.jobs.runner.drain()
+    finally:
+        registry.unregister("tests.exposed")
+
+
+async def one_signal_run(db: Database, config: Settings) -> None:
+    window = goog_window()
+    await create_instrument(db, "GOOG")
+    await load_bars(db, "GOOG", window)
+    async with db.session() as session:
+        created = await signal_service.generate(session, now=after_close(window), settings=config)
+    assert created
+
+
+def sampled(exposed: str) -> set[str]:
+    """Names of the metrics with at least one sample line (not only HELP and TYPE)."""
+    names = {
+        line.split("{", 1)[0].split(" ", 1)[0]
+        for line in exposed.splitlines()
+        if line and not line.startswith("#")
+    }
+    return {name.removesuffix("_bucket") for name in names} | names
+
+
+async def test_every_series_of_the_issue_has_samples_after_one_event_of_each_family(
+    app: FastAPI, db: Database, settings: Settings, client: httpx.AsyncClient
+) -> None:
+    assert (await client.get("/health/live")).status_code == 200  # api_*, through the app
+    await one_provider_call_with_a_retry()  # provider_*, circuit_breaker_state
+    await one_cache_miss()
+    await one_refusal()
+    await one_job(app)  # jobs_total, job_duration_seconds, queue_length
+    await one_signal_run(db, settings)  # signals_*, and db_query_duration_seconds
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    found = sampled(response.text)
+    assert [name for name in ISSUE_METRICS if name not in found] == []

@@ -1,6 +1,7 @@
 """The Celery-client runner: what `quantdesk serve` (and workers starting follow-up jobs) use in
 the distributed mode. It records the run, sends the message to the Redis broker and asks the
-workers how they are; it executes nothing itself."""
+workers how they are; it executes nothing itself. `stats()` also sets the `queue_length` gauge
+from the broker list it reads (not each enqueue: that would cost a Redis round trip per job)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.jobs.celery_app import broker_url, create_celery
 from quantdesk.jobs.runner import JobRunner, RunnerStats, WorkerHealth
+from quantdesk.observability.metrics import QUEUE_LENGTH
 
 INSPECT_TIMEOUT_SECONDS = 1.0
 
@@ -42,6 +44,7 @@ class CeleryRunner(JobRunner):
             client = redis.from_url(broker_url(self.settings), socket_timeout=2)
             try:
                 queued = int(await client.llen(self.settings.celery_queue))
+                QUEUE_LENGTH.labels(self.settings.celery_queue).set(queued)
             finally:
                 await client.aclose()
         except (redis.RedisError, OSError) as error:

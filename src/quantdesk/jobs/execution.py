@@ -1,5 +1,6 @@
 """One attempt of one job, recorded: shared by the in-process runner and the Celery worker so
-both write `job_runs` the same way. The caller decides whether a failure is retried."""
+both write `job_runs` the same way (and the `jobs_total` / `job_duration_seconds` metrics, per
+attempt that ran). The caller decides whether a failure is retried."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from quantdesk.jobs.registry import Enqueue, JobContext, PermanentJobError, Task
 from quantdesk.jobs.service import describe_error, job_run_service
 from quantdesk.models import JobStatus
 from quantdesk.observability.logging import get_logger
+from quantdesk.observability.metrics import JOB_DURATION, JOBS
 
 log = get_logger("quantdesk.jobs")
 
@@ -52,11 +54,13 @@ async def run_attempt(
         result = await spec.fn(context, **args)
     except asyncio.CancelledError:
         # Shut down mid-run: say so instead of leaving the row `running` forever.
+        _observe(spec.name, JobStatus.FAILED, started)
         await asyncio.shield(_record(db, task_id, JobStatus.FAILED, "interrupted: shutting down"))
         raise
     except Exception as error:
         retry = retries_left and not isinstance(error, PermanentJobError)
         status = JobStatus.RETRYING if retry else JobStatus.FAILED
+        _observe(spec.name, status, started)
         await _record(db, task_id, status, describe_error(error))
         log.warning(
             "job attempt failed",
@@ -67,15 +71,24 @@ async def run_attempt(
             error=describe_error(error),
         )
         raise
+    seconds = _observe(spec.name, JobStatus.SUCCEEDED, started)
     await _record(db, task_id, JobStatus.SUCCEEDED, None)
     log.info(
         "job succeeded",
         job=spec.name,
         task_id=task_id,
         attempt=attempt,
-        seconds=round(time.perf_counter() - started, 3),
+        seconds=round(seconds, 3),
     )
     return result
+
+
+def _observe(name: str, status: JobStatus, started: float) -> float:
+    """Count the attempt by its outcome and time it; `name` is a registered task (bounded)."""
+    seconds = time.perf_counter() - started
+    JOBS.labels(name, status.value).inc()
+    JOB_DURATION.labels(name).observe(seconds)
+    return seconds
 
 
 async def _record(db: Database, task_id: str, status: JobStatus, error: str | None) -> None:

@@ -28,6 +28,7 @@ from quantdesk.jobs.runner import JobRunner, RunnerStats, WorkerHealth
 from quantdesk.jobs.service import job_run_service
 from quantdesk.models import JobStatus
 from quantdesk.observability.logging import get_logger
+from quantdesk.observability.metrics import QUEUE_LENGTH
 
 log = get_logger("quantdesk.jobs")
 Sleep = Callable[[float], Awaitable[None]]
@@ -53,6 +54,11 @@ class InProcessRunner(JobRunner):
         self._retries: set[asyncio.Task[None]] = set()
         self._active = 0
         self._accepting = False
+        self._queue_length = QUEUE_LENGTH.labels(QUEUE_NAME)
+
+    def _queue_changed(self) -> None:
+        # A gauge set per put and take: no lock, no I/O, so the scraped value is never stale.
+        self._queue_length.set(self._queue.qsize())
 
     async def start(self) -> None:
         if self._workers:
@@ -68,10 +74,12 @@ class InProcessRunner(JobRunner):
             raise RuntimeError("the in-process runner is not running")
         # put_nowait: a full queue is an answer (503), not a request left hanging.
         self._queue.put_nowait(_Item(name, args, task_id))
+        self._queue_changed()
 
     async def _work(self) -> None:
         while True:
             item = await self._queue.get()
+            self._queue_changed()
             self._active += 1
             try:
                 await self._run(item)
@@ -115,6 +123,7 @@ class InProcessRunner(JobRunner):
                 await asyncio.shield(self._close(item, "not retried: the server stopped first"))
                 raise
             await self._queue.put(replace(item, attempt=item.attempt + 1))
+            self._queue_changed()
 
         retry = asyncio.create_task(requeue(), name=f"quantdesk-job-retry-{item.task_id}")
         self._retries.add(retry)
@@ -151,6 +160,7 @@ class InProcessRunner(JobRunner):
         self._workers = []
         while not self._queue.empty():
             await self._close(self._queue.get_nowait(), "not run: the server stopped first")
+        self._queue_changed()
 
     async def _close(self, item: _Item, error: str) -> None:
         async with self.db.session() as session:

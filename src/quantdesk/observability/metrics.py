@@ -12,7 +12,32 @@ Several workers (`quantdesk serve --workers N`)
     With one worker the variable may stay unset: values then live in the process.
 
 Labels are bounded by construction: routes are *templates* (`/api/v1/quotes/{symbol}`),
-unmatched paths share one label, unknown HTTP methods share one label.
+unmatched paths share one label, unknown HTTP methods share one label; providers, data kinds,
+rate-limit policies, roles, job names, queues and strategies come from code or settings, never
+from a request.
+
+Where each series is recorded
+    * ``provider_*``: ``ProviderChain`` (marketdata/providers/chain.py), once per provider call,
+      when its fetch record is written. ``status`` is the call's fetch status mapped to the
+      lower-case values of the help text (PROVIDER_STATUS_LABELS): SUCCESS -> ``ok``,
+      FAILED -> ``error``, TIMEOUT -> ``timeout``, RATE_LIMITED -> ``rate_limited`` (our own
+      request budget being used up counts as ``rate_limited`` too). A call the breaker refuses
+      sends nothing and is not counted. The duration covers the whole call, retries and
+      backoff included; ``provider_retries_total`` adds the attempts after the first.
+    * ``circuit_breaker_state``: ``CircuitBreaker`` (breaker.py), each time it reads or
+      changes the shared state (every call checks it).
+    * ``rate_limit_exceeded_total``: ``apply_rate_limits`` (ratelimit/dependencies.py), per
+      429; ``policy`` is the endpoint policy's name, or ``tier:<role>`` for a role tier.
+    * ``jobs_total`` / ``job_duration_seconds``: ``run_attempt`` (jobs/execution.py), per
+      attempt that ran: ``status`` is ``succeeded``, ``retrying`` (it failed and will be
+      retried) or ``failed``. In the distributed mode these live in the Celery worker process.
+    * ``queue_length``: the in-process runner on every put and take (queue ``inprocess``);
+      the Celery runner when its ``stats()`` reads the broker list (the jobs stats page), so
+      an enqueue costs no extra Redis round trip.
+    * ``signals_*``: ``SignalService`` (signals/service.py): generated counts by strategy and
+      ``long``/``short`` on generate and refresh, the time each strategy took over all the
+      instruments of one run, and ``signals_active`` from a count query after generate and
+      evaluate (not after the per-request refresh: no extra query on a request path).
 """
 
 from __future__ import annotations
@@ -62,9 +87,16 @@ API_REQUEST_DURATION = Histogram(
 )
 PROVIDER_REQUESTS = Counter(
     "provider_requests_total",
-    "Calls to market-data providers (status: ok, error, timeout, rate_limited, ...)",
+    "Calls to market-data providers (status: ok, error, timeout, rate_limited)",
     ["provider", "kind", "status"],
 )
+# FetchStatus value -> `status` label of provider_requests_total (see the module doc).
+PROVIDER_STATUS_LABELS = {
+    "SUCCESS": "ok",
+    "FAILED": "error",
+    "TIMEOUT": "timeout",
+    "RATE_LIMITED": "rate_limited",
+}
 PROVIDER_REQUEST_DURATION = Histogram(
     "provider_request_duration_seconds",
     "Duration of one provider call",

@@ -5,7 +5,8 @@
 The tier is counted once per request however many `rate_limit` dependencies a route has (a
 router-wide `rate_limit()` plus a route's named policy). Decisions are kept on
 `scope["state"]`, where `RateLimitMiddleware` turns them into headers on whatever response
-the endpoint returns; a refusal raises `RateLimited` (429, problem+json) with the same headers.
+the endpoint returns; a refusal raises `RateLimited` (429, problem+json) with the same headers
+and counts in `rate_limit_exceeded_total{policy}`: the policy's name, or `tier:<role>`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from fastapi import Depends, Request
 
 from quantdesk.auth.principal import Principal
+from quantdesk.observability.metrics import RATE_LIMIT_EXCEEDED
 from quantdesk.ratelimit.errors import RateLimited
 from quantdesk.ratelimit.limiter import Decision, RateLimiter, rate_limit_headers
 from quantdesk.ratelimit.policies import KeyKind, Policy
@@ -93,6 +95,7 @@ async def apply_rate_limits(request: Request, caller: Principal, policy_name: st
     decisions: list[Decision] = state.setdefault(STATE_DECISIONS, [])
     ip = caller_ip(request, caller)
     refused: Decision | None = None
+    refused_by = ""  # the metric's label: bounded (roles and configured policy names)
     if not state.get(STATE_TIER_COUNTED):
         state[STATE_TIER_COUNTED] = True
         tier = limiter.config.tiers.get(caller.role)
@@ -105,6 +108,7 @@ async def apply_rate_limits(request: Request, caller: Principal, policy_name: st
             )
             decisions.append(decision)
             refused = None if decision.allowed else decision
+            refused_by = f"tier:{caller.role.value}"
     # A refused tier does not spend a slot of the (usually scarcer) endpoint policy.
     if policy is not None and refused is None and policy.applies_to(caller.role):
         decision = await limiter.hit(
@@ -115,7 +119,9 @@ async def apply_rate_limits(request: Request, caller: Principal, policy_name: st
         )
         decisions.append(decision)
         refused = None if decision.allowed else decision
+        refused_by = policy.name
     if refused is not None:
+        RATE_LIMIT_EXCEEDED.labels(refused_by).inc()
         if await limiter.abuse.record_violation(ip) and limiter.on_block is not None:
             await limiter.on_block(ip)
         raise _refusal(refused, rate_limit_headers(refused))

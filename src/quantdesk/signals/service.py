@@ -1,10 +1,13 @@
 """Signal service: generate signals from the latest closed bar, settle them against later
-bars, and read them back. The entry point of endpoints, the CLI and the jobs module."""
+bars, and read them back. The entry point of endpoints, the CLI and the jobs module.
+Metrics (observability/metrics.py): refresh serves a request, so unlike generate and evaluate
+it runs no count query for `signals_active`."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -12,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.config import Settings, get_settings
@@ -31,6 +35,11 @@ from quantdesk.kit.timeutil import from_epoch, to_epoch
 from quantdesk.marketdata.frames import BarFrame
 from quantdesk.marketdata.service import bar_service, instrument_service
 from quantdesk.models import Instrument, Signal, SignalDirection, SignalStatus, utcnow
+from quantdesk.observability.metrics import (
+    SIGNAL_GENERATION_DURATION,
+    SIGNALS_ACTIVE,
+    SIGNALS_GENERATED,
+)
 from quantdesk.signals.repository import SignalFilter, SignalRepository
 
 RISK = RiskModel()
@@ -70,10 +79,24 @@ def _ohlcv(bars: BarFrame) -> OHLCV:
     return OHLCV.of(bars.open, bars.high, bars.low, bars.close, bars.volume)
 
 
-def _latest_signals(bars: OHLCV) -> list[SignalResult]:
-    """Every registered strategy's signal of the last bar (CPU work: run in a thread)."""
-    found = (strategy.run(bars, RISK).latest() for strategy in STRATEGIES.values())
-    return [result for result in found if result is not None]
+def _latest_signals(bars: OHLCV, spent: dict[str, float]) -> list[SignalResult]:
+    """Every registered strategy's signal of the last bar (CPU work: run in a thread); adds
+    each strategy's seconds to `spent`."""
+    found: list[SignalResult] = []
+    for name, strategy in STRATEGIES.items():
+        started = time.perf_counter()
+        result = strategy.run(bars, RISK).latest()
+        spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
+        if result is not None:
+            found.append(result)
+    return found
+
+
+def _observe_generation(created: Sequence[Signal], spent: dict[str, float]) -> None:
+    for strategy, seconds in spent.items():
+        SIGNAL_GENERATION_DURATION.labels(strategy).observe(seconds)
+    for signal in created:
+        SIGNALS_GENERATED.labels(signal.strategy, signal.direction.value.lower()).inc()
 
 
 def _cursor_id(cursor: str | None) -> int | None:
@@ -86,6 +109,11 @@ def _cursor_id(cursor: str | None) -> int | None:
 
 
 class SignalService:
+    def __init__(self) -> None:
+        # Strategies whose active count was published: one that drops out of the counts
+        # (a strategy since removed) is set back to 0, not left at its last value.
+        self._published: set[str] = set()
+
     async def get(self, session: AsyncSession, signal_id: int) -> Signal:
         signal = await SignalRepository(session).get(signal_id)
         if signal is None:
@@ -147,18 +175,25 @@ class SignalService:
         settings = settings or get_settings()
         now = now or utcnow()
         created: list[Signal] = []
+        spent: dict[str, float] = {}
         if symbols is None:
             for instrument in await self._active_instruments(session):
                 try:
-                    new, _ = await self._generate_for(session, instrument, timeframe, now, settings)
+                    new, _ = await self._generate_for(
+                        session, instrument, timeframe, now, settings, spent
+                    )
                 except Unprocessable:  # no bars that build this timeframe
                     continue
                 created.extend(new)
-            return created
-        for symbol in symbols:
-            instrument = await instrument_service.get(session, symbol)
-            new, _ = await self._generate_for(session, instrument, timeframe, now, settings)
-            created.extend(new)
+        else:
+            for symbol in symbols:
+                instrument = await instrument_service.get(session, symbol)
+                new, _ = await self._generate_for(
+                    session, instrument, timeframe, now, settings, spent
+                )
+                created.extend(new)
+        _observe_generation(created, spent)
+        await self._publish_active(session)
         return created
 
     async def refresh(
@@ -173,9 +208,11 @@ class SignalService:
         """Generate for one symbol now; answer every signal of its last closed bar."""
         settings = settings or get_settings()
         instrument = await instrument_service.get(session, symbol)
+        spent: dict[str, float] = {}
         new, source_ts = await self._generate_for(
-            session, instrument, timeframe, now or utcnow(), settings
+            session, instrument, timeframe, now or utcnow(), settings, spent
         )
+        _observe_generation(new, spent)
         signals = (
             await SignalRepository(session).for_bar(instrument.id, timeframe.value, source_ts)
             if source_ts is not None
@@ -216,9 +253,23 @@ class SignalService:
                 self._settle(signal, bars, closes, now_ts)
                 counts[signal.status.value] += 1
         await session.flush()
+        await self._publish_active(session)
         return counts
 
     # ------------------------------------------------------------------ internals
+
+    async def _publish_active(self, session: AsyncSession) -> None:
+        """Set `signals_active` per strategy from one grouped count (jobs and CLI only)."""
+        statement = (
+            select(Signal.strategy, func.count())
+            .where(Signal.status == SignalStatus.ACTIVE)
+            .group_by(Signal.strategy)
+        )
+        counts = {str(name): int(count) for name, count in await session.execute(statement)}
+        # Strategies with nothing active read 0 rather than keep their last count.
+        for strategy in sorted({*STRATEGIES, *counts, *self._published}):
+            SIGNALS_ACTIVE.labels(strategy).set(counts.get(strategy, 0))
+        self._published.update(counts)
 
     def _settle(
         self, signal: Signal, bars: BarFrame, closes: npt.NDArray[np.int64], now_ts: int
@@ -292,8 +343,10 @@ class SignalService:
         timeframe: Timeframe,
         now: datetime,
         settings: Settings,
+        spent: dict[str, float],
     ) -> tuple[list[Signal], int | None]:
-        """(new signals, open time of the last closed bar) for one instrument."""
+        """(new signals, open time of the last closed bar) for one instrument; each strategy's
+        seconds are added to `spent`."""
         now_ts = to_epoch(now)
         series = await bar_service.get_bars(
             session,
@@ -308,7 +361,7 @@ class SignalService:
         if len(bars) == 0:
             return [], None
         source_ts = int(bars.ts[-1])
-        results = await asyncio.to_thread(_latest_signals, _ohlcv(bars))
+        results = await asyncio.to_thread(_latest_signals, _ohlcv(bars), spent)
         source_close = int(bar_close_times(bars.ts[-1:], timeframe)[0])
         expires_at = from_epoch(source_close + settings.signals_expiry_bars * timeframe.seconds)
         rows = [

@@ -8,6 +8,10 @@
 The state lives in the state store, so in distributed mode every process sees the breaker a
 failing provider tripped elsewhere. Times are wall-clock seconds (`time.time`), the one clock
 processes share; the clock is injectable for tests.
+
+Every read or change of the state also sets the `circuit_breaker_state` gauge (0 closed,
+1 half-open, 2 open); every call reads the state first, so the gauge follows the shared state
+as seen by this process's last call.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from quantdesk.infra.state import StateStore
+from quantdesk.observability.metrics import CIRCUIT_BREAKER_STATE
 
 
 class BreakerState(StrEnum):
@@ -31,6 +36,9 @@ class BreakerSettings:
     failure_threshold: int = 5
     recovery_seconds: float = 30.0
     half_open_max_calls: int = 1
+
+
+_GAUGE_VALUE = {BreakerState.CLOSED: 0.0, BreakerState.HALF_OPEN: 1.0, BreakerState.OPEN: 2.0}
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,11 @@ class CircuitBreaker:
         self._state_key = base
         self._failures_key = f"{base}:failures"
         self._probes_key = f"{base}:probes"
+        self._gauge = CIRCUIT_BREAKER_STATE.labels(provider)
+
+    def _publish(self, state: BreakerState) -> BreakerState:
+        self._gauge.set(_GAUGE_VALUE[state])
+        return state
 
     @property
     def _ttl(self) -> float:
@@ -76,7 +89,7 @@ class CircuitBreaker:
                 state = BreakerState.HALF_OPEN
         else:
             retry_at = None
-        return BreakerSnapshot(state, failures, opened_at, retry_at)
+        return BreakerSnapshot(self._publish(state), failures, opened_at, retry_at)
 
     async def allow(self) -> bool:
         """May a call go out now? A half-open breaker admits a limited number of probes."""
@@ -99,6 +112,7 @@ class CircuitBreaker:
                 ttl_seconds=self._ttl,
             )
         await self.store.delete(self._failures_key, self._probes_key)
+        self._publish(BreakerState.CLOSED)
 
     async def record_failure(self) -> BreakerState:
         snap = await self.snapshot()
@@ -126,6 +140,8 @@ class CircuitBreaker:
             ttl_seconds=self._ttl,
         )
         await self.store.delete(self._failures_key, self._probes_key)
+        self._publish(BreakerState.OPEN)
 
     async def reset(self) -> None:
         await self.store.delete(self._state_key, self._failures_key, self._probes_key)
+        self._publish(BreakerState.CLOSED)

@@ -42,6 +42,12 @@ from quantdesk.marketdata.providers.recorder import FetchRecord, FetchRecorder
 from quantdesk.marketdata.providers.resilience import CallStats, RequestBudget, RetryPolicy
 from quantdesk.models import FetchStatus, utcnow
 from quantdesk.observability.logging import get_logger
+from quantdesk.observability.metrics import (
+    PROVIDER_REQUEST_DURATION,
+    PROVIDER_REQUESTS,
+    PROVIDER_RETRIES,
+    PROVIDER_STATUS_LABELS,
+)
 
 log = get_logger("quantdesk.providers")
 T = TypeVar("T")
@@ -207,7 +213,7 @@ class ProviderChain:
             problem = f"{name}: every one of {report.rows} rows failed the quality checks"
         elif report.score is not None and report.score < self.quality.min_score:
             problem = f"{name}: quality score {report.score} is below {self.quality.min_score}"
-        await self.recorder.record(
+        await self._record(
             FetchRecord(
                 provider=name,
                 kind=self.kind.value,
@@ -229,6 +235,15 @@ class ProviderChain:
             raise LowQuality(problem)
         return assessed
 
+    async def _record(self, record: FetchRecord) -> None:
+        """The one place a call's outcome is settled: its fetch record and its metrics."""
+        labels = (record.provider, record.kind)
+        PROVIDER_REQUESTS.labels(*labels, PROVIDER_STATUS_LABELS[record.status.value]).inc()
+        PROVIDER_REQUEST_DURATION.labels(*labels).observe(record.latency_ms / 1000)
+        if record.retries:
+            PROVIDER_RETRIES.labels(*labels).inc(record.retries)
+        await self.recorder.record(record)
+
     async def _failed(
         self,
         name: str,
@@ -248,7 +263,7 @@ class ProviderChain:
             retries=stats.retries,
             error=error.message,
         )
-        await self.recorder.record(
+        await self._record(
             FetchRecord(
                 provider=name,
                 kind=self.kind.value,
