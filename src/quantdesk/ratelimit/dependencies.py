@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from quantdesk.auth.principal import Principal
 from quantdesk.observability.metrics import RATE_LIMIT_EXCEEDED
@@ -29,7 +29,10 @@ STATE_TIER_COUNTED = "ratelimit_tier_counted"
 STATE_CLIENT_IP = "client_ip"  # set by RateLimitMiddleware, from the trusted-proxy rules
 MARKER_ATTRIBUTE = "__quantdesk_rate_limit__"
 
-PrincipalDependency = Callable[..., Any]
+# Who is calling, from the request alone: called directly, not declared as a sub-dependency,
+# because every dependency node costs every request (auth caches the Principal on the
+# request, so the route's scope check reuses it).
+PrincipalDependency = Callable[[Request], Awaitable[Principal]]
 RateLimitDependency = Callable[..., Awaitable[Principal]]
 
 
@@ -150,9 +153,8 @@ def rate_limit(
     if made is not None:
         return made
 
-    async def enforce_rate_limit(
-        request: Request, caller: Principal = Depends(principal_dependency)
-    ) -> Principal:
+    async def enforce_rate_limit(request: Request) -> Principal:
+        caller = await principal_dependency(request)
         await apply_rate_limits(request, caller, policy_name)
         return caller
 
