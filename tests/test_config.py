@@ -64,6 +64,9 @@ def test_production_refuses_unsafe_settings_and_names_them(
     with pytest.raises(ConfigError, match=named):
         create_app(settings)
 
+    # `serve` exports these for its workers; set here, monkeypatch restores them afterwards.
+    env.setenv("QUANTDESK_JOBS_SCHEDULER_ENABLED", "false")
+    env.setenv("QUANTDESK_MONITOR_ENABLED", "false")
     result = CliRunner().invoke(cli, ["serve"])
     assert result.exit_code == 2
     assert named in result.output

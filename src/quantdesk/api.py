@@ -18,6 +18,7 @@ from quantdesk.jobs.endpoints import router as jobs_router
 from quantdesk.kit.routing import include_flat
 from quantdesk.marketdata.endpoints import router as marketdata_router
 from quantdesk.marketdata.providers.endpoints import router as providers_router
+from quantdesk.observability.monitor_endpoints import router as monitor_router
 from quantdesk.ratelimit import rate_limit
 from quantdesk.signals.endpoints import router as signals_router
 
@@ -37,6 +38,7 @@ API_ROUTERS: list[APIRouter] = [
     signals_router,
     backtest_router,
     jobs_router,
+    monitor_router,
 ]
 
 

@@ -33,6 +33,7 @@ from quantdesk.observability.endpoints import router as health_router
 from quantdesk.observability.logging import configure_logging, get_logger
 from quantdesk.observability.metrics import MetricsMiddleware, instrument_engine, metrics_router
 from quantdesk.observability.middleware import RequestContextMiddleware
+from quantdesk.observability.monitor import performance_monitor
 from quantdesk.ratelimit import (
     RateLimitConfig,
     RateLimiter,
@@ -106,7 +107,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     try:
         # Jobs stop before the database closes: running jobs finish or are recorded as stopped.
-        async with job_runtime(settings, app.state.db) as app.state.jobs:
+        # The monitor (off unless `quantdesk serve` turns it on) stops first.
+        async with (
+            job_runtime(settings, app.state.db) as app.state.jobs,
+            performance_monitor(settings, app.state.db, mail=app.state.mail) as app.state.monitor,
+        ):
             yield
     finally:
         await providers.aclose()  # the runtime built here, even if a test swapped it

@@ -62,8 +62,10 @@ def serve(
 
     import uvicorn
 
-    # The served app runs the job schedule itself (set it to false to leave that to beat).
+    # The served app runs the job schedule itself (set it to false to leave that to beat),
+    # and watches its own metrics (observability/monitor.py).
     os.environ.setdefault("QUANTDESK_JOBS_SCHEDULER_ENABLED", "true")
+    os.environ.setdefault("QUANTDESK_MONITOR_ENABLED", "true")
     get_settings.cache_clear()
     settings = _settings()
     auto_migrate(settings)

@@ -239,6 +239,45 @@ class Settings(BaseSettings):
     rss_feeds: dict[str, str] = Field(default_factory=dict)  # name -> RSS/Atom URL
     html_rate_tables: dict[str, HtmlRateTable] = Field(default_factory=dict)
 
+    # monitoring
+    # The performance monitor (observability/monitor.py) compares metric figures with
+    # thresholds every interval and raises alerts. Off unless `quantdesk serve` turns it on
+    # (like the job scheduler), so an app built in tests or scripts never alerts by itself.
+    # QUANTDESK_MONITOR_ENABLED=false keeps serve from monitoring.
+    monitor_enabled: bool = False
+    monitor_interval_seconds: float = Field(default=30.0, gt=0)
+    # Rates and percentiles are computed over this trailing window, from counter deltas.
+    monitor_window_seconds: float = Field(default=300.0, gt=0)
+    # A rate or percentile over fewer requests (provider calls) than this is no figure at all.
+    monitor_min_samples: int = Field(default=20, ge=1)
+    # Overrides of the built-in [warning, critical] levels (observability/figures.py, which
+    # names the metrics), e.g. {"api_error_rate": [0.01, 0.1]}; null stops watching one.
+    monitor_thresholds: dict[str, tuple[float, float] | None] = Field(default_factory=dict)
+    # After an alert about a metric its next one waits this long, except an escalation to
+    # critical: a figure hovering around a threshold cannot flood the channels.
+    alert_cooldown_seconds: float = Field(default=300.0, ge=0)
+    # Channels (the log always gets every alert): a generic webhook POSTed the alert as JSON,
+    # a Slack-compatible incoming webhook ({"text": ...}), mail through mail_backend.
+    alert_webhook_url: SecretStr | None = None
+    alert_slack_webhook_url: SecretStr | None = None
+    alert_email_to: str | None = None  # one address or several, comma-separated
+    alert_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    @field_validator("monitor_thresholds")
+    @classmethod
+    def _known_thresholds(
+        cls, value: dict[str, tuple[float, float] | None]
+    ) -> dict[str, tuple[float, float] | None]:
+        from quantdesk.observability.figures import DEFAULT_THRESHOLDS
+
+        for metric, levels in value.items():
+            if metric not in DEFAULT_THRESHOLDS:
+                known = ", ".join(DEFAULT_THRESHOLDS)
+                raise ValueError(f"unknown metric {metric!r} (known: {known})")
+            if levels is not None and not 0 <= levels[0] <= levels[1]:
+                raise ValueError(f"{metric}: need 0 <= warning <= critical, got {list(levels)}")
+        return value
+
     @field_validator(
         "providers_bars",
         "providers_quotes",

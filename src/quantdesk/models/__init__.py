@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per table family. Importing this package registers them all
 on `Base.metadata` (Alembic autogenerate and `alembic check` rely on that)."""
 
+from quantdesk.models.alerts import AlertEvent, AlertLevel
 from quantdesk.models.audit import AuditEvent
 from quantdesk.models.auth import ApiKey, AuthSession, PasswordResetToken, RefreshToken, User
 from quantdesk.models.backtests import BacktestKind, BacktestRun, BacktestStatus
@@ -16,6 +17,8 @@ from quantdesk.models.pipeline import (
 from quantdesk.models.signals import Signal, SignalDirection, SignalStatus
 
 __all__ = [
+    "AlertEvent",
+    "AlertLevel",
     "ApiKey",
     "AssetClass",
     "AuditEvent",

@@ -1,1 +1,2 @@
-"""Logging, request context, health (metrics and alerts arrive with the monitoring issue)."""
+"""Logging, request context, health, Prometheus metrics, and the performance monitor with
+its alerts."""
