@@ -31,7 +31,12 @@ from quantdesk.kit.routing import include_flat
 from quantdesk.marketdata.providers.registry import build_provider_runtime
 from quantdesk.observability.endpoints import router as health_router
 from quantdesk.observability.logging import configure_logging, get_logger
-from quantdesk.observability.metrics import MetricsMiddleware, instrument_engine, metrics_router
+from quantdesk.observability.metrics import (
+    MetricsMiddleware,
+    instrument_engine,
+    metrics_router,
+    worker_exit,
+)
 from quantdesk.observability.middleware import RequestContextMiddleware
 from quantdesk.observability.monitor import performance_monitor
 from quantdesk.ratelimit import (
@@ -120,6 +125,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.cache.aclose()
         await app.state.rate_limiter.aclose()
         await app.state.db.dispose()
+        worker_exit()  # multiprocess metrics: this worker's live gauges go with it
         log.info("shutdown")
 
 

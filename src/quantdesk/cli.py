@@ -63,12 +63,18 @@ def serve(
     import uvicorn
 
     # The served app runs the job schedule itself (set it to false to leave that to beat),
-    # and watches its own metrics (observability/monitor.py).
-    os.environ.setdefault("QUANTDESK_JOBS_SCHEDULER_ENABLED", "true")
+    # and watches its own metrics (observability/monitor.py). With several workers each
+    # would fire every schedule: that set-up runs the schedule in `quantdesk beat` instead.
+    os.environ.setdefault("QUANTDESK_JOBS_SCHEDULER_ENABLED", "true" if workers == 1 else "false")
     os.environ.setdefault("QUANTDESK_MONITOR_ENABLED", "true")
     get_settings.cache_clear()
     settings = _settings()
     auto_migrate(settings)
+    if workers > 1:
+        # Every worker writes its metrics to files in one directory; /metrics sums them.
+        from quantdesk.observability.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(Path(os.environ.get(MULTIPROC_ENV) or "var/prometheus"))
     uvicorn.run(
         "quantdesk.main:app",
         host=host or settings.host,
