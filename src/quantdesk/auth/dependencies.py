@@ -22,6 +22,7 @@ from quantdesk.config import Settings
 from quantdesk.dependencies import app_database
 from quantdesk.errors import AppError
 from quantdesk.kit.clientip import client_ip, parse_networks
+from quantdesk.ratelimit.dependencies import STATE_CLIENT_IP
 
 
 class Forbidden(AppError):
@@ -29,6 +30,10 @@ class Forbidden(AppError):
 
 
 def request_ip(request: Request, settings: Settings) -> str:
+    # RateLimitMiddleware already resolved it (same trusted-proxy rules) when it is installed.
+    resolved = request.scope.get("state", {}).get(STATE_CLIENT_IP)
+    if isinstance(resolved, str):
+        return resolved
     return client_ip(request.scope, parse_networks(settings.trusted_proxies))
 
 

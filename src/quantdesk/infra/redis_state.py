@@ -9,7 +9,6 @@ module, so a Redis outage cannot turn a market-data request into a 500.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -19,6 +18,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from quantdesk.infra.state import MemoryStateStore
+from quantdesk.kit.outage import Outage
 from quantdesk.observability.logging import get_logger
 
 log = get_logger("quantdesk.infra.state")
@@ -90,12 +90,11 @@ class RedisStateStore:
         self._reserve = self._client.register_script(_RESERVE)
         self._acquire = self._client.register_script(_ACQUIRE)
         self.fallback = MemoryStateStore()
-        self._degraded_since: float | None = None
-        self._next_probe = 0.0
+        self._outage = Outage(retry_seconds=retry_seconds)
 
     @property
     def degraded(self) -> bool:
-        return self._degraded_since is not None
+        return self._outage.degraded
 
     @property
     def shared(self) -> bool:
@@ -109,7 +108,7 @@ class RedisStateStore:
         remote: Callable[[], Awaitable[T]],
         local: Callable[[], Awaitable[T]],
     ) -> T:
-        if self.degraded and time.monotonic() < self._next_probe:
+        if self._outage.wait_before_probe():
             return await local()
         try:
             async with asyncio.timeout(self.timeout_seconds * 4):
@@ -122,9 +121,7 @@ class RedisStateStore:
         return result
 
     def _mark_degraded(self, exc: Exception) -> None:
-        self._next_probe = time.monotonic() + self.retry_seconds
-        if self._degraded_since is None:
-            self._degraded_since = time.monotonic()
+        if self._outage.failed():
             log.warning(
                 "state_store.degraded",
                 error=f"{type(exc).__name__}: {exc}",
@@ -133,9 +130,9 @@ class RedisStateStore:
             )
 
     def _mark_recovered(self) -> None:
-        since = self._degraded_since or time.monotonic()
-        self._degraded_since = None
-        log.warning("state_store.recovered", outage_seconds=round(time.monotonic() - since, 1))
+        outage = self._outage.succeeded()
+        if outage is not None:
+            log.warning("state_store.recovered", outage_seconds=round(outage, 1))
 
     async def get_hash(self, key: str) -> dict[str, str]:
         async def remote() -> dict[str, str]:

@@ -9,8 +9,6 @@ a result (possibly per-process) or, when they asked to fail closed, `RateLimitUn
 from __future__ import annotations
 
 import asyncio
-import math
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -23,6 +21,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from quantdesk.kit.outage import Outage
 from quantdesk.observability.logging import get_logger
 from quantdesk.ratelimit.errors import RateLimitUnavailable
 from quantdesk.ratelimit.memory import MovingWindowMemoryStorage
@@ -69,9 +68,7 @@ class RateLimitStorage:
         self._memory = _backend(MovingWindowMemoryStorage(), shared=False)
         self._redis: Backend | None = None
         self._pool: redis.asyncio.ConnectionPool | None = None
-        self._degraded_since: float | None = None
-        self._next_probe = 0.0
-        self._probing = False
+        self._outage = Outage(retry_seconds=retry_seconds)
         if url:
             # Our own pool: short timeouts and a single retry, so a dead Redis costs one
             # refused connection, not redis-py's default ten retries with backoff.
@@ -97,7 +94,7 @@ class RateLimitStorage:
 
     @property
     def degraded(self) -> bool:
-        return self._degraded_since is not None
+        return self._outage.degraded
 
     @property
     def shared(self) -> bool:
@@ -105,7 +102,7 @@ class RateLimitStorage:
         return self._redis is not None and not self.degraded
 
     def retry_after(self) -> int:
-        return max(1, math.ceil(self._next_probe - time.monotonic()))
+        return self._outage.retry_after()
 
     async def ensure_available(self) -> None:
         """Raise RateLimitUnavailable while a configured shared store is down.
@@ -126,13 +123,13 @@ class RateLimitStorage:
         primary = self._redis
         if primary is None:
             return await op(self._memory)
-        probing = False
-        if self.degraded:
-            if self._probing or time.monotonic() < self._next_probe:
+        outage, probing = self._outage, False
+        if outage.degraded:
+            if outage.wait_before_probe():
                 if fail_closed:
                     raise RateLimitUnavailable(self.retry_after())
                 return await op(self._memory)
-            self._probing = probing = True
+            outage.probing = probing = True
         try:
             async with asyncio.timeout(self.timeout_seconds * 4):
                 result = await op(primary)
@@ -143,15 +140,13 @@ class RateLimitStorage:
             return await op(self._memory)
         finally:
             if probing:
-                self._probing = False
-        if self.degraded:
+                outage.probing = False
+        if outage.degraded:
             self._mark_recovered()
         return result
 
     def _mark_degraded(self, exc: Exception) -> None:
-        self._next_probe = time.monotonic() + self.retry_seconds
-        if self._degraded_since is None:
-            self._degraded_since = time.monotonic()
+        if self._outage.failed():
             log.warning(
                 "ratelimit.storage_degraded",
                 error=f"{type(exc).__name__}: {exc}",
@@ -160,11 +155,9 @@ class RateLimitStorage:
             )
 
     def _mark_recovered(self) -> None:
-        since = self._degraded_since or time.monotonic()
-        self._degraded_since = None
-        log.warning(
-            "ratelimit.storage_recovered", outage_seconds=round(time.monotonic() - since, 1)
-        )
+        outage = self._outage.succeeded()
+        if outage is not None:
+            log.warning("ratelimit.storage_recovered", outage_seconds=round(outage, 1))
 
     async def aclose(self) -> None:
         if self._pool is not None:

@@ -117,3 +117,12 @@ class SignalRepository(Repository[Signal]):
             .order_by(Signal.symbol, Signal.timeframe, Signal.source_ts, Signal.id)
         )
         return (await self.session.execute(statement)).scalars().all()
+
+    async def active_counts(self) -> dict[str, int]:
+        """Active signals per strategy, counted in SQL."""
+        statement = (
+            select(Signal.strategy, func.count())
+            .where(Signal.status == SignalStatus.ACTIVE)
+            .group_by(Signal.strategy)
+        )
+        return {str(name): int(count) for name, count in await self.session.execute(statement)}

@@ -13,9 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.config import Settings, get_settings
@@ -23,10 +20,8 @@ from quantdesk.engine.signals import (
     OHLCV,
     STRATEGIES,
     Direction,
-    Outcome,
     RiskModel,
     SignalResult,
-    resolve,
 )
 from quantdesk.errors import NotFound, Unprocessable, field_error
 from quantdesk.kit.pagination import decode_cursor, split_page
@@ -41,6 +36,7 @@ from quantdesk.observability.metrics import (
     SIGNALS_GENERATED,
 )
 from quantdesk.signals.repository import SignalFilter, SignalRepository
+from quantdesk.signals.settlement import bar_close_times, settle
 
 RISK = RiskModel()
 INSTRUMENT_PAGE = 500
@@ -60,19 +56,6 @@ class RefreshResult:
     source_ts: int | None  # the last closed bar; None when the instrument has none yet
     signals: list[Signal]  # every signal of that bar
     created: int
-
-
-def bar_close_times(ts: npt.NDArray[np.int64], timeframe: Timeframe) -> npt.NDArray[np.int64]:
-    """When each bar (open time ``ts``) closes: the next bucket's start for 1M (calendar
-    months), ``ts + length`` for every other timeframe."""
-    if timeframe is Timeframe.MN1:
-        months = ts.astype("datetime64[s]").astype("datetime64[M]") + 1
-        return months.astype("datetime64[s]").astype(np.int64)
-    return ts + timeframe.seconds
-
-
-def _to_direction(direction: SignalDirection) -> Direction:
-    return Direction.LONG if direction is SignalDirection.LONG else Direction.SHORT
 
 
 def _ohlcv(bars: BarFrame) -> OHLCV:
@@ -250,7 +233,7 @@ class SignalService:
             )
             closes = bar_close_times(bars.ts, timeframe)
             for signal in signals:
-                self._settle(signal, bars, closes, now_ts)
+                settle(signal, bars, closes, now_ts)
                 counts[signal.status.value] += 1
         await session.flush()
         await self._publish_active(session)
@@ -260,42 +243,11 @@ class SignalService:
 
     async def _publish_active(self, session: AsyncSession) -> None:
         """Set `signals_active` per strategy from one grouped count (jobs and CLI only)."""
-        statement = (
-            select(Signal.strategy, func.count())
-            .where(Signal.status == SignalStatus.ACTIVE)
-            .group_by(Signal.strategy)
-        )
-        counts = {str(name): int(count) for name, count in await session.execute(statement)}
+        counts = await SignalRepository(session).active_counts()
         # Strategies with nothing active read 0 rather than keep their last count.
         for strategy in sorted({*STRATEGIES, *counts, *self._published}):
             SIGNALS_ACTIVE.labels(strategy).set(counts.get(strategy, 0))
         self._published.update(counts)
-
-    def _settle(
-        self, signal: Signal, bars: BarFrame, closes: npt.NDArray[np.int64], now_ts: int
-    ) -> None:
-        after = bars.ts > signal.source_ts
-        later, later_closes = bars.select(after), closes[after]
-        resolution = resolve(
-            direction=_to_direction(signal.direction),
-            target=signal.target,
-            stop=signal.stop,
-            ts=later.ts,
-            open=later.open,
-            high=later.high,
-            low=later.low,
-            close=later.close,
-            expires_at=to_epoch(signal.expires_at),
-            now=now_ts,
-        )
-        if resolution.outcome is Outcome.ACTIVE:
-            return
-        signal.status = SignalStatus(resolution.outcome.value)
-        signal.close_price = resolution.price
-        if resolution.outcome is Outcome.EXPIRED or resolution.bar is None:
-            signal.closed_at = signal.expires_at
-        else:
-            signal.closed_at = from_epoch(int(later_closes[resolution.bar]))
 
     async def _closed_bars_between(
         self,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -28,6 +27,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from quantdesk.infra.cache.backend import Entry
+from quantdesk.kit.outage import Outage
 from quantdesk.observability.logging import get_logger
 
 log = get_logger("quantdesk.cache")
@@ -88,15 +88,13 @@ class RedisBackend:
         self._redis = redis.asyncio.Redis(connection_pool=self._pool)
         self._invalidate_script = self._redis.register_script(_INVALIDATE_TAG)
         self._release_script = self._redis.register_script(_RELEASE_LOCK)
-        self._degraded_since: float | None = None
-        self._next_probe = 0.0
-        self._probing = False
+        self._outage = Outage(retry_seconds=retry_seconds)
         self._pending_tags: set[str] = set()
         self._pending_overflow = False
 
     @property
     def degraded(self) -> bool:
-        return self._degraded_since is not None
+        return self._outage.degraded
 
     def _entry_key(self, key: str) -> str:
         return f"{self.prefix}:e:{key}"
@@ -207,14 +205,15 @@ class RedisBackend:
         *,
         seconds: float | None = None,
     ) -> T:
-        if self._degraded_since is not None:
-            if self._probing or time.monotonic() < self._next_probe:
+        outage = self._outage
+        if outage.degraded:
+            if outage.wait_before_probe():
                 return fallback
-            self._probing = True
+            outage.probing = True
             try:
                 recovered = await self._probe()
             finally:
-                self._probing = False
+                outage.probing = False
             if not recovered:
                 return fallback
         try:
@@ -246,9 +245,7 @@ class RedisBackend:
 
     def _mark_degraded(self, exc: Exception) -> None:
         self.errors += 1
-        self._next_probe = time.monotonic() + self.retry_seconds
-        if self._degraded_since is None:
-            self._degraded_since = time.monotonic()
+        if self._outage.failed():
             log.warning(
                 "cache.redis_degraded",
                 error=f"{type(exc).__name__}: {exc}",
@@ -257,9 +254,9 @@ class RedisBackend:
             )
 
     def _mark_recovered(self) -> None:
-        since = self._degraded_since or time.monotonic()
-        self._degraded_since = None
-        log.warning("cache.redis_recovered", outage_seconds=round(time.monotonic() - since, 1))
+        outage = self._outage.succeeded()
+        if outage is not None:
+            log.warning("cache.redis_recovered", outage_seconds=round(outage, 1))
 
     def _remember_invalidation(self, tag: str) -> None:
         if len(self._pending_tags) >= self.max_pending_invalidations:
