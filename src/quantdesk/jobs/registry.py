@@ -28,7 +28,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 NAME_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
 # Modules whose import registers tasks; a domain adds its own `tasks` module here.
-TASK_MODULES = ("quantdesk.jobs.tasks",)
+TASK_MODULES = (
+    "quantdesk.jobs.tasks",
+    "quantdesk.marketdata.tasks",
+    "quantdesk.marketdata.reference.tasks",
+)
 
 Enqueue = Callable[..., Awaitable[Any]]
 

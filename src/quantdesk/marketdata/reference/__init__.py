@@ -1,0 +1,1 @@
+"""Reference data: FX rates, economic series and company fundamentals from the provider chains."""

@@ -1,0 +1,1 @@
+"""Market-data jobs that read through the provider chains (registered by import)."""
