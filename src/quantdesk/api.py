@@ -1,12 +1,14 @@
 """/api/v1: every domain router is included here.
 
 Each route declares the scope it needs or that it is public (quantdesk.auth.dependencies);
-a test walks the app and fails on a route that does neither.
+a test walks the app and fails on a route that does neither. That one policy dependency also
+authenticates the caller and counts the request against their role's rate-limit tier, so no
+router-wide dependency is needed (each dependency node costs every request).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, FastAPI
 
 from quantdesk.auth.admin_endpoints import router as admin_router
 from quantdesk.auth.api_key_endpoints import router as api_keys_router
@@ -19,12 +21,9 @@ from quantdesk.kit.routing import include_flat
 from quantdesk.marketdata.endpoints import router as marketdata_router
 from quantdesk.marketdata.providers.endpoints import router as providers_router
 from quantdesk.observability.monitor_endpoints import router as monitor_router
-from quantdesk.ratelimit import rate_limit
 from quantdesk.signals.endpoints import router as signals_router
 
 API_PREFIX = "/api/v1"
-# Every /api/v1 route counts against the caller's role tier; routes add named policies.
-API_DEPENDENCIES = [Depends(rate_limit())]
 # Routing tries routes in order, so the market-data reads that take most traffic come first;
 # no two routers share a path.
 API_ROUTERS: list[APIRouter] = [
@@ -45,4 +44,4 @@ API_ROUTERS: list[APIRouter] = [
 def include_api(app: FastAPI) -> None:
     """Every domain router under /api/v1, flattened into the app (quantdesk.kit.routing)."""
     for router in API_ROUTERS:
-        include_flat(app.router, router, prefix=API_PREFIX, dependencies=API_DEPENDENCIES)
+        include_flat(app.router, router, prefix=API_PREFIX)

@@ -21,8 +21,7 @@ from quantdesk.auth.throttle import LoginThrottle
 from quantdesk.config import Environment, Settings, get_settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError, problem_body, problem_response
-from quantdesk.http.cors import OriginGatedCORSMiddleware
-from quantdesk.http.headers import SecurityHeadersMiddleware, TrustedHostMiddleware
+from quantdesk.http.edge import EdgeMiddleware
 from quantdesk.http.limits import RequestLimitsMiddleware
 from quantdesk.infra.cache import build_cache, install_cache
 from quantdesk.infra.state import state_store_from_settings
@@ -31,30 +30,11 @@ from quantdesk.kit.routing import include_flat
 from quantdesk.marketdata.providers.registry import build_provider_runtime
 from quantdesk.observability.endpoints import router as health_router
 from quantdesk.observability.logging import configure_logging, get_logger
-from quantdesk.observability.metrics import (
-    MetricsMiddleware,
-    instrument_engine,
-    metrics_router,
-    worker_exit,
-)
-from quantdesk.observability.middleware import RequestContextMiddleware
+from quantdesk.observability.metrics import instrument_engine, metrics_router, worker_exit
 from quantdesk.observability.monitor import performance_monitor
-from quantdesk.ratelimit import (
-    RateLimitConfig,
-    RateLimiter,
-    RateLimitMiddleware,
-    document_rate_limits,
-)
+from quantdesk.ratelimit import RateLimitConfig, RateLimiter, document_rate_limits
 
 log = get_logger("quantdesk.app")
-RATE_LIMIT_HEADERS = [
-    "RateLimit-Limit",
-    "RateLimit-Remaining",
-    "RateLimit-Reset",
-    "X-RateLimit-Limit",
-    "X-RateLimit-Remaining",
-    "X-RateLimit-Reset",
-]
 
 DESCRIPTION = """
 Self-hosted market intelligence: market data, indicators, signals and backtests.
@@ -227,40 +207,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limit_config = RateLimitConfig.from_settings(settings)
     document_rate_limits(app, app.state.rate_limit_config)
     document_security(app)
-    # Middleware, innermost first (each add_middleware wraps what is already there). All are
-    # pure ASGI: BaseHTTPMiddleware would cost ~3.5x throughput.
-    # Inside CORS, so browsers can read its 413/415/422 answers.
+    # Two pure-ASGI layers (BaseHTTPMiddleware would cost ~3.5x throughput). Inside the edge,
+    # so browsers can read its 413/415/422 answers; bodiless requests pass straight through.
     app.add_middleware(
         RequestLimitsMiddleware,
         max_body_bytes=settings.max_request_body_bytes,
         max_json_depth=settings.max_json_depth,
         max_json_array_length=settings.max_json_array_length,
     )
-    # Blocked and blocklisted IPs get 403 before a body is read; adds the rate-limit headers.
-    app.add_middleware(RateLimitMiddleware)
+    # Request id, trusted hosts, CORS, IP blocks, security and rate-limit headers, the 500
+    # answer, access log and request metrics, in one layer (quantdesk.http.edge).
+    production = settings.environment is Environment.PRODUCTION
     app.add_middleware(
-        OriginGatedCORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=[
-            "Authorization",
-            "Content-Type",
-            "X-API-Key",
-            "X-Request-ID",
-            "Idempotency-Key",
-        ],
-        expose_headers=["X-Request-ID", "Retry-After", *RATE_LIMIT_HEADERS],
+        EdgeMiddleware,
+        hsts=production,
+        allowed_hosts=settings.allowed_hosts if production else None,
+        cors_origins=settings.cors_origins,
+        record_metrics=settings.metrics_enabled,
     )
-    if settings.environment is Environment.PRODUCTION:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
-    # First inside the request context: its headers reach every answer, the 500 included.
-    app.add_middleware(
-        SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION
-    )
-    # Outermost: binds the request id before any other code runs, answers unhandled errors,
-    # and is the one layer that wraps `send` (the others register response-header hooks).
-    app.add_middleware(RequestContextMiddleware)
-    if settings.metrics_enabled:
-        # Outside everything, so it sees the status the client got (the 500s included).
-        app.add_middleware(MetricsMiddleware)
     return app

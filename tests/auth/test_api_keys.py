@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import event, select
 
 from quantdesk.auth import keyformat
+from quantdesk.auth.key_cache import api_key_cache
 from quantdesk.auth.scopes import Role
 from quantdesk.config import Settings
 from quantdesk.db import Database
@@ -177,6 +179,29 @@ async def test_a_recently_verified_key_is_served_from_the_key_cache(
     secret = str((await create_key(client, tokens))["key"])
     assert await _api_key_statements(db, client, secret)  # first use: read from the database
     assert not await _api_key_statements(db, client, secret)  # then: from memory
+
+
+async def test_concurrent_requests_with_an_uncached_key_read_it_once(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    tokens = await login(client, await create_user(db))
+    secret = str((await create_key(client, tokens))["key"])
+    api_key_cache.clear()
+    lookups: list[str] = []
+
+    def count(*args: object) -> None:
+        if "FROM api_keys" in str(args[2]) and "WHERE api_keys.key_hash" in str(args[2]):
+            lookups.append(str(args[2]))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        answers = await asyncio.gather(
+            *(client.get("/api/v1/auth/me", headers={"X-API-Key": secret}) for _ in range(20))
+        )
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    assert [a.status_code for a in answers] == [200] * 20
+    assert len(lookups) == 1  # one verification shared by all twenty
 
 
 async def test_revoking_a_cached_key_stops_it_at_once(

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from quantdesk.auth.dependencies import route_policy
 from quantdesk.auth.scopes import ROLE_SCOPES, Role, Scope
 from quantdesk.db import Database
+from quantdesk.ratelimit import limited_routes
 from tests.auth.factories import bearer, create_user, login
 from tests.marketdata.test_api import assert_problem
 
@@ -36,6 +37,21 @@ def test_every_route_declares_a_scope_or_public(app: FastAPI) -> None:
     seen, undeclared = undeclared_routes(app)
     assert seen > 25
     assert undeclared == []
+
+
+def test_every_api_route_counts_against_the_callers_tier(app: FastAPI) -> None:
+    # No router-wide rate_limit(): the policy dependency each route declares counts the tier.
+    limited = {(route.path, method) for route in limited_routes(app) for method in route.methods}
+    api_routes = {
+        (context.path, method)
+        for context in iter_route_contexts(app.routes)
+        if context.path.startswith("/api/v1/")
+        for method in context.methods or ()
+    }
+    assert len(api_routes) > 25
+    assert api_routes - limited == set()
+    # ... and the operational routes are never limited (probes and scrapers call all day).
+    assert not {path for path, _ in limited if path.startswith(("/health", "/metrics"))}
 
 
 def test_an_undeclared_route_is_caught(app: FastAPI) -> None:

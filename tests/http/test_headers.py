@@ -12,12 +12,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from quantdesk.errors import ServiceUnavailable
-from quantdesk.http.headers import (
-    SecurityHeadersMiddleware,
-    TrustedHostMiddleware,
-    host_name,
-)
-from quantdesk.observability.middleware import RequestContextMiddleware
+from quantdesk.http.edge import EdgeMiddleware
+from quantdesk.http.headers import TrustedHosts, host_name
 from tests.http import assert_problem, client_for
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -25,7 +21,7 @@ HSTS = "max-age=63072000; includeSubDomains"
 
 
 def make_app(**options: Any) -> FastAPI:
-    """The wiring suggested for create_app(): security headers around the request context."""
+    """The edge as create_app() wires it, around a tiny app."""
     app = FastAPI()
 
     @app.get("/ok")
@@ -51,8 +47,7 @@ def make_app(**options: Any) -> FastAPI:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status)
 
     app.add_exception_handler(ServiceUnavailable, handle_app_error)
-    app.add_middleware(RequestContextMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware, **options)
+    app.add_middleware(EdgeMiddleware, **options)
     return app
 
 
@@ -141,7 +136,7 @@ async def test_non_http_scopes_pass_through() -> None:
     async def nowhere(message: Any) -> None:
         raise AssertionError
 
-    await SecurityHeadersMiddleware(app)({"type": "lifespan"}, never, nowhere)
+    await EdgeMiddleware(app)({"type": "lifespan"}, never, nowhere)
     assert seen == ["lifespan"]
 
 
@@ -155,8 +150,7 @@ def make_host_app(*allowed: str) -> FastAPI:
     async def ok() -> dict[str, bool]:
         return {"ok": True}
 
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(EdgeMiddleware, allowed_hosts=allowed)
     return app
 
 
@@ -197,7 +191,7 @@ async def test_untrusted_websocket_is_closed_with_policy_violation() -> None:
     async def send(message: Any) -> None:
         sent.append(message)
 
-    middleware = TrustedHostMiddleware(app, allowed_hosts=["api.example.com"])
+    middleware = EdgeMiddleware(app, allowed_hosts=["api.example.com"])
     await middleware({"type": "websocket", "headers": [(b"host", b"evil")]}, receive, send)
     assert sent == [{"type": "websocket.close", "code": 1008}]
 
@@ -205,7 +199,7 @@ async def test_untrusted_websocket_is_closed_with_policy_violation() -> None:
 @pytest.mark.parametrize("patterns", [[], [" "], ["api.*.com"], ["*example.com"]])
 def test_bad_host_patterns_are_refused(patterns: list[str]) -> None:
     with pytest.raises(ValueError, match=r"allowed_hosts|may only lead"):
-        TrustedHostMiddleware(FastAPI(), allowed_hosts=patterns)
+        TrustedHosts(patterns)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from fastapi import FastAPI, File, Form, Request
 from pydantic import BaseModel
 
 from quantdesk.http.limits import RequestLimitsMiddleware
-from quantdesk.observability.middleware import RequestContextMiddleware
+from quantdesk.http.edge import EdgeMiddleware
 from tests.http import assert_problem, client_for
 
 LIMIT = 1_000
@@ -58,7 +58,7 @@ def make_app(**limits: Any) -> FastAPI:
         return {"size": len(file)}
 
     app.add_middleware(RequestLimitsMiddleware, **limits)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(EdgeMiddleware)
     return app
 
 

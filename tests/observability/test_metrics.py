@@ -21,10 +21,11 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from quantdesk.auth.dependencies import PUBLIC, route_policy
+from quantdesk.auth.dependencies import OPEN, route_policy
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError, problem_body, problem_response
+from quantdesk.http.edge import EdgeMiddleware
 from quantdesk.infra.cache import Cache
 from quantdesk.infra.cache.categories import CacheCategory
 from quantdesk.infra.cache.memory import MemoryBackend
@@ -68,7 +69,7 @@ def settings(**overrides: Any) -> Settings:
 
 def tiny_app(config: Settings) -> FastAPI:
     """Nested routers like the real /api/v1, the middleware and the /metrics router."""
-    quotes = APIRouter(prefix="/quotes", dependencies=[PUBLIC])
+    quotes = APIRouter(prefix="/quotes", dependencies=[OPEN])
 
     @quotes.get("/{symbol}")
     async def quote(symbol: str) -> dict[str, str]:
@@ -82,7 +83,7 @@ def tiny_app(config: Settings) -> FastAPI:
     app.add_exception_handler(AppError, problem)
     app.include_router(api)
     app.include_router(metrics.metrics_router(config))
-    app.add_middleware(metrics.MetricsMiddleware)
+    app.add_middleware(EdgeMiddleware, record_metrics=True)
     return app
 
 

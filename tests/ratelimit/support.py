@@ -20,11 +20,10 @@ from quantdesk.app import _app_error
 from quantdesk.auth.principal import Principal
 from quantdesk.auth.scopes import ROLE_SCOPES, Role
 from quantdesk.errors import AppError
-from quantdesk.observability.middleware import RequestContextMiddleware
+from quantdesk.http.edge import EdgeMiddleware
 from quantdesk.ratelimit import (
     RateLimitConfig,
     RateLimiter,
-    RateLimitMiddleware,
     document_rate_limits,
     rate_limit,
 )
@@ -121,8 +120,7 @@ def make_app(config: RateLimitConfig) -> FastAPI:
 
     app.include_router(api)
     document_rate_limits(app, config)
-    app.add_middleware(RateLimitMiddleware)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(EdgeMiddleware)
     return app
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from quantdesk.kit.clientip import parse_networks
-from quantdesk.ratelimit import abuse, middleware
+from quantdesk.ratelimit import abuse, gate
 from tests.ratelimit.support import client_for, limiter_of, serving, small_config
 
 PROXY = "10.0.0.5"
@@ -29,7 +29,7 @@ class RecordingLog:
 def security_log(monkeypatch: pytest.MonkeyPatch) -> RecordingLog:
     recorder = RecordingLog()
     monkeypatch.setattr(abuse, "log", recorder)
-    monkeypatch.setattr(middleware, "log", recorder)
+    monkeypatch.setattr(gate, "log", recorder)
     return recorder
 
 

@@ -145,16 +145,19 @@ class ApiKeyService:
 
         Opens its own short unit of work, and only on a cache miss (quantdesk.auth.key_cache).
         """
-        if not keyformat.well_formed(secret):  # checksum first: no database lookup for junk
-            raise Unauthorized("invalid API key")
         key_hash = keyformat.key_hash(settings, secret)
         cached = api_key_cache.get(key_hash, client_ip)
-        if cached is not None:
+        if cached is not None:  # only verified keys are cached
             return cached
-        async with database.session() as session:
-            principal, lifetime = await self._verify(session, key_hash, client_ip)
-        api_key_cache.put(key_hash, principal, min(lifetime, settings.api_key_cache_seconds))
-        return principal
+        if not keyformat.well_formed(secret):  # checksum first: no database lookup for junk
+            raise Unauthorized("invalid API key")
+
+        async def verify() -> tuple[Principal, float]:
+            async with database.session() as session:
+                principal, lifetime = await self._verify(session, key_hash, client_ip)
+            return principal, min(lifetime, settings.api_key_cache_seconds)
+
+        return await api_key_cache.load(key_hash, client_ip, verify)
 
     async def _verify(
         self, session: AsyncSession, key_hash: str, client_ip: str

@@ -22,7 +22,12 @@ from quantdesk.config import Settings
 from quantdesk.dependencies import app_database
 from quantdesk.errors import AppError
 from quantdesk.kit.clientip import client_ip, parse_networks
-from quantdesk.ratelimit.dependencies import STATE_CLIENT_IP
+from quantdesk.ratelimit.dependencies import (
+    MARKER_ATTRIBUTE,
+    STATE_CLIENT_IP,
+    RateLimitMarker,
+    apply_rate_limits,
+)
 
 
 class Forbidden(AppError):
@@ -30,7 +35,7 @@ class Forbidden(AppError):
 
 
 def request_ip(request: Request, settings: Settings) -> str:
-    # RateLimitMiddleware already resolved it (same trusted-proxy rules) when it is installed.
+    # The edge already resolved it (same trusted-proxy rules) when it is installed.
     resolved = request.scope.get("state", {}).get(STATE_CLIENT_IP)
     if isinstance(resolved, str):
         return resolved
@@ -89,13 +94,29 @@ async def current_principal(request: Request) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
+async def caller(request: Request) -> Principal:
+    """The authenticated caller, counted against their role's rate-limit tier (once per
+    request, however many policy dependencies a route has).
+
+    Every /api/v1 route's policy dependency (`require`, `signed_in`, `public`) goes through
+    here, so authentication, the tier limit and the scope check are one dependency node:
+    FastAPI's per-node cost is paid on every request.
+    """
+    principal = await current_principal(request)
+    await apply_rate_limits(request, principal, None)
+    return principal
+
+
+def _counts_tier(dependency: Callable[..., Any]) -> None:
+    # Read by the OpenAPI rate-limit section and the route-policy test.
+    setattr(dependency, MARKER_ATTRIBUTE, RateLimitMarker(None))
+
+
 def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting callers whose credential carries `scope`."""
 
     async def dependency(request: Request) -> Principal:
-        # Called, not declared as a sub-dependency: the router-wide rate limit has already
-        # authenticated the caller (request.state), and FastAPI would re-walk the subtree.
-        principal = await current_principal(request)
+        principal = await caller(request)
         if principal.has(scope):
             return principal
         if principal.is_anonymous:
@@ -114,25 +135,40 @@ def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
 
     dependency.__quantdesk_scope__ = scope  # type: ignore[attr-defined]
     dependency.__name__ = f"require_{scope.value.replace(':', '_')}"
+    _counts_tier(dependency)
     return dependency
 
 
-async def signed_in(principal: PrincipalDep) -> Principal:
+async def signed_in(request: Request) -> Principal:
     """Any authenticated caller (a user session or API key), whatever its scopes."""
+    principal = await caller(request)
     if principal.is_anonymous:
         raise Unauthorized()
     return principal
 
 
 signed_in.__quantdesk_scope__ = "authenticated"  # type: ignore[attr-defined]
+_counts_tier(signed_in)
 
 
-async def public() -> None:
-    """Marks a route as deliberately open to everyone."""
+async def public(request: Request) -> None:
+    """Marks an /api/v1 route as deliberately open to everyone. Callers are still identified
+    (bad credentials are 401, never a silent downgrade) and counted against their tier."""
+    await caller(request)
 
 
 public.__quantdesk_public__ = True  # type: ignore[attr-defined]
+_counts_tier(public)
 PUBLIC = Depends(public)
+
+
+async def open_endpoint() -> None:
+    """Marks an operational route (health probes, /metrics) as open to everyone, without
+    authentication or rate limits: probes and scrapers call from one address all day."""
+
+
+open_endpoint.__quantdesk_public__ = True  # type: ignore[attr-defined]
+OPEN = Depends(open_endpoint)
 
 ReadTickers = Annotated[Principal, Depends(require(Scope.READ_TICKERS))]
 ManageUsers = Annotated[Principal, Depends(require(Scope.MANAGE_USERS))]

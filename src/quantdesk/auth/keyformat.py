@@ -6,7 +6,6 @@ secret scanners recognise leaked keys). Only HMAC-SHA256(pepper, key) is stored.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -58,4 +57,4 @@ def key_hash(settings: Settings, key: str) -> str:
         if settings.api_key_pepper
         else derive_secret(settings, "api-key-pepper-v1")
     )
-    return hmac.new(pepper, key.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(pepper, key.encode(), "sha256").hex()  # the one-shot C path

@@ -6,6 +6,7 @@ can be rotated by adding a new one as active and keeping the old one until its t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -43,8 +44,13 @@ class AccessClaims:
 
 
 def derive_secret(settings: Settings, purpose: str) -> bytes:
-    secret = settings.secret_key.get_secret_value().encode()
-    return hmac.new(secret, purpose.encode(), hashlib.sha256).digest()
+    return _derive(settings.secret_key.get_secret_value().encode(), purpose)
+
+
+@functools.lru_cache(maxsize=32)
+def _derive(secret: bytes, purpose: str) -> bytes:
+    # Cached: the API-key pepper is derived on every API-key request.
+    return hmac.digest(secret, purpose.encode(), "sha256")
 
 
 def signing_keys(settings: Settings) -> tuple[str, dict[str, bytes]]:

@@ -1,4 +1,4 @@
-"""Response security headers and Host checking, as pure ASGI middleware.
+"""Response security headers and Host checking, applied by quantdesk.http.edge.
 
 Header choices:
 
@@ -22,36 +22,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from quantdesk.http.problems import scope_problem
-from quantdesk.http.response_headers import Headers, with_response_headers
-
 HSTS_MAX_AGE = 63_072_000  # two years, the preload list's minimum is one
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 DOCS_CSP = "frame-ancestors 'none'"
 DOCS_PATHS = ("/docs", "/redoc")
 PERMISSIONS_POLICY = "camera=(), geolocation=(), microphone=(), payment=(), usb=()"
-CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
+CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key"})
 
-_CACHE_CONTROL = b"cache-control"
-_CSP = b"content-security-policy"
+Headers = list[tuple[bytes, bytes]]
+_NO_STORE = (b"cache-control", b"no-store")
 
 
-def _encode(headers: Iterable[tuple[str, str]]) -> Headers:
+def encode_headers(headers: Iterable[tuple[str, str]]) -> Headers:
     return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeaders:
+    """The security headers for one response, precomputed and encoded once per app."""
+
     def __init__(
         self,
-        app: ASGIApp,
         *,
         hsts: bool = False,
         hsts_max_age: int = HSTS_MAX_AGE,
         docs_paths: Sequence[str] = DOCS_PATHS,
     ) -> None:
-        self.app = app
         self.docs_paths = tuple(path.rstrip("/") for path in docs_paths)
         common = [
             ("X-Content-Type-Options", "nosniff"),
@@ -63,25 +58,22 @@ class SecurityHeadersMiddleware:
             common.append(
                 ("Strict-Transport-Security", f"max-age={hsts_max_age}; includeSubDomains")
             )
-        self.api_headers = _encode([*common, ("Content-Security-Policy", API_CSP)])
-        self.docs_headers = _encode([*common, ("Content-Security-Policy", DOCS_CSP)])
+        api = encode_headers([*common, ("Content-Security-Policy", API_CSP)])
+        docs = encode_headers([*common, ("Content-Security-Policy", DOCS_CSP)])
+        # (docs page?, credentials sent?) -> the headers to add when the app has not set them.
+        self._variants = {
+            (False, False): api,
+            (False, True): [*api, _NO_STORE],
+            (True, False): docs,
+            (True, True): [*docs, _NO_STORE],
+        }
 
     def is_docs_path(self, path: str) -> bool:
         return any(path == docs or path.startswith(docs + "/") for docs in self.docs_paths)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        extra = self.docs_headers if self.is_docs_path(scope["path"]) else self.api_headers
-        if any(name in CREDENTIAL_HEADERS for name, _ in scope["headers"]):
-            extra = [*extra, (_CACHE_CONTROL, b"no-store")]
-
-        def add_headers(headers: Headers) -> None:
-            present = {name.lower() for name, _ in headers}
-            headers.extend(header for header in extra if header[0] not in present)
-
-        await self.app(scope, receive, with_response_headers(scope, send, add_headers))
+    def for_request(self, path: str, *, credentials: bool) -> Headers:
+        docs = bool(self.docs_paths) and self.is_docs_path(path)
+        return self._variants[(docs, credentials)]
 
 
 def host_name(host_header: str) -> str:
@@ -93,15 +85,14 @@ def host_name(host_header: str) -> str:
     return host.split(":", 1)[0]
 
 
-class TrustedHostMiddleware:
-    """400 problem+json (HTTP) or close with 1008 (WebSocket) for a Host not in `allowed_hosts`.
+class TrustedHosts:
+    """Which `Host` headers this service answers (production; the edge refuses the others
+    with a 400 problem+json, or closes a WebSocket with 1008).
 
     Patterns: an exact name, `*.example.com` (subdomains only, not the apex), or `*` (any).
-    Starlette's own middleware answers in plain text, not the API's problem+json.
     """
 
-    def __init__(self, app: ASGIApp, *, allowed_hosts: Iterable[str]) -> None:
-        self.app = app
+    def __init__(self, allowed_hosts: Iterable[str]) -> None:
         patterns = [pattern.strip().lower() for pattern in allowed_hosts if pattern.strip()]
         if not patterns:
             raise ValueError("allowed_hosts is empty: no request could ever be answered")
@@ -117,21 +108,5 @@ class TrustedHostMiddleware:
             return True
         return host in self.exact or (bool(host) and host.endswith(self.suffixes))
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or self.allow_any:
-            await self.app(scope, receive, send)
-            return
-        raw = next((value for name, value in scope["headers"] if name == b"host"), b"")
-        if self.is_allowed(host_name(raw.decode("latin-1"))):
-            await self.app(scope, receive, send)
-        elif scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
-        else:
-            response = scope_problem(
-                scope,
-                status=400,
-                code="invalid-host",
-                title="Bad Request",
-                detail="the Host header does not name this service",
-            )
-            await response(scope, receive, send)
+    def allows_header(self, raw_host: bytes) -> bool:
+        return self.allow_any or self.is_allowed(host_name(raw_host.decode("latin-1")))

@@ -20,7 +20,7 @@ def scope_problem(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """The app's problem+json for `scope`, naming the id RequestContextMiddleware bound."""
+    """The app's problem+json for `scope`, naming the id the edge bound."""
     request_id = (scope.get("state") or {}).get("request_id")
     body = problem_body(
         status=status,

@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from quantdesk.auth.dependencies import PUBLIC
+from quantdesk.auth.dependencies import OPEN
 from quantdesk.dependencies import DatabaseDep, SettingsDep
 from quantdesk.observability import health
 
 # Probes are public: orchestrators call them without credentials.
-router = APIRouter(prefix="/health", tags=["health"], dependencies=[PUBLIC])
+router = APIRouter(prefix="/health", tags=["health"], dependencies=[OPEN])
 
 
 @router.get("/live", summary="The process is up")

@@ -89,7 +89,7 @@ def _redact_processor(
     return event_dict
 
 
-# The request being served, set by RequestContextMiddleware. One ContextVar set and reset per
+# The request being served, set by the edge (quantdesk.http.edge). One ContextVar set and reset per
 # request is far cheaper than structlog's bind/clear_contextvars, which copy and scan the
 # whole context twice per request.
 request_id_var: ContextVar[str | None] = ContextVar("quantdesk_request_id", default=None)

@@ -1,4 +1,4 @@
-"""Prometheus metrics: every series defined once here, the request middleware and `/metrics`.
+"""Prometheus metrics: every series defined once here, the request recorder and `/metrics`.
 
 Several workers (`quantdesk serve --workers N`)
     prometheus-client keeps counters in process memory unless ``PROMETHEUS_MULTIPROC_DIR`` names
@@ -64,7 +64,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from quantdesk.config import Settings
 
@@ -213,35 +213,16 @@ def route_template(scope: Scope, outer_root_path: str = "") -> str:
     return UNMATCHED_ROUTE
 
 
-class MetricsMiddleware:
-    """Counts and times every HTTP request by method, route template and status (pure ASGI)."""
+class RequestMetrics:
+    """Counts and times HTTP requests by method, route template and status (recorded by
+    quantdesk.http.edge once the client has its answer, the 500s included)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self) -> None:
         # Label children are looked up once per (method, route, status): `.labels()` costs a
         # lock and a tuple build, a dict hit does not. Bounded: labels are bounded.
         self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-        outer_root_path = scope.get("root_path", "")
-
-        async def send_recording(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_recording)
-        finally:
-            self._record(scope, outer_root_path, status, time.perf_counter() - started)
-
-    def _record(self, scope: Scope, outer_root_path: str, status: int, seconds: float) -> None:
+    def record(self, scope: Scope, outer_root_path: str, status: int, seconds: float) -> None:
         method = scope["method"]
         if method not in _KNOWN_METHODS:
             method = OTHER_METHOD
@@ -300,13 +281,13 @@ def metrics_router(settings: Settings) -> APIRouter:
     when `metrics_enabled` is off."""
     # Imported here, not at the top: the metric definitions are imported by low-level code
     # (cache, providers) that auth itself may depend on.
-    from quantdesk.auth.dependencies import PUBLIC
+    from quantdesk.auth.dependencies import OPEN
 
     router = APIRouter(tags=["observability"])
     if not settings.metrics_enabled:
         return router
     token = settings.metrics_token
-    guard = PUBLIC if token is None else Depends(_token_guard(token.get_secret_value().encode()))
+    guard = OPEN if token is None else Depends(_token_guard(token.get_secret_value().encode()))
 
     @router.get(
         "/metrics",

@@ -6,7 +6,6 @@ from quantdesk.ratelimit.dependencies import rate_limit, rate_limit_marker
 from quantdesk.ratelimit.docs import document_rate_limits, limited_routes
 from quantdesk.ratelimit.errors import RateLimited, RateLimitUnavailable
 from quantdesk.ratelimit.limiter import Decision, RateLimiter, build_rate_limiter
-from quantdesk.ratelimit.middleware import RateLimitMiddleware
 from quantdesk.ratelimit.policies import POLICIES, KeyKind, Policy
 
 __all__ = [
@@ -15,7 +14,6 @@ __all__ = [
     "KeyKind",
     "Policy",
     "RateLimitConfig",
-    "RateLimitMiddleware",
     "RateLimitSettings",
     "RateLimitUnavailable",
     "RateLimited",

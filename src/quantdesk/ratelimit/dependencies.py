@@ -4,7 +4,7 @@
 
 The tier is counted once per request however many `rate_limit` dependencies a route has (a
 router-wide `rate_limit()` plus a route's named policy). Decisions are kept on
-`scope["state"]`, where `RateLimitMiddleware` turns them into headers on whatever response
+`scope["state"]`, where the edge (quantdesk.http.edge) turns them into headers on whatever response
 the endpoint returns; a refusal raises `RateLimited` (429, problem+json) with the same headers
 and counts in `rate_limit_exceeded_total{policy}`: the policy's name, or `tier:<role>`.
 """
@@ -26,7 +26,7 @@ from quantdesk.ratelimit.policies import KeyKind, Policy
 
 STATE_DECISIONS = "ratelimit_decisions"
 STATE_TIER_COUNTED = "ratelimit_tier_counted"
-STATE_CLIENT_IP = "client_ip"  # set by RateLimitMiddleware, from the trusted-proxy rules
+STATE_CLIENT_IP = "client_ip"  # set by the edge (ratelimit.gate), from the trusted-proxy rules
 MARKER_ATTRIBUTE = "__quantdesk_rate_limit__"
 
 # Who is calling, from the request alone: called directly, not declared as a sub-dependency,

@@ -1,0 +1,79 @@
+"""The rate limiter's part of the edge (quantdesk.http.edge), before and after the app runs.
+
+Before: resolve the client IP (X-Forwarded-For only from trusted proxies), store it on
+`scope["state"]["client_ip"]`, and refuse blocklisted or abuse-blocked IPs (403 problem+json,
+or a WebSocket closed with 1008) before a body is read. After: the RateLimit headers for the
+decisions the `rate_limit` dependencies left on `scope["state"]`, whatever kind of Response
+the endpoint returned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from quantdesk.http.headers import Headers
+from quantdesk.http.problems import scope_problem
+from quantdesk.kit.clientip import client_ip
+from quantdesk.observability.logging import get_logger
+from quantdesk.ratelimit.abuse import Block
+from quantdesk.ratelimit.dependencies import STATE_CLIENT_IP, STATE_DECISIONS
+from quantdesk.ratelimit.limiter import RateLimiter, binding_decision, rate_limit_headers
+
+log = get_logger("quantdesk.security")
+_ENCODED_NAMES: dict[str, bytes] = {}
+
+
+def active_limiter(scope: Scope) -> RateLimiter | None:
+    """The app's rate limiter (`app.state.rate_limiter`) when it is built and enabled."""
+    limiter = getattr(getattr(scope.get("app"), "state", None), "rate_limiter", None)
+    return limiter if isinstance(limiter, RateLimiter) and limiter.enabled else None
+
+
+async def blocked(limiter: RateLimiter, scope: Scope, state: dict[str, Any]) -> Block | None:
+    """Resolve and record the client IP; the block that refuses it, if any (logged)."""
+    ip = client_ip(scope, limiter.config.trusted_proxies)
+    state[STATE_CLIENT_IP] = ip
+    block = await limiter.abuse.check(ip)
+    if block is not None:
+        log.info(
+            "security.request_blocked",
+            ip=ip,
+            reason=block.reason,
+            method=scope.get("method"),
+            path=scope.get("path"),
+        )
+    return block
+
+
+async def refuse(scope: Scope, receive: Receive, send: Send, block: Block) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008, "reason": "blocked"})
+        return
+    if block.reason == "blocklist":
+        detail = "requests from this address are not accepted"
+    else:
+        detail = (
+            "this address is temporarily blocked after repeated rate-limit violations; "
+            f"retry in {block.retry_after} s"
+        )
+    headers = {"Retry-After": str(block.retry_after)} if block.retry_after else None
+    response = scope_problem(
+        scope, status=403, code="ip-blocked", title="Forbidden", detail=detail, headers=headers
+    )
+    await response(scope, receive, send)
+
+
+def decision_headers(state: dict[str, Any]) -> Headers | None:
+    """The encoded rate-limit headers of the binding decision, or None when none was made."""
+    decision = binding_decision(state.get(STATE_DECISIONS) or ())
+    if decision is None:
+        return None
+    encoded: Headers = []
+    for name, value in rate_limit_headers(decision).items():
+        key = _ENCODED_NAMES.get(name)
+        if key is None:
+            key = _ENCODED_NAMES[name] = name.lower().encode("latin-1")
+        encoded.append((key, value.encode("latin-1")))
+    return encoded
