@@ -52,7 +52,15 @@ from benchmarks._docs import (
     revision,
     write_section,
 )
-from benchmarks.loadgen import MAX_DURATION, LoadError, LoadResult, Target, fetch_sync, run_load
+from benchmarks._processes import exit_on_signal, stop_process
+from benchmarks.loadgen import (
+    LoadError,
+    LoadResult,
+    Target,
+    check_load_args,
+    fetch_sync,
+    run_load,
+)
 from quantdesk import migrate
 from quantdesk.auth.api_keys import api_key_service
 from quantdesk.auth.principal import Principal
@@ -173,14 +181,7 @@ class Server:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 @contextmanager
@@ -688,22 +689,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--bare-mode", choices=("dict", "bytes"), default="dict")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     args = parser.parse_args(argv)
-    total = args.warmup_seconds + args.rounds * args.round_seconds
-    if args.rounds < 1 or args.round_seconds <= 0 or args.warmup_seconds <= 0:
-        parser.error("need at least one round and positive durations")
-    if total > MAX_DURATION:
-        parser.error(f"warm-up + rounds x seconds = {total:g} s of load; at most {MAX_DURATION:g}")
+    check_load_args(parser, args)
     return args
-
-
-def _terminate(signum: int, _frame: object) -> None:
-    # `timeout` and CI send SIGTERM: exit through the finally blocks that stop the servers.
-    raise SystemExit(128 + signum)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, exit_on_signal)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter
     shape = LoadShape(
         args.connections,

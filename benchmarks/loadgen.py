@@ -370,3 +370,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def check_load_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse rounds that would load a server longer than MAX_DURATION seconds in all."""
+    total = args.warmup_seconds + args.rounds * args.round_seconds
+    if args.rounds < 1 or args.round_seconds <= 0 or args.warmup_seconds <= 0:
+        parser.error("need at least one round and positive durations")
+    if total > MAX_DURATION:
+        parser.error(f"warm-up + rounds x seconds = {total:g} s of load; at most {MAX_DURATION:g}")

@@ -20,6 +20,7 @@ from quantdesk.jobs.endpoints import router as jobs_router
 from quantdesk.kit.routing import include_flat
 from quantdesk.marketdata.endpoints import router as marketdata_router
 from quantdesk.marketdata.providers.endpoints import router as providers_router
+from quantdesk.marketdata.reference.endpoints import router as reference_router
 from quantdesk.observability.monitor_endpoints import router as monitor_router
 from quantdesk.signals.endpoints import router as signals_router
 
@@ -33,6 +34,7 @@ API_ROUTERS: list[APIRouter] = [
     admin_router,
     cache_admin_router,
     providers_router,
+    reference_router,
     indicators_router,
     signals_router,
     backtest_router,

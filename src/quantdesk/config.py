@@ -177,11 +177,17 @@ class Settings(BaseSettings):
     jobs_retry_backoff_seconds: float = Field(default=2.0, gt=0)
     jobs_retry_backoff_max_seconds: float = Field(default=300.0, gt=0)
     jobs_shutdown_grace_seconds: float = Field(default=10.0, ge=0)
-    # Where marketdata.fetch_bars picks up new bars: files named SYMBOL_TIMEFRAME.csv.
-    jobs_bars_source_dir: Path | None = Path("var/incoming/bars")
+    # Reference data (marketdata/reference/tasks.py), comma-separated in the environment:
+    # fx.fetch_rates stores every rate the fx_rates chain publishes for each base currency;
+    # economy.fetch_series stores each economic series id (FRED ids such as CPIAUCSL) and each
+    # fund's NAVs. An empty list skips that part of the job.
+    jobs_fx_bases: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["EUR", "USD"])
+    jobs_economic_series: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    jobs_fund_navs: Annotated[list[str], NoDecode] = Field(default_factory=list)
     job_run_retention_days: int = Field(default=30, ge=1)
     provider_fetch_retention_days: int = Field(default=30, ge=1)
     quarantine_retention_days: int = Field(default=90, ge=1)
+    alert_event_retention_days: int = Field(default=90, ge=1)  # the monitor's alert history
     celery_broker_url: str | None = None  # default: redis_url
     celery_result_backend: str | None = None  # default: the broker
     celery_queue: str = "quantdesk"
@@ -287,10 +293,13 @@ class Settings(BaseSettings):
         "providers_economic_series",
         "providers_news",
         "providers_files_dirs",
+        "jobs_fx_bases",
+        "jobs_economic_series",
+        "jobs_fund_navs",
         mode="before",
     )
     @classmethod
-    def _split_provider_lists(cls, value: object) -> object:
+    def _split_lists(cls, value: object) -> object:
         if isinstance(value, str):
             value = value.strip()
             if value.startswith("["):
@@ -299,6 +308,15 @@ class Settings(BaseSettings):
                 return json.loads(value)
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("jobs_fx_bases")
+    @classmethod
+    def _currency_codes(cls, value: list[str]) -> list[str]:
+        codes = [code.strip().upper() for code in value]
+        bad = [code for code in codes if not (len(code) == 3 and code.isascii() and code.isalpha())]
+        if bad:
+            raise ValueError(f"not ISO 4217 currency codes: {', '.join(bad)}")
+        return list(dict.fromkeys(codes))
 
     @field_validator(
         "cors_origins", "trusted_proxies", "allowed_hosts", "ip_blocklist", mode="before"

@@ -45,7 +45,7 @@ def test_every_api_route_counts_against_the_callers_tier(app: FastAPI) -> None:
     api_routes = {
         (context.path, method)
         for context in iter_route_contexts(app.routes)
-        if context.path.startswith("/api/v1/")
+        if (context.path or "").startswith("/api/v1/")
         for method in context.methods or ()
     }
     assert len(api_routes) > 25

@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI, File, Form, Request
 from pydantic import BaseModel
 
-from quantdesk.http.limits import RequestLimitsMiddleware
 from quantdesk.http.edge import EdgeMiddleware
+from quantdesk.http.limits import RequestLimitsMiddleware
 from tests.http import assert_problem, client_for
 
 LIMIT = 1_000
@@ -57,8 +57,7 @@ def make_app(**limits: Any) -> FastAPI:
     async def upload(file: Annotated[bytes, File()]) -> dict[str, int]:
         return {"size": len(file)}
 
-    app.add_middleware(RequestLimitsMiddleware, **limits)
-    app.add_middleware(EdgeMiddleware)
+    app.add_middleware(EdgeMiddleware, body_limits=limits)
     return app
 
 

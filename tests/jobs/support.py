@@ -1,4 +1,5 @@
-"""Bar files in the layout `marketdata.fetch_bars` reads (SYMBOL_TIMEFRAME.csv)."""
+"""Bar files where the files provider (the default bars chain) finds them:
+`{providers_files_dirs entry}/{SYMBOL}_{timeframe}.csv`."""
 
 from __future__ import annotations
 
@@ -15,5 +16,8 @@ def write_bars_csv(folder: Path, symbol: str, timeframe: str, frame: BarFrame) -
         f"{int(t)},{o!r},{h!r},{lo!r},{c!r},{v!r}"
         for t, o, h, lo, c, v in zip(*(column.tolist() for column in frame.columns()), strict=True)
     ]
-    path.write_text("\n".join(lines) + "\n")
+    # Written whole, then renamed: a job reading the folder never sees half a file.
+    partial = path.with_suffix(".partial")
+    partial.write_text("\n".join(lines) + "\n")
+    partial.replace(path)
     return path

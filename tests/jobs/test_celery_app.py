@@ -1,23 +1,37 @@
-"""The Celery app built from settings: delivery guarantees, one task per job, and a beat
-schedule that reads the same cron settings as the in-process scheduler."""
+"""The Celery app built from settings: delivery guarantees, one task per job, a beat schedule
+that reads the same cron settings as the in-process scheduler, and the cache each attempt
+installs so a worker's writes invalidate what the API replicas cached."""
 
 from __future__ import annotations
 
 import asyncio
 import pickle
+import secrets
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from celery import Celery
+from sqlalchemy import select
 
 from quantdesk.config import ConfigError
-from quantdesk.db import Database
+from quantdesk.db import Database, after_commit_async
+from quantdesk.infra.cache import (
+    CacheCategory,
+    CacheStatus,
+    build_cache,
+    installed_cache,
+    symbol_tag,
+)
 from quantdesk.jobs.celery_app import CronSchedule, create_celery
 from quantdesk.jobs.registry import JobContext, PermanentJobError, registered
 from quantdesk.jobs.schedule import Cron, schedule_from_settings
 from quantdesk.models import JobRun, JobStatus
 from tests.conftest import make_settings
+from tests.factories import create_instrument, load_bars, synthetic_bars
 from tests.jobs.conftest import job_runs, register
+from tests.jobs.support import write_bars_csv
+from tests.support.servers import RedisProcess
 
 MEMORY = "sqlite+aiosqlite:///:memory:"
 BROKER = "redis://127.0.0.1:9/0"  # never contacted: building the app does not connect
@@ -170,3 +184,87 @@ async def test_celery_does_not_retry_a_permanent_error(
         1,
         "PermanentJobError: never",
     )
+
+
+# ------------------------------------------------------------------ the worker's cache
+
+
+async def test_work_started_at_commit_finishes_before_the_attempt_closes(
+    database_url: str, throwaway_tasks: list[str]
+) -> None:
+    """Cache invalidations run as tasks started at commit; asyncio.run would cancel them when
+    the attempt returns, so the attempt lets them finish while its cache is still installed."""
+    seen: list[bool] = []
+
+    async def follow_up() -> None:
+        await asyncio.sleep(0.2)  # e.g. a slow Redis round trip
+        seen.append(installed_cache() is not None)
+
+    async def writes(ctx: JobContext) -> None:
+        async with ctx.db.session() as session:
+            await session.execute(select(1))
+            after_commit_async(session, follow_up)
+
+    register(throwaway_tasks, "tests.celery_after_commit", writes)
+    app = create_celery(make_settings(database_url, redis_url=BROKER))
+    task = app.tasks["tests.celery_after_commit"]
+    outcome = await asyncio.to_thread(task.apply, kwargs={}, task_id="celery-after-commit")
+    assert outcome.successful(), outcome.traceback
+    assert seen == [True]
+
+
+@pytest.mark.redis
+async def test_bars_written_by_a_celery_attempt_invalidate_the_shared_redis_cache(
+    database_url: str, redis_process: RedisProcess, tmp_path: Path
+) -> None:
+    """An API replica caches quotes in Redis; a worker's fetch of new bars drops that symbol's
+    entries (and only those) through the cache the attempt builds and installs."""
+    fresh = f"RC{secrets.token_hex(3).upper()}"  # the session's Redis is shared by many tests
+    unchanged = f"{fresh}U"
+    files = tmp_path / "marketdata"
+    settings = make_settings(
+        database_url,
+        redis_url=redis_process.url,
+        cache_backend="redis",
+        providers_bars=["csv"],
+        providers_files_dirs=[files],
+        providers_files_demo=False,
+        jobs_signals_after_bars=False,
+    )
+    history = synthetic_bars(12)
+    db = Database(settings)
+    api_cache = build_cache(settings)
+    try:
+        for symbol in (fresh, unchanged):
+            await create_instrument(db, symbol)
+            await load_bars(db, symbol, history.slice(0, 10))
+        write_bars_csv(files, fresh, "1d", history)
+        write_bars_csv(files, unchanged, "1d", history.slice(0, 10))
+
+        async def quote_status(symbol: str) -> CacheStatus:
+            async def compute() -> dict[str, str]:
+                return {"symbol": symbol}
+
+            tags = [symbol_tag(CacheCategory.QUOTES, symbol)]
+            return (
+                await api_cache.get_or_compute(CacheCategory.QUOTES, symbol, compute, tags=tags)
+            )[1]
+
+        assert [await quote_status(fresh), await quote_status(unchanged)] == [CacheStatus.MISS] * 2
+        assert [await quote_status(fresh), await quote_status(unchanged)] == [CacheStatus.HIT] * 2
+
+        app = create_celery(settings)
+        task = app.tasks["marketdata.fetch_bars"]
+        outcome = await asyncio.to_thread(task.apply, kwargs={}, task_id=f"fetch-{fresh}")
+
+        assert outcome.successful(), outcome.traceback
+        assert outcome.result == {
+            "new_rows": 2,
+            "series": {f"{fresh}:1d": 2, f"{unchanged}:1d": 0},
+        }
+        assert installed_cache() is None  # the attempt's cache is uninstalled (and closed)
+        assert await quote_status(fresh) is CacheStatus.MISS
+        assert await quote_status(unchanged) is CacheStatus.HIT
+    finally:
+        await api_cache.aclose()
+        await db.dispose()

@@ -23,7 +23,7 @@ def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     url = sqlite_url(tmp_path / "cli.db")
     migrate.upgrade(url)
     monkeypatch.setenv("QUANTDESK_DATABASE_URL", url)
-    monkeypatch.setenv("QUANTDESK_JOBS_BARS_SOURCE_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("QUANTDESK_PROVIDERS_FILES_DIRS", str(tmp_path / "none"))
     get_settings.cache_clear()
     yield url
     get_settings.cache_clear()

@@ -4,7 +4,8 @@
 * embedded: one `quantdesk serve` process and nothing else (on PostgreSQL and SQLite).
 
 Both read the same setting, a per-second cron for `marketdata.fetch_bars` (a sixth cron field
-is seconds), so each test waits seconds, not minutes.
+is seconds), so each test waits seconds, not minutes. The fetch goes through the bars provider
+chain: the files provider, reading newer bars of a stored series from its folder.
 """
 
 from __future__ import annotations
@@ -27,16 +28,18 @@ from sqlalchemy import func, select
 from quantdesk import migrate
 from quantdesk.db import Database
 from quantdesk.jobs.celery_runner import CeleryRunner
+from quantdesk.jobs.schedule import configured_crons
 from quantdesk.jobs.service import job_run_service
 from quantdesk.models import Bar, JobRun, JobStatus
 from tests.conftest import make_settings, sqlite_url
-from tests.factories import create_instrument, synthetic_bars
+from tests.factories import create_instrument, load_bars, synthetic_bars
 from tests.jobs.support import write_bars_csv
 from tests.support.servers import PostgresServer, RedisProcess
 
 QUANTDESK = [sys.executable, "-m", "quantdesk.cli"]
 ROOT = Path(__file__).resolve().parents[2]
 BARS = 30
+STORED = 20  # fetch_bars keeps stored series fresh: the other BARS - STORED land
 DEADLINE_SECONDS = 60.0
 
 
@@ -74,12 +77,15 @@ def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subpro
 
 
 async def _prepare(database_url: str, incoming: Path) -> None:
+    """TEST has its first bars stored; the files provider's folder has BARS of them."""
+    history = synthetic_bars(BARS)
     db = Database(make_settings(database_url))
     try:
         await create_instrument(db, "TEST")
+        await load_bars(db, "TEST", history.slice(0, STORED))
     finally:
         await db.dispose()
-    write_bars_csv(incoming, "TEST", "1d", synthetic_bars(BARS))
+    write_bars_csv(incoming, "TEST", "1d", history)
 
 
 async def _landed(database_url: str) -> tuple[int, list[tuple[str, JobStatus]]]:
@@ -103,13 +109,15 @@ def _env(database_url: str, incoming: Path, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "QUANTDESK_DATABASE_URL": database_url,
-        "QUANTDESK_JOBS_BARS_SOURCE_DIR": str(incoming),
+        # The bars chain is the files provider on this folder (no demo series, no network).
+        "QUANTDESK_PROVIDERS_BARS": "csv",
+        "QUANTDESK_PROVIDERS_FILES_DIRS": str(incoming),
+        "QUANTDESK_PROVIDERS_FILES_DEMO": "false",
         # Every 2 seconds; every other job off so only the fetch runs.
         "QUANTDESK_JOBS_SCHEDULE": json.dumps(
             {
+                **dict.fromkeys(configured_crons(make_settings(database_url)), "off"),
                 "marketdata.fetch_bars": "* * * * * */2",
-                "maintenance.cleanup": "off",
-                "signals.evaluate": "off",
             }
         ),
         "QUANTDESK_JOBS_SIGNALS_AFTER_BARS": "false",

@@ -82,12 +82,15 @@ def test_the_default_schedule() -> None:
     assert crons["reports.fetch_financials"] == "0 5 1 * *"
     assert crons["maintenance.cleanup"] == "0 3 * * 0"
     assert crons["marketdata.fetch_bars"] == "*/15 * * * 1-5"
+    assert crons["marketdata.fetch_quotes"] == "*/15 * * * 1-5"
     assert "signals.generate" not in crons  # it follows new bars, not the clock
 
 
-def test_bars_follow_the_interval_and_market_hours_settings() -> None:
+def test_bars_and_quotes_follow_the_interval_and_market_hours_settings() -> None:
     settings = make_settings(MEMORY, jobs_bars_interval_minutes=5, jobs_market_hours="14-21")
-    assert configured_crons(settings)["marketdata.fetch_bars"] == "*/5 14-21 * * 1-5"
+    crons = configured_crons(settings)
+    assert crons["marketdata.fetch_bars"] == "*/5 14-21 * * 1-5"
+    assert crons["marketdata.fetch_quotes"] == "*/5 14-21 * * 1-5"
 
 
 def test_overrides_replace_and_off_removes() -> None:

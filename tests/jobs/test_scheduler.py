@@ -1,17 +1,25 @@
-"""The in-process scheduler fires jobs when their cron says so (a test clock, no waiting)."""
+"""The in-process scheduler fires jobs when their cron says so (a test clock, no waiting), and
+the default bars schedule keeps stored series fresh from the files provider."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
+from sqlalchemy import select
+
+from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.jobs.inprocess import InProcessRunner
 from quantdesk.jobs.registry import JobContext
-from quantdesk.jobs.schedule import Cron, ScheduleEntry
+from quantdesk.jobs.schedule import Cron, ScheduleEntry, schedule_from_settings
 from quantdesk.jobs.scheduler import Scheduler
-from quantdesk.models import JobStatus
+from quantdesk.models import Bar, JobStatus
+from tests.factories import create_instrument, load_bars, synthetic_bars
 from tests.jobs.conftest import job_runs, register
+from tests.jobs.support import write_bars_csv
 
 
 class Clock:
@@ -98,3 +106,42 @@ async def test_the_loop_sleeps_until_the_next_fire_time(
     await asyncio.gather(task, return_exceptions=True)
     assert naps == [20.0, 20.0, 20.0]
     await runner.drain()
+
+
+async def test_a_new_bar_file_lands_through_the_default_bars_schedule(
+    runner: InProcessRunner,
+    jobs_db: Database,
+    job_settings: Settings,
+    bars_dir: Path,
+) -> None:
+    """What keeps `quantdesk serve` fresh with nothing else running: the configured schedule
+    fires `marketdata.fetch_bars`, which reads the files provider's folder."""
+    job_settings.jobs_signals_after_bars = False
+    await create_instrument(jobs_db, "TEST")
+    history = synthetic_bars(40)
+    await load_bars(jobs_db, "TEST", history.slice(0, 30))
+    write_bars_csv(bars_dir, "TEST", "1d", history.slice(0, 30))
+    [entry] = schedule_from_settings(job_settings, registered=["marketdata.fetch_bars"])
+    clock = Clock(datetime(2026, 6, 3, 10, 1, tzinfo=UTC))  # a Wednesday
+    scheduler = Scheduler(runner, [entry], clock=clock)
+
+    clock.advance(minutes=14)  # 10:15, the next */15 tick: nothing new yet
+    assert await scheduler.tick() == ["marketdata.fetch_bars"]
+    await runner.drain()
+    assert await _stored_closes(jobs_db) == pytest.approx(history.close[:30].tolist())
+
+    write_bars_csv(bars_dir, "TEST", "1d", history.slice(0, 35))  # the file grows
+    clock.advance(minutes=10)
+    assert await scheduler.tick() == []  # 10:25: between ticks
+    clock.advance(minutes=5)
+    assert await scheduler.tick() == ["marketdata.fetch_bars"]
+    await runner.drain()
+
+    assert await _stored_closes(jobs_db) == pytest.approx(history.close[:35].tolist())
+    runs = await job_runs(jobs_db, "marketdata.fetch_bars")
+    assert [(run.status, run.runner) for run in runs] == [(JobStatus.SUCCEEDED, "inprocess")] * 2
+
+
+async def _stored_closes(db: Database) -> list[float]:
+    async with db.session() as session:
+        return list((await session.scalars(select(Bar.close).order_by(Bar.ts))).all())

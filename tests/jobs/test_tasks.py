@@ -1,10 +1,12 @@
-"""The built-in jobs: retention clean-up and fetching new bars (idempotent, both databases)."""
+"""The built-in jobs: retention clean-up and fetching new bars through the bars provider chain
+(idempotent, both databases)."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -14,10 +16,13 @@ from quantdesk.db import Database
 from quantdesk.infra.cache import CacheStatus, build_cache, install_cache
 from quantdesk.jobs import registry
 from quantdesk.jobs.inprocess import InProcessRunner
-from quantdesk.jobs.registry import JobContext, TaskSpec
+from quantdesk.jobs.registry import JobContext, TaskSpec, get_task
 from quantdesk.kit.timeframes import Timeframe
+from quantdesk.marketdata.demo import load_demo
 from quantdesk.marketdata.service import quote_service
 from quantdesk.models import (
+    AlertEvent,
+    AlertLevel,
     Bar,
     FetchStatus,
     JobRun,
@@ -94,12 +99,32 @@ async def test_cleanup_deletes_records_past_their_retention(
     assert cleanup.status is JobStatus.SUCCEEDED
 
 
-@pytest.fixture
-def bars_dir(tmp_path: Path, job_settings: Settings) -> Path:
-    folder = tmp_path / "incoming"
-    folder.mkdir()
-    job_settings.jobs_bars_source_dir = folder
-    return folder
+async def test_cleanup_deletes_alert_events_past_their_retention(
+    runner: InProcessRunner, jobs_db: Database, job_settings: Settings
+) -> None:
+    job_settings.alert_event_retention_days = 7
+    now = utcnow()
+    async with jobs_db.session() as session:
+        session.add_all(
+            [
+                AlertEvent(
+                    metric=f"m{age}",
+                    level=AlertLevel.WARNING,
+                    previous_level=AlertLevel.OK,
+                    message="p95 latency above 0.5 s",
+                    instance="host:1",
+                    created_at=now - timedelta(days=age),
+                )
+                for age in (8, 6)
+            ]
+        )
+
+    await runner.enqueue("maintenance.cleanup")
+    await runner.drain()
+
+    async with jobs_db.session() as session:
+        kept = (await session.scalars(select(AlertEvent.metric))).all()
+    assert kept == ["m6"]
 
 
 async def test_fetch_bars_stores_only_bars_newer_than_those_stored(
@@ -128,6 +153,24 @@ async def test_fetch_bars_stores_only_bars_newer_than_those_stored(
     assert [run.status for run in runs] == [JobStatus.SUCCEEDED] * 2
 
 
+async def test_fetch_bars_asks_the_chain_for_what_follows_the_last_stored_bar(
+    jobs_db: Database, job_settings: Settings, bars_dir: Path
+) -> None:
+    await create_instrument(jobs_db, "TEST")
+    await load_bars(jobs_db, "TEST", synthetic_bars(30))
+    write_bars_csv(bars_dir, "TEST", "1d", synthetic_bars(35))
+
+    result = await _run_directly(jobs_db, job_settings)
+
+    assert result == {"new_rows": 5, "series": {"TEST:1d": 5}}
+    async with jobs_db.session() as session:
+        fetches = (await session.scalars(select(ProviderFetch))).all()
+    # One recorded call to the chain's first provider, which answered the 5 new bars only.
+    assert [(f.provider, f.kind, f.subject, f.status, f.rows) for f in fetches] == [
+        ("csv", "bars", "TEST", FetchStatus.SUCCESS, 5)
+    ]
+
+
 async def test_new_bars_start_signal_generation(
     runner: InProcessRunner,
     jobs_db: Database,
@@ -142,11 +185,14 @@ async def test_new_bars_start_signal_generation(
     monkeypatch.setitem(
         registry._REGISTRY, "signals.generate", TaskSpec("signals.generate", generate)
     )
-    for symbol in ("AAA", "BBB", "CCC"):
+    for symbol, timeframe, step in (
+        ("AAA", "1d", 86_400),
+        ("BBB", "1d", 86_400),
+        ("CCC", "1h", 3600),
+    ):
         await create_instrument(jobs_db, symbol)
-    write_bars_csv(bars_dir, "AAA", "1d", synthetic_bars(5))
-    write_bars_csv(bars_dir, "BBB", "1d", synthetic_bars(5))
-    write_bars_csv(bars_dir, "CCC", "1h", synthetic_bars(5, step=3600))
+        await load_bars(jobs_db, symbol, synthetic_bars(3, step=step), Timeframe(timeframe))
+        write_bars_csv(bars_dir, symbol, timeframe, synthetic_bars(5, step=step))
 
     await runner.enqueue("marketdata.fetch_bars")
     await runner.drain()
@@ -157,14 +203,14 @@ async def test_new_bars_start_signal_generation(
     assert len(generated) == 2
 
 
-async def test_a_bad_file_fails_the_run_without_retries_and_keeps_the_good_ones(
+async def test_a_series_no_provider_has_fails_the_run_without_retries_and_keeps_the_others(
     runner: InProcessRunner, jobs_db: Database, bars_dir: Path, backoff: RecordedSleep
 ) -> None:
     await create_instrument(jobs_db, "GOOD")
+    await load_bars(jobs_db, "GOOD", synthetic_bars(12, step=3600), Timeframe.H1)
     write_bars_csv(bars_dir, "GOOD", "1h", synthetic_bars(24, step=3600))
-    write_bars_csv(bars_dir, "UNKNOWN", "1d", synthetic_bars(3))
-    (bars_dir / "BROKEN_1d.csv").write_text("timestamp,open,high,low,close\n2024-01-01,1,0.5,2,1\n")
-    (bars_dir / "no-timeframe.csv").write_text("timestamp,open,high,low,close\n")
+    await create_instrument(jobs_db, "NOFILE")
+    await load_bars(jobs_db, "NOFILE", synthetic_bars(3))
 
     await runner.enqueue("marketdata.fetch_bars")
     await runner.drain()
@@ -176,22 +222,90 @@ async def test_a_bad_file_fails_the_run_without_retries_and_keeps_the_good_ones(
     assert stored == 24
     [run] = await job_runs(jobs_db, "marketdata.fetch_bars")
     assert (run.status, run.attempts) == (JobStatus.FAILED, 1)
-    assert run.error is not None
-    assert "UNKNOWN:1d: unknown instrument" in run.error
-    assert "BROKEN_1d.csv" in run.error
-    assert "no-timeframe.csv: name it SYMBOL_TIMEFRAME.csv" in run.error
+    assert run.error == "PermanentJobError: NOFILE:1d: no provider has bars for 'NOFILE'"
     assert backoff.delays == []
 
 
-async def test_fetch_bars_without_a_source_folder_does_nothing(
-    runner: InProcessRunner, jobs_db: Database, job_settings: Settings, tmp_path: Path
+async def test_a_series_no_provider_could_answer_is_retried(
+    runner: InProcessRunner,
+    jobs_db: Database,
+    job_settings: Settings,
+    bars_dir: Path,
+    backoff: RecordedSleep,
 ) -> None:
-    job_settings.jobs_bars_source_dir = tmp_path / "missing"
+    await create_instrument(jobs_db, "GOOD")
+    await load_bars(jobs_db, "GOOD", synthetic_bars(3))
+    write_bars_csv(bars_dir, "GOOD", "1d", synthetic_bars(5))
+    await create_instrument(jobs_db, "BROKEN")
+    await load_bars(jobs_db, "BROKEN", synthetic_bars(3))
+    # The provider answers, but not with bars: the chain has no answer for this series.
+    (bars_dir / "BROKEN_1d.csv").write_text("when,price\n2024-02-01,1\n")
+
     await runner.enqueue("marketdata.fetch_bars")
     await runner.drain()
+
     [run] = await job_runs(jobs_db, "marketdata.fetch_bars")
-    assert run.status is JobStatus.SUCCEEDED
-    assert await _count(jobs_db, Bar) == 0
+    assert (run.status, run.attempts) == (JobStatus.FAILED, job_settings.jobs_max_retries + 1)
+    assert run.error is not None
+    assert run.error.startswith("ProvidersUnavailable: BROKEN:1d: no provider could answer")
+    assert "GOOD" not in run.error
+    assert backoff.delays == [2.0, 4.0]
+    assert await _count(jobs_db, Bar) == 5 + 3  # GOOD's 2 new bars, stored once
+
+
+async def test_fetch_bars_leaves_inactive_instruments_alone(
+    jobs_db: Database, job_settings: Settings, bars_dir: Path
+) -> None:
+    await create_instrument(jobs_db, "GONE", active=False)
+    await load_bars(jobs_db, "GONE", synthetic_bars(3))
+    write_bars_csv(bars_dir, "GONE", "1d", synthetic_bars(5))
+    assert await _run_directly(jobs_db, job_settings) == {"new_rows": 0, "series": {}}
+    assert await _count(jobs_db, Bar) == 3
+
+
+async def test_fetch_bars_without_a_bars_chain_does_nothing(
+    jobs_db: Database, job_settings: Settings, bars_dir: Path
+) -> None:
+    await create_instrument(jobs_db, "TEST")
+    await load_bars(jobs_db, "TEST", synthetic_bars(3))
+    write_bars_csv(bars_dir, "TEST", "1d", synthetic_bars(5))
+    job_settings.providers_bars = []
+    result = await _run_directly(jobs_db, job_settings)
+    assert result["skipped"] == "no bars provider configured"
+    assert await _count(jobs_db, Bar) == 3
+
+
+async def test_fetch_bars_keeps_the_demo_series_without_any_file(
+    jobs_db: Database, job_settings: Settings
+) -> None:
+    """What `quantdesk serve` does by default: the files provider serves the bundled demo
+    series, so a fully loaded demo is up to date and the run succeeds."""
+    async with jobs_db.session() as session:
+        await load_demo(session)
+    job_settings.providers_files_demo = True
+    assert await _run_directly(jobs_db, job_settings) == {
+        "new_rows": 0,
+        "series": {"BTCUSD:1M": 0, "EURUSD:1h": 0, "GOOG:1d": 0},
+    }
+
+
+async def _run_directly(db: Database, settings: Settings) -> Any:
+    """The task function itself, outside any runner (its follow-up jobs are refused)."""
+
+    async def no_follow_ups(name: str, **args: Any) -> None:
+        raise AssertionError(f"unexpected follow-up job {name}")
+
+    registry.load_tasks()
+    settings.jobs_signals_after_bars = False
+    context = JobContext(
+        db=db,
+        settings=settings,
+        name="marketdata.fetch_bars",
+        task_id="t",
+        attempt=1,
+        enqueue=no_follow_ups,
+    )
+    return await get_task("marketdata.fetch_bars").fn(context)
 
 
 async def test_signal_jobs_run_the_signals_service(

@@ -11,7 +11,7 @@ than the whole bare route. In order, per request:
    there); the others only get `Vary: Origin`;
 4. resolve the client IP and refuse blocklisted or abuse-blocked ones (`ratelimit.gate`, 403),
    inside CORS so a browser can read the refusal;
-5. run the app (request-body limits are the one inner layer: `http.limits`);
+5. run the app, through the request-body limits (`http.limits`) when the request has a body;
 6. on the way out, in one pass over the response headers: the request id, the security
    headers (`http.headers`), the rate-limit headers of the decisions the app's `rate_limit`
    dependencies made, `Vary`;
@@ -24,10 +24,10 @@ Nothing here is `BaseHTTPMiddleware` (one costs ~3.5x throughput).
 from __future__ import annotations
 
 import logging
+import random
 import re
-import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quantdesk.errors import problem_body, problem_response
 from quantdesk.http.headers import CREDENTIAL_HEADERS, Headers, SecurityHeaders, TrustedHosts
+from quantdesk.http.limits import RequestLimitsMiddleware
 from quantdesk.http.problems import scope_problem
 from quantdesk.observability.logging import get_logger, request_id_var
 from quantdesk.observability.metrics import RequestMetrics
@@ -44,7 +45,10 @@ REQUEST_ID_HEADER = b"x-request-id"
 _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
 _ORIGIN = b"origin"
 _HOST = b"host"
+# A request has a body only when it says so (HTTP/1.1): the others skip the body limits.
+_BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
 _VARY = b"vary"
+_STATE_HAS_BODY = "has_body"
 ACCESS_LOGGER = "quantdesk.access"
 log = get_logger(ACCESS_LOGGER)
 _access_level = logging.getLogger(ACCESS_LOGGER)
@@ -73,6 +77,11 @@ def current_request_id() -> str | None:
     return request_id_var.get()
 
 
+def new_request_id() -> str:
+    # An identifier, not a secret: the process PRNG, not a urandom syscall per request.
+    return f"{random.getrandbits(128):032x}"
+
+
 class EdgeMiddleware:
     def __init__(
         self,
@@ -82,8 +91,12 @@ class EdgeMiddleware:
         allowed_hosts: Sequence[str] | None = None,
         cors_origins: Sequence[str] = (),
         record_metrics: bool = False,
+        body_limits: Mapping[str, Any] | None = None,
     ) -> None:
         self.app = app
+        # Requests with a body go through the body limits (413/415/422), inside CORS so a
+        # browser can read the refusal; the others skip that layer altogether.
+        self.app_with_body: ASGIApp = RequestLimitsMiddleware(app, **(body_limits or {}))
         self.security = SecurityHeaders(hsts=hsts)
         self.trusted_hosts = TrustedHosts(allowed_hosts) if allowed_hosts is not None else None
         self.metrics = RequestMetrics() if record_metrics else None
@@ -107,7 +120,7 @@ class EdgeMiddleware:
         outer_root_path = scope.get("root_path", "")
         # One pass over the request headers for everything the edge needs from them.
         request_id: str | None = None
-        seen_request_id = origin = credentials = False
+        seen_request_id = origin = credentials = has_body = False
         host = b""
         for name, value in scope["headers"]:
             if name == REQUEST_ID_HEADER and not seen_request_id:
@@ -119,9 +132,13 @@ class EdgeMiddleware:
                 credentials = True
             elif name == _HOST:
                 host = value
-        request_id = request_id or secrets.token_hex(16)
-        encoded_id = request_id.encode()
+            elif name in _BODY_HEADERS:
+                has_body = True
         state: dict[str, Any] = scope.setdefault("state", {})
+        if has_body:
+            state[_STATE_HAS_BODY] = True
+        request_id = request_id or new_request_id()
+        encoded_id = request_id.encode()
         state["request_id"] = request_id
         token = request_id_var.set(request_id)
         security = self.security.for_request(scope["path"], credentials=credentials)
@@ -186,10 +203,11 @@ class EdgeMiddleware:
             if block is not None:
                 await gate.refuse(scope, receive, send, block)
                 return
-        await self.app(scope, receive, send)
+        app = self.app_with_body if scope["state"].get(_STATE_HAS_BODY) else self.app
+        await app(scope, receive, send)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = secrets.token_hex(16)
+        request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         try:

@@ -5,7 +5,9 @@ function with `asyncio.run` and records the attempt in `job_runs`, exactly as th
 runner does. Delivery is at-least-once: `acks_late` with `task_reject_on_worker_lost` puts a
 message back when its worker dies mid-run, and prefetch 1 keeps one worker from hoarding
 messages, which is why every job is idempotent. Retries use Celery's autoretry with
-exponential backoff (whole seconds); `PermanentJobError` is never retried.
+exponential backoff (whole seconds); `PermanentJobError` is never retried. Each attempt
+builds and installs its own cache (`build_cache`), so bars a worker writes invalidate the
+entries the API replicas share in Redis, as they do in the in-process mode.
 
 Beat runs the same schedule as the in-process scheduler: `CronSchedule` wraps `Cron`, so
 one setting (`jobs_schedule`, `jobs_timezone`) means the same times in both modes.
@@ -23,6 +25,7 @@ from celery.signals import setup_logging
 
 from quantdesk.config import ConfigError, Settings
 from quantdesk.db import Database
+from quantdesk.infra.cache import build_cache, install_cache, installed_cache
 from quantdesk.jobs.execution import run_attempt
 from quantdesk.jobs.registry import (
     PermanentJobError,
@@ -35,6 +38,8 @@ from quantdesk.jobs.registry import (
 from quantdesk.jobs.schedule import Cron, schedule_from_settings
 
 RUNNER = "celery"
+# How long an attempt waits for the work its job started at commit before closing up.
+FOLLOW_UP_GRACE_SECONDS = 10.0
 
 
 def broker_url(settings: Settings) -> str:
@@ -157,9 +162,14 @@ async def _attempt(
 ) -> Any:
     from quantdesk.jobs.celery_runner import CeleryRunner
 
-    # A fresh engine per task: asyncio.run gives each task its own event loop, and pooled
-    # connections must not outlive the loop they were opened on.
+    # A fresh engine and cache per attempt: asyncio.run gives each attempt its own event loop,
+    # and pooled connections (database, Redis) must not outlive the loop they were opened on.
+    # The cache is installed so the job's writes invalidate what the API replicas cached
+    # (with the Redis backend; a memory cache here only serves this attempt).
     db = Database(settings)
+    cache = build_cache(settings)
+    previous = installed_cache()
+    install_cache(cache)
     try:
         return await run_attempt(
             spec,
@@ -173,7 +183,20 @@ async def _attempt(
             enqueue=CeleryRunner(db, settings, app).enqueue,
         )
     finally:
+        await _follow_ups_done()
+        install_cache(previous)
+        await cache.aclose()
         await db.dispose()
+
+
+async def _follow_ups_done() -> None:
+    """Work the job started at commit (cache invalidation, jobs enqueued after the commit) runs
+    in tasks of this attempt's loop, which asyncio.run would cancel once the attempt returns:
+    give it a bounded time to finish, before the cache and engine it uses are closed."""
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current]
+    if pending:
+        await asyncio.wait(pending, timeout=FOLLOW_UP_GRACE_SECONDS)
 
 
 def use_quantdesk_logging(settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""SQL for job runs and the retention clean-up of pipeline records."""
+"""SQL for job runs and the retention clean-up of pipeline records and alert history."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 
 from quantdesk.kit.repository import Repository
-from quantdesk.models import JobRun, JobStatus, ProviderFetch, QuarantinedRow
+from quantdesk.models import AlertEvent, JobRun, JobStatus, ProviderFetch, QuarantinedRow
 
 
 class JobRunRepository(Repository[JobRun]):
@@ -52,7 +52,8 @@ class JobRunRepository(Repository[JobRun]):
 
 
 class RetentionRepository(Repository[ProviderFetch]):
-    """Old provider-fetch and quarantine records (the pipeline's audit trail) expire."""
+    """Old provider-fetch and quarantine records (the pipeline's audit trail) and alert events
+    (the performance monitor's history) expire."""
 
     model = ProviderFetch
 
@@ -65,5 +66,11 @@ class RetentionRepository(Repository[ProviderFetch]):
     async def delete_quarantined_before(self, cutoff: datetime) -> int:
         result = await self.session.execute(
             delete(QuarantinedRow).where(QuarantinedRow.created_at < cutoff)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def delete_alert_events_before(self, cutoff: datetime) -> int:
+        result = await self.session.execute(
+            delete(AlertEvent).where(AlertEvent.created_at < cutoff)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

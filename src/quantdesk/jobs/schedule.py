@@ -5,8 +5,9 @@ the same `Cron` in a beat schedule), so an expression means exactly the same thi
 mode: standard cron semantics (day-of-month OR day-of-week), evaluated in `jobs_timezone`
 across DST changes, with an optional sixth field for seconds.
 
-Bars are fetched every `jobs_bars_interval_minutes` within `jobs_market_hours`; signals are not
-on a clock: `marketdata.fetch_bars` starts `signals.generate` when it wrote new bars.
+Bars and quotes are fetched every `jobs_bars_interval_minutes` within `jobs_market_hours`;
+signals are not on a clock: `marketdata.fetch_bars` starts `signals.generate` when it wrote new
+bars.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def bars_cron(settings: Settings) -> str:
 
 def configured_crons(settings: Settings) -> dict[str, str]:
     """Job name -> cron expression after overrides ("off" entries removed)."""
-    crons = {**DEFAULT_SCHEDULE, "marketdata.fetch_bars": bars_cron(settings)}
+    market = bars_cron(settings)
+    crons = {**DEFAULT_SCHEDULE, "marketdata.fetch_bars": market, "marketdata.fetch_quotes": market}
     crons.update({name: value.strip() for name, value in settings.jobs_schedule.items()})
     return {name: value for name, value in crons.items() if value.lower() != OFF}
 

@@ -132,6 +132,7 @@ class JobRunService:
         job_runs_days: int,
         provider_fetches_days: int,
         quarantine_days: int,
+        alert_events_days: int,
     ) -> dict[str, int]:
         now = utcnow()
         retention = RetentionRepository(session)
@@ -143,7 +144,13 @@ class JobRunService:
         runs = await JobRunRepository(session).delete_created_before(
             now - timedelta(days=job_runs_days)
         )
-        return {"job_runs": runs, "provider_fetches": fetches, "quarantined_rows": quarantined}
+        alerts = await retention.delete_alert_events_before(now - timedelta(days=alert_events_days))
+        return {
+            "job_runs": runs,
+            "provider_fetches": fetches,
+            "quarantined_rows": quarantined,
+            "alert_events": alerts,
+        }
 
 
 job_run_service = JobRunService()

@@ -1,39 +1,42 @@
 """The jobs quantdesk runs on its schedule. Each is idempotent: running one twice (a retry, a
 redelivery after a lost worker) leaves the same rows as running it once.
 
-`marketdata.fetch_bars` reads from `bar_source`, a small function that is meant to be swapped
-for the provider chain: it yields the bars it has for each (symbol, timeframe).
+`marketdata.fetch_bars` keeps every stored series up to date through the bars provider chain
+(`providers_bars`; by default the files provider, which also serves the bundled demo series),
+with the runtime every market-data job builds (`quantdesk.marketdata.tasks.provider_runtime`).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quantdesk.config import Settings
 from quantdesk.errors import AppError
 from quantdesk.infra.cache import installed_cache
 from quantdesk.jobs.registry import JobContext, PermanentJobError, get_task, task
 from quantdesk.jobs.service import job_run_service
 from quantdesk.kit.timeframes import Timeframe
-from quantdesk.marketdata import frames
-from quantdesk.marketdata.frames import BarFrame, InvalidBars
-from quantdesk.marketdata.service import InstrumentNotFound, bar_service, instrument_service
+from quantdesk.marketdata.frames import BarFrame
+from quantdesk.marketdata.providers import BarsQuery, Calendar, DataKind
+from quantdesk.marketdata.providers.errors import NoProviderAnswered
+from quantdesk.marketdata.service import bar_service, instrument_service
+from quantdesk.marketdata.tasks import ProvidersUnavailable, provider_runtime
+from quantdesk.models import AssetClass, Instrument
 from quantdesk.observability.logging import get_logger
 
 log = get_logger("quantdesk.jobs")
 SIGNALS_SERVICE = "quantdesk.signals.service"
+INSTRUMENT_PAGE = 500
 
 
 @task("maintenance.cleanup")
 async def cleanup(ctx: JobContext) -> dict[str, int]:
-    """Delete job runs, provider fetches and quarantined rows past their retention."""
+    """Delete job runs, provider fetches, quarantined rows and alert events past retention."""
     settings = ctx.settings
     async with ctx.db.session() as session:
         deleted = await job_run_service.purge(
@@ -41,6 +44,7 @@ async def cleanup(ctx: JobContext) -> dict[str, int]:
             job_runs_days=settings.job_run_retention_days,
             provider_fetches_days=settings.provider_fetch_retention_days,
             quarantine_days=settings.quarantine_retention_days,
+            alert_events_days=settings.alert_event_retention_days,
         )
     log.info("cleanup done", **deleted)
     return deleted
@@ -50,80 +54,114 @@ async def cleanup(ctx: JobContext) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class FetchedBars:
+class StoredSeries:
+    """One (instrument, timeframe) with bars stored: what `fetch_bars` keeps up to date."""
+
     symbol: str
     timeframe: Timeframe
-    bars: BarFrame
+    last_ts: int
+    calendar: Calendar
+
+    @property
+    def key(self) -> str:
+        return f"{self.symbol}:{self.timeframe.value}"
 
 
-class SourceError(Exception):
-    """One input of the source could not be read; the others still are."""
+def _calendar(instrument: Instrument, timeframe: Timeframe) -> Calendar:
+    """When bars are expected, for the chain's gap and staleness checks."""
+    if instrument.asset_class is AssetClass.CRYPTO:
+        return Calendar.ALWAYS
+    if instrument.asset_class is AssetClass.FX or timeframe.seconds >= Timeframe.D1.seconds:
+        return Calendar.WEEKDAYS
+    return Calendar.SESSIONS
 
 
-def csv_directory_source(settings: Settings) -> Iterator[FetchedBars | SourceError]:
-    """Files named SYMBOL_TIMEFRAME.csv (e.g. GOOG_1d.csv) in `jobs_bars_source_dir`."""
-    folder = settings.jobs_bars_source_dir
-    if folder is None or not folder.is_dir():
-        return
-    for path in sorted(folder.glob("*.csv")):
-        symbol, _, timeframe = path.stem.rpartition("_")
-        try:
-            parsed = Timeframe(timeframe)
-        except ValueError:
-            yield SourceError(f"{path.name}: name it SYMBOL_TIMEFRAME.csv (e.g. GOOG_1d.csv)")
-            continue
-        try:
-            yield FetchedBars(symbol.upper(), parsed, frames.read_csv(path))
-        except InvalidBars as error:
-            yield SourceError(str(error))
-
-
-# Swap for the provider chain: any callable from Settings to FetchedBars (or SourceError).
-bar_source = csv_directory_source
+async def _stored_series(ctx: JobContext) -> list[StoredSeries]:
+    """Every timeframe each active instrument has bars in, read in one short unit of work
+    that ends before any provider call (with SQLite, the chain's fetch records must not wait
+    behind a transaction this job holds open)."""
+    found: list[StoredSeries] = []
+    cursor: str | None = None
+    async with ctx.db.session() as session:
+        while True:
+            page, cursor = await instrument_service.search(
+                session, cursor=cursor, limit=INSTRUMENT_PAGE
+            )
+            for instrument in page:
+                if not instrument.active:
+                    continue
+                for stored in await instrument_service.coverage(session, instrument):
+                    found.append(
+                        StoredSeries(
+                            instrument.symbol,
+                            stored.timeframe,
+                            stored.last_ts,
+                            _calendar(instrument, stored.timeframe),
+                        )
+                    )
+            if cursor is None:
+                return found
 
 
 @task("marketdata.fetch_bars")
 async def fetch_bars(ctx: JobContext) -> dict[str, Any]:
-    """Store the bars newer than what is stored for each series the source has, then start
-    `signals.generate` when anything new arrived."""
-    fetched = await ctx.to_thread(lambda: list(bar_source(ctx.settings)))
+    """Fetch, through the bars provider chain, the bars newer than the last stored one of every
+    stored series of every active instrument; store them, then start `signals.generate` for
+    the series that grew.
+
+    One unit of work per series: a series the chain cannot serve is listed in the run's error
+    and does not hold back the others. The run fails when any series failed; it is retried
+    when one failed because no provider answered (`ProvidersUnavailable`), and fails at once
+    when retrying cannot help (no provider has the series, its bars cannot be stored)."""
     written: dict[str, int] = {}
     problems: list[str] = []
-    for item in fetched:
-        if isinstance(item, SourceError):
-            problems.append(str(item))
-            continue
-        key = f"{item.symbol}:{item.timeframe.value}"
-        try:
-            # One unit of work per series: a bad series does not hold back the others.
-            async with ctx.db.session() as session:
-                written[key] = await _store_new_bars(session, item)
-        except InstrumentNotFound:
-            problems.append(f"{key}: unknown instrument (add it first)")
-        except AppError as error:
-            problems.append(f"{key}: {error.detail}")
+    unavailable = False
+    async with provider_runtime(ctx) as runtime:
+        if not runtime.chain(DataKind.BARS).names:
+            log.info("bars not fetched: QUANTDESK_PROVIDERS_BARS is empty")
+            return {"skipped": "no bars provider configured", "new_rows": 0, "series": {}}
+        for item in await _stored_series(ctx):
+            query = BarsQuery(
+                item.symbol, item.timeframe, start=item.last_ts + 1, calendar=item.calendar
+            )
+            try:
+                answer = await runtime.fetch(query)
+            except NoProviderAnswered as error:
+                unavailable = True
+                problems.append(f"{item.key}: {error.detail}")
+                continue
+            except AppError as error:  # no provider has it, or none is configured
+                problems.append(f"{item.key}: {error.detail}")
+                continue
+            try:
+                async with ctx.db.session() as session:
+                    written[item.key] = await _store_new_bars(session, item, answer.value)
+            except AppError as error:
+                problems.append(f"{item.key}: {error.detail}")
     new_rows = sum(written.values())
     log.info("bars fetched", series=len(written), new_rows=new_rows, problems=len(problems))
     if ctx.settings.jobs_signals_after_bars and _registered("signals.generate"):
         for timeframe, symbols in sorted(_fresh_series(written).items()):
             await ctx.enqueue("signals.generate", symbols=symbols, timeframe=timeframe)
     if problems:
-        # Retrying cannot fix a file; the good series are stored, the run says what was not.
-        raise PermanentJobError("; ".join(problems))
+        # The good series are stored either way; the run says which were not.
+        message = "; ".join(problems)
+        raise ProvidersUnavailable(message) if unavailable else PermanentJobError(message)
     return {"new_rows": new_rows, "series": written}
 
 
-async def _store_new_bars(session: AsyncSession, item: FetchedBars) -> int:
+async def _store_new_bars(session: AsyncSession, item: StoredSeries, frame: BarFrame) -> int:
+    # Coverage again, inside the write's transaction: a run that overlapped this one (a retry,
+    # a redelivery) may have stored some of these bars since the series was listed.
     instrument = await instrument_service.get(session, item.symbol)
     coverage = {c.timeframe: c for c in await instrument_service.coverage(session, instrument)}
     stored = coverage.get(item.timeframe)
-    frame = item.bars
     if stored is not None:  # ts is strictly increasing: everything after the last stored bar
         frame = frame.slice(int(np.searchsorted(frame.ts, stored.last_ts, "right")), len(frame))
     if len(frame) == 0:
         return 0
-    # The serving app's cache (in-process runner) drops the symbol's cached quotes, bars,
-    # indicators and signals once this commits.
+    # The installed cache (the serving app's, or the Celery attempt's) drops the symbol's
+    # cached quotes, bars, indicators and signals once this commits.
     result = await bar_service.ingest(
         session,
         symbol=instrument.symbol,

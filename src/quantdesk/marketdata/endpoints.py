@@ -40,6 +40,45 @@ JSON = "application/json"
 CSV = "text/csv"
 
 
+# First: routing tries routes in order, and the quote is the most requested read.
+@router.get(
+    "/quotes/{symbol}",
+    response_model=QuoteResponse,
+    description=(
+        "The latest quote, cached (30 s fresh, then served stale for up to 5 min while one "
+        "refresh runs; new bars for the symbol invalidate it). `X-Cache` and `meta.cache` say "
+        "`hit`, `miss` or `stale`. With a quotes provider chain configured "
+        "(`QUANTDESK_PROVIDERS_QUOTES`) a miss asks the chain and stores its answer; when "
+        "every provider fails, the stored quote answers with their `fallback_trace`. "
+        "`provider` names one provider of that chain: it answers or its error is the answer."
+    ),
+)
+async def get_quote(
+    request: Request,
+    symbol: Symbol,
+    provider: Annotated[
+        str | None,
+        Query(max_length=64, description="A provider of the quotes chain; no fallback"),
+    ] = None,
+) -> Response:
+    # Database, cache and providers from app.state rather than dependencies: a cache hit is
+    # this endpoint's whole work, and each dependency node costs more than the hit itself.
+    state = request.app.state
+    answer, status = await quote_service.answer(
+        state.db,
+        state.cache,
+        symbol,
+        providers=getattr(state, "providers", None),
+        provider=provider,
+    )
+    meta = {**answer["meta"], "cache": status.value}
+    return Response(
+        orjson.dumps({"data": answer["data"], "meta": meta}),
+        media_type=JSON,
+        headers={CACHE_HEADER: status.value},
+    )
+
+
 @router.get("/instruments", response_model=Page[InstrumentRead])
 async def list_instruments(
     session: SessionDep,
@@ -188,30 +227,3 @@ def _bars_csv(series: BarSeries) -> str:
 def _csv_headers(series: BarSeries) -> dict[str, str]:
     name = f"{series.symbol}_{series.timeframe.value}.csv"
     return {"Content-Disposition": f'attachment; filename="{name}"'}
-
-
-@router.get(
-    "/quotes/{symbol}",
-    response_model=QuoteResponse,
-    description=(
-        "The latest quote, cached (30 s fresh, then served stale for up to 5 min while one "
-        "refresh runs; new bars for the symbol invalidate it). `X-Cache` and `meta.cache` say "
-        "`hit`, `miss` or `stale`."
-    ),
-)
-async def get_quote(request: Request, symbol: Symbol) -> Response:
-    # Database and cache from app.state rather than dependencies: a cache hit is this
-    # endpoint's whole work, and each dependency node costs more than the hit itself.
-    state = request.app.state
-    document, status = await quote_service.latest(state.db, state.cache, symbol)
-    meta = {
-        "provider": document["source"],
-        "fallback_trace": [],
-        "as_of": document["as_of"],
-        "cache": status.value,
-    }
-    return Response(
-        orjson.dumps({"data": document, "meta": meta}),
-        media_type=JSON,
-        headers={CACHE_HEADER: status.value},
-    )

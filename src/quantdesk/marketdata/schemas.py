@@ -91,7 +91,7 @@ class BarsResponse(BaseModel):
 
 class QuoteRead(BaseModel):
     symbol: str
-    price: float = Field(description="Last traded price (close of the latest bar)")
+    price: float = Field(description="Last traded price (latest bar close or provider trade)")
     previous_close: float | None
     change: float | None
     change_pct: float | None = Field(description="Percent change from previous_close")
@@ -100,14 +100,28 @@ class QuoteRead(BaseModel):
     day_low: float | None
     volume: float | None = Field(description="Volume of the latest trading day (UTC)")
     currency: str
-    as_of: datetime = Field(description="Time of the bar the price comes from")
+    as_of: datetime = Field(
+        description="Time of the price: the latest bar's, or the provider's last trade"
+    )
     source: str
 
 
+class FallbackStepRead(BaseModel):
+    provider: str
+    status: Literal["FAILED", "TIMEOUT", "RATE_LIMITED", "CIRCUIT_OPEN"]
+    error: str
+
+
 class MarketDataMeta(BaseModel):
-    provider: str = Field(description="Who answered (the stored quote's source)")
-    fallback_trace: list[str] = Field(description="Providers that failed before it, in order")
-    as_of: datetime
+    provider: str = Field(
+        description="Who answered: a provider of the chain, or the stored quote's source"
+    )
+    fallback_trace: list[FallbackStepRead] = Field(
+        description="Providers that failed before it, in order"
+    )
+    as_of: datetime = Field(
+        description="When the provider answered; for a stored quote, the time of its price"
+    )
     cache: Literal["hit", "miss", "stale"]
 
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,18 @@ from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch
 from quantdesk.marketdata import frames
 from quantdesk.marketdata.frames import BarFrame, InvalidBars
+from quantdesk.marketdata.providers.base import DataKind, QuoteQuery
+from quantdesk.marketdata.providers.errors import (
+    NoProviderAnswered,
+    ProviderSubjectNotFound,
+    UnknownProvider,
+)
+from quantdesk.marketdata.quotes import (
+    failure_trace,
+    provider_quote_values,
+    quote_document,
+    stored_answer,
+)
 from quantdesk.marketdata.repository import (
     BarRepository,
     InstrumentRepository,
@@ -26,27 +38,13 @@ from quantdesk.marketdata.repository import (
     TimeframeCoverage,
 )
 from quantdesk.marketdata.resample import resample
-from quantdesk.marketdata.schemas import InstrumentCreate, QuoteRead
+from quantdesk.marketdata.schemas import InstrumentCreate
 from quantdesk.models import AssetClass, Instrument, Quote, utcnow
 
+if TYPE_CHECKING:
+    from quantdesk.marketdata.providers.registry import ProviderRuntime
+
 INGEST_CHUNK_ROWS = 50_000
-
-
-def quote_document(instrument: Instrument, quote: Quote) -> dict[str, Any]:
-    return QuoteRead(
-        symbol=instrument.symbol,
-        currency=instrument.currency,
-        price=quote.price,
-        previous_close=quote.previous_close,
-        change=quote.change,
-        change_pct=quote.change_pct,
-        day_open=quote.day_open,
-        day_high=quote.day_high,
-        day_low=quote.day_low,
-        volume=quote.volume,
-        as_of=quote.as_of,
-        source=quote.source,
-    ).model_dump(mode="json")
 
 
 ProgressCallback = Callable[[int, int], None]  # (rows written so far, total rows)
@@ -261,22 +259,98 @@ class QuoteService:
     async def latest(
         self, database: Database, cache: Cache, symbol: str
     ) -> tuple[dict[str, Any], CacheStatus]:
-        """The quote as a JSON-ready `QuoteRead` document, through the quotes cache.
+        """The stored quote as a JSON-ready `QuoteRead` document, through the quotes cache
+        (no provider chain: callers that only want the document)."""
+        answer, status = await self.answer(database, cache, symbol)
+        return answer["data"], status
 
-        A miss reads it in its own unit of work (the compute may outlive the request that
-        started it: every concurrent caller of a cold symbol waits on that one read). New
-        bars for the symbol invalidate it (`new_bars_tags`).
+    async def answer(
+        self,
+        database: Database,
+        cache: Cache,
+        symbol: str,
+        *,
+        providers: ProviderRuntime | None = None,
+        provider: str | None = None,
+    ) -> tuple[dict[str, Any], CacheStatus]:
+        """`{"data": QuoteRead document, "meta": {provider, fallback_trace, as_of}}` through
+        the quotes cache, and whether it was a hit.
+
+        Without a quotes chain (`providers` None or its chain empty) a miss reads the stored
+        quote (derived from bars). With one, a miss asks the chain and stores the quote it
+        answers (`refresh`); when every provider fails, the stored quote answers with their
+        `fallback_trace`. `provider` names one provider of the chain: no fallback at all.
+
+        A miss runs in its own units of work (the compute may outlive the request that
+        started it: every concurrent caller of a cold key waits on that one computation).
+        New bars for the symbol invalidate every entry of it (`new_bars_tags`).
         """
+        # The hit path is a dict lookup: nothing here may await before the cache does.
         symbol = symbol.upper()
+        chain = providers.chains.get(DataKind.QUOTES) if providers is not None else None
+        names = chain.names if chain is not None else ()
+        key = symbol
+        if provider is not None:
+            provider = provider.strip().lower()
+            if provider not in names:
+                raise UnknownProvider(provider, DataKind.QUOTES.value, names)
+            key = f"{symbol}@{provider}"
 
-        async def load() -> dict[str, Any]:
+        async def stored() -> dict[str, Any]:
             async with database.session() as session:
                 instrument, quote = await self.get(session, symbol)
-                return quote_document(instrument, quote)
+                return stored_answer(instrument, quote, [])
+
+        async def fetched() -> dict[str, Any]:
+            assert providers is not None
+            return await self.refresh(
+                database, providers, symbol, provider=provider, fall_back=provider is None
+            )
 
         return await cache.get_or_compute(
-            CacheCategory.QUOTES, symbol, load, tags=[symbol_tag(CacheCategory.QUOTES, symbol)]
+            CacheCategory.QUOTES,
+            key,
+            fetched if names else stored,
+            tags=[symbol_tag(CacheCategory.QUOTES, symbol)],
         )
+
+    async def refresh(
+        self,
+        database: Database,
+        providers: ProviderRuntime,
+        symbol: str,
+        *,
+        provider: str | None = None,
+        fall_back: bool = False,
+    ) -> dict[str, Any]:
+        """Fetch the quote of a known instrument through the quotes chain and store it
+        (source = the provider that answered); the answer as `answer` returns it.
+
+        The provider is called with no session open: a slow provider holds no connection,
+        and with SQLite the fetch record's own transaction never waits for ours. When the
+        chain fails and `fall_back` is set, the stored quote answers with the chain's trace
+        (there is none to fall back on: the chain's error)."""
+        async with database.session() as session:
+            instrument = await instrument_service.get(session, symbol)
+            previous = await QuoteRepository(session).get(instrument.id)
+        try:
+            answer = await providers.fetch(QuoteQuery(instrument.symbol), provider=provider)
+        except (NoProviderAnswered, ProviderSubjectNotFound) as error:
+            if not fall_back or previous is None:
+                raise
+            return stored_answer(instrument, previous, failure_trace(error))
+        values = provider_quote_values(instrument.id, previous, answer.value, answer.provider)
+        async with database.session() as session:
+            await QuoteRepository(session).upsert(values)
+        meta = answer.meta()
+        return {
+            "data": quote_document(instrument, Quote(**values)),
+            "meta": {
+                "provider": meta["provider"],
+                "fallback_trace": meta["fallback_trace"],
+                "as_of": meta["as_of"],
+            },
+        }
 
     async def refresh_from_bars(self, session: AsyncSession, instrument: Instrument) -> None:
         """Derive the latest quote from the finest stored bars: price = last close, the day is

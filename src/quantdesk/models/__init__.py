@@ -14,6 +14,7 @@ from quantdesk.models.pipeline import (
     ProviderFetch,
     QuarantinedRow,
 )
+from quantdesk.models.reference import FundamentalsSnapshot, FxRate, SeriesKind, SeriesObservation
 from quantdesk.models.signals import Signal, SignalDirection, SignalStatus
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "Bar",
     "Base",
     "FetchStatus",
+    "FundamentalsSnapshot",
+    "FxRate",
     "Instrument",
     "JobRun",
     "JobStatus",
@@ -37,6 +40,8 @@ __all__ = [
     "QuarantinedRow",
     "Quote",
     "RefreshToken",
+    "SeriesKind",
+    "SeriesObservation",
     "Signal",
     "SignalDirection",
     "SignalStatus",

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Response
 
-from quantdesk.auth.dependencies import PUBLIC
+from quantdesk.auth.dependencies import OPEN
 from quantdesk.auth.scopes import Role
 from quantdesk.db import Database
 from quantdesk.infra.cache import Cache, CacheCategory, MemoryBackend, symbol_tag
@@ -95,7 +95,7 @@ async def test_set_cache_header_reports_hit_miss_and_stale() -> None:
     cache = Cache(MemoryBackend(10), clock=clock)
     compute = Compute()
 
-    @app.get("/quotes/{symbol}", dependencies=[PUBLIC])
+    @app.get("/quotes/{symbol}", dependencies=[OPEN])
     async def quote(symbol: str, response: Response) -> dict[str, str]:
         value, status = await cache.get_or_compute(QUOTES, symbol, compute)
         set_cache_header(response, status)

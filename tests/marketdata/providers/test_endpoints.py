@@ -82,6 +82,7 @@ async def test_anyone_with_read_tickers_sees_states_and_health_without_details(
         "bars",
         "economic_series",
         "fund_navs",
+        "fundamentals",
     ]
     assert ecb["breaker"] == "open" and ecb["health"]["success_rate"] == 0.0
     assert csv["details"] is None and ecb["details"] is None

@@ -5,6 +5,9 @@ Layout, searched in each configured directory in order:
     {dir}/{SYMBOL}_{timeframe}.csv      e.g. GOOG_1d.csv, BTCUSD_1h.csv (or .parquet)
     {dir}/{SYMBOL}/{timeframe}.csv      e.g. GOOG/1d.csv
     {dir}/series/{ID}.csv               economic series and fund NAVs: a date and a value column
+    {dir}/fundamentals/{SYMBOL}.json    fundamentals: one flat JSON object of name -> number or
+                                        text; its `as_of` (a date) is the end of the reported
+                                        period (default: the file's modification day)
 
 Column names follow the ingest rules (quantdesk.marketdata.frames: timestamp/date/time, open,
 high, low, close, volume; any case). With `include_demo`, the genuine series bundled with
@@ -17,11 +20,14 @@ extra); without it a parquet provider reports itself as not configured.
 from __future__ import annotations
 
 import asyncio
+import math
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from importlib.resources import as_file, files
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from quantdesk.marketdata.frames import COLUMN_ALIASES, TIME_ALIASES, BarFrame
@@ -30,6 +36,8 @@ from quantdesk.marketdata.frames import _parse_timestamps as parse_timestamps
 from quantdesk.marketdata.providers.base import (
     BarsQuery,
     DataKind,
+    Fundamentals,
+    FundamentalsQuery,
     FundNavQuery,
     Series,
     SeriesQuery,
@@ -125,7 +133,14 @@ class FilesProvider:
         self.directories = directories
         self.file_format = file_format
         self.include_demo = include_demo and file_format == "csv"
-        self.kinds = frozenset({DataKind.BARS, DataKind.ECONOMIC_SERIES, DataKind.FUND_NAVS})
+        self.kinds = frozenset(
+            {
+                DataKind.BARS,
+                DataKind.ECONOMIC_SERIES,
+                DataKind.FUND_NAVS,
+                DataKind.FUNDAMENTALS,
+            }
+        )
 
     def _find(self, candidates: list[str]) -> Path | None:
         for directory in self.directories:
@@ -182,5 +197,46 @@ class FilesProvider:
     async def fetch_fund_navs(self, query: FundNavQuery) -> Series:
         return await self._series(query.fund, query.start, query.end)
 
+    async def fetch_fundamentals(self, query: FundamentalsQuery) -> Fundamentals:
+        symbol = query.symbol.upper()
+        path = self._find([f"fundamentals/{symbol}.json"])
+        if path is None:
+            raise ProviderDataNotFound(f"{self.name}: no fundamentals file for {symbol}")
+        try:
+            raw, modified = await asyncio.to_thread(_read_json, path)
+        except (OSError, orjson.JSONDecodeError) as exc:
+            raise MalformedResponse(f"{path.name}: not a readable JSON file") from exc
+        return parse_fundamentals(raw, symbol=symbol, source=path.name, modified=modified)
+
     async def aclose(self) -> None:
         return None
+
+
+def _read_json(path: Path) -> tuple[object, float]:
+    return orjson.loads(path.read_bytes()), path.stat().st_mtime
+
+
+def parse_fundamentals(raw: object, *, symbol: str, source: str, modified: float) -> Fundamentals:
+    if not isinstance(raw, dict):
+        raise MalformedResponse(f"{source}: needs one JSON object of name -> value")
+    as_of = raw.get("as_of")
+    try:
+        if as_of is None:
+            moment = datetime.fromtimestamp(modified, UTC)
+        else:
+            moment = datetime.fromisoformat(str(as_of))
+            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    except ValueError:
+        raise MalformedResponse(f"{source}: as_of {as_of!r} is not an ISO date") from None
+    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    values: dict[str, float | str | None] = {}
+    for name, value in raw.items():
+        if name == "as_of":
+            continue
+        if isinstance(value, bool | dict | list):
+            raise MalformedResponse(f"{source}: {name!r} is not a number or text (flat object)")
+        if isinstance(value, int | float):
+            values[name] = float(value) if math.isfinite(value) else None
+        else:
+            values[name] = value
+    return Fundamentals(symbol=symbol, as_of=int(day.timestamp()), values=values)

@@ -4,6 +4,11 @@ Bars: `GET /v2/aggs/ticker/{T}/range/{multiplier}/{timespan}/{from}/{to}` answer
 `{"status": "OK", "results": [{"t": ms, "o", "h", "l", "c", "v", ...}], "next_url": ...}`.
 Quotes: `GET /v2/snapshot/locale/us/markets/stocks/tickers/{T}` answers
 `{"ticker": {"lastTrade": {"p", "t"}, "lastQuote": {"p" (bid), "P" (ask)}, "day": {"v"}}}`.
+Fundamentals: `GET /vX/reference/financials?ticker=T&sort=period_of_report_date&order=desc&limit=1`
+answers `{"status": "OK", "results": [{"end_date", "fiscal_period", "financials":
+{"income_statement": {"revenues": {"value", "unit", "label", "order"}, ...}, "balance_sheet": ...,
+"cash_flow_statement": ..., "comprehensive_income": ...}}]}`; the latest filing's line items
+become one flat `values` dict (`revenues`, `assets`, `diluted_earnings_per_share`, ...).
 The key goes in an `Authorization: Bearer` header (never in a URL), and `next_url` is only
 followed on the configured host, so the key is never sent anywhere else.
 """
@@ -11,6 +16,7 @@ followed on the configured host, so the key is never sent anywhere else.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -18,10 +24,18 @@ from pydantic import SecretStr
 
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.marketdata.frames import BarFrame
-from quantdesk.marketdata.providers.base import BarsQuery, DataKind, Quote, QuoteQuery
+from quantdesk.marketdata.providers.base import (
+    BarsQuery,
+    DataKind,
+    Fundamentals,
+    FundamentalsQuery,
+    Quote,
+    QuoteQuery,
+)
 from quantdesk.marketdata.providers.errors import (
     MalformedResponse,
     PermanentProviderError,
+    ProviderDataNotFound,
     ProviderNotConfigured,
 )
 from quantdesk.marketdata.providers.http import HttpClient
@@ -77,7 +91,7 @@ class PolygonProvider:
         name: str = "polygon",
     ) -> None:
         self.name = name
-        self.kinds = frozenset({DataKind.BARS, DataKind.QUOTES})
+        self.kinds = frozenset({DataKind.BARS, DataKind.QUOTES, DataKind.FUNDAMENTALS})
         self.http = http
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
@@ -140,6 +154,20 @@ class PolygonProvider:
             volume=_optional(day.get("v")),
         )
 
+    async def fetch_fundamentals(self, query: FundamentalsQuery) -> Fundamentals:
+        symbol = query.symbol.upper()
+        body = await self.http.get_json(
+            f"{self.base_url}/vX/reference/financials",
+            params={
+                "ticker": symbol,
+                "sort": "period_of_report_date",
+                "order": "desc",
+                "limit": "1",
+            },
+            headers=self._headers(),
+        )
+        return fundamentals_from_financials(symbol, body)
+
     async def aclose(self) -> None:
         return None
 
@@ -149,3 +177,42 @@ def _optional(value: Any) -> float | None:
         return None if value is None else float(value)
     except (TypeError, ValueError):
         return None
+
+
+# The statements of a filing, in the order their line items are taken (a name that appears in
+# two statements keeps its first value).
+STATEMENTS = ("income_statement", "balance_sheet", "cash_flow_statement", "comprehensive_income")
+FILING_FIELDS = ("fiscal_period", "fiscal_year", "start_date", "end_date", "filing_date")
+
+
+def fundamentals_from_financials(symbol: str, body: Any) -> Fundamentals:
+    """The latest filing of a `/vX/reference/financials` answer as flat values; `as_of` is the
+    end of the reported period (a restated filing for the same period replaces it)."""
+    if not isinstance(body, dict) or body.get("status") not in ("OK", "DELAYED"):
+        detail = body.get("error") or body.get("message") if isinstance(body, dict) else None
+        raise MalformedResponse(f"polygon: unexpected financials answer ({detail or 'no status'})")
+    results = body.get("results")
+    if not isinstance(results, list):
+        raise MalformedResponse("polygon: financials 'results' is not a list")
+    if not results:
+        raise ProviderDataNotFound(f"polygon: no financials for {symbol}")
+    filing = results[0]
+    statements = filing.get("financials") if isinstance(filing, dict) else None
+    if not isinstance(statements, dict):
+        raise MalformedResponse("polygon: a financials result without 'financials'")
+    try:
+        end = datetime.strptime(str(filing["end_date"]), "%Y-%m-%d").replace(tzinfo=UTC)
+    except (KeyError, ValueError):
+        raise MalformedResponse("polygon: a financials result without a valid end_date") from None
+    values: dict[str, float | str | None] = {
+        key: str(filing[key]) for key in FILING_FIELDS if filing.get(key) is not None
+    }
+    for statement in STATEMENTS:
+        items = statements.get(statement) or {}
+        if not isinstance(items, dict):
+            raise MalformedResponse(f"polygon: financials.{statement} is not an object")
+        for name, item in items.items():
+            if name in values or not isinstance(item, dict):
+                continue
+            values[name] = _optional(item.get("value"))
+    return Fundamentals(symbol=symbol, as_of=int(end.timestamp()), values=values)

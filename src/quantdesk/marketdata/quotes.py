@@ -1,0 +1,116 @@
+"""Quote documents and the merge of a provider's quote with the stored one (pure, no I/O).
+
+A quote answer is what the quotes cache holds and GET /quotes/{symbol} serves, without the
+per-request `meta.cache`:
+
+    {"data": QuoteRead document, "meta": {"provider", "fallback_trace", "as_of"}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quantdesk.errors import AppError
+from quantdesk.kit.timeutil import from_epoch, to_epoch
+from quantdesk.marketdata.providers.base import Quote as ProviderQuote
+from quantdesk.marketdata.providers.errors import NoProviderAnswered
+from quantdesk.marketdata.schemas import QuoteRead
+from quantdesk.models import Instrument, Quote, utcnow
+
+SOURCE_MAX_LENGTH = 32  # quotes.source
+# A stored price at most this many UTC days before the provider's quote is taken as its previous
+# close (a weekend plus a holiday); an older one says nothing about the last session.
+PREVIOUS_CLOSE_MAX_DAYS = 4
+
+
+def quote_document(instrument: Instrument, quote: Quote) -> dict[str, Any]:
+    return QuoteRead(
+        symbol=instrument.symbol,
+        currency=instrument.currency,
+        price=quote.price,
+        previous_close=quote.previous_close,
+        change=quote.change,
+        change_pct=quote.change_pct,
+        day_open=quote.day_open,
+        day_high=quote.day_high,
+        day_low=quote.day_low,
+        volume=quote.volume,
+        as_of=quote.as_of,
+        source=quote.source,
+    ).model_dump(mode="json")
+
+
+def stored_answer(
+    instrument: Instrument, quote: Quote, trace: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The stored quote as an answer: its source answered, after the providers in `trace`."""
+    document = quote_document(instrument, quote)
+    return {
+        "data": document,
+        "meta": {
+            "provider": document["source"],
+            "fallback_trace": trace,
+            "as_of": document["as_of"],
+        },
+    }
+
+
+def failure_trace(error: AppError) -> list[dict[str, Any]]:
+    """The chain's fallback trace out of its error ({provider, status, error} per step)."""
+    if isinstance(error, NoProviderAnswered):
+        return [dict(step) for step in error.trace]
+    # ProviderSubjectNotFound: the steps, each tagged with a problem `type`.
+    return [{k: v for k, v in step.items() if k != "type"} for step in error.errors or []]
+
+
+def provider_quote_values(
+    instrument_id: int, stored: Quote | None, quote: ProviderQuote, source: str
+) -> dict[str, Any]:
+    """The `quotes` row for a provider's quote, filling what providers do not give.
+
+    Providers give a price, its time and maybe the day's volume; the day's open, range and
+    the previous close come from the stored quote (derived from bars, or an earlier provider
+    quote), judged by UTC calendar day like `QuoteService.refresh_from_bars`:
+
+    * same day as the stored quote (or earlier): its previous close and day open are kept,
+      its day high / low widened to include the new price, its volume kept unless the
+      provider gives one;
+    * a later day: the stored price becomes the previous close (unless it is more than
+      `PREVIOUS_CLOSE_MAX_DAYS` old: then unknown); the day's open, high and low are unknown
+      (None), volume is the provider's;
+    * nothing stored: only what the provider gives.
+
+    `change` and `change_pct` are always recomputed against the previous close, so they
+    never describe another price than the one shown.
+    """
+    price = quote.price
+    previous_close: float | None = None
+    day_open = day_high = day_low = None
+    volume = quote.volume
+    if stored is not None:
+        days_later = quote.ts // 86_400 - to_epoch(stored.as_of) // 86_400
+        if days_later <= 0:
+            previous_close = stored.previous_close
+            day_open = stored.day_open
+            day_high = max(stored.day_high, price) if stored.day_high is not None else None
+            day_low = min(stored.day_low, price) if stored.day_low is not None else None
+            volume = volume if volume is not None else stored.volume
+        elif days_later <= PREVIOUS_CLOSE_MAX_DAYS:
+            previous_close = stored.price
+    change = price - previous_close if previous_close is not None else None
+    return {
+        "instrument_id": instrument_id,
+        "price": price,
+        "previous_close": previous_close,
+        "change": change,
+        "change_pct": change / previous_close * 100.0
+        if change is not None and previous_close
+        else None,
+        "day_open": day_open,
+        "day_high": day_high,
+        "day_low": day_low,
+        "volume": volume,
+        "as_of": from_epoch(quote.ts),
+        "source": source[:SOURCE_MAX_LENGTH],
+        "updated_at": utcnow(),
+    }
