@@ -172,6 +172,9 @@ class Settings(BaseSettings):
     jobs_schedule: dict[str, str] = Field(default_factory=dict)
     jobs_bars_interval_minutes: int = Field(default=15, ge=1, le=59)
     jobs_market_hours: str = "*"  # the cron hour field (in jobs_timezone) bars are fetched in
+    # The cron day-of-week field: every day by default, because crypto trades every day (an
+    # equity series just finds nothing new at the weekend); "1-5" for equities-only installs.
+    jobs_market_days: str = "*"
     jobs_signals_after_bars: bool = True
     jobs_max_retries: int = Field(default=3, ge=0)
     jobs_retry_backoff_seconds: float = Field(default=2.0, gt=0)

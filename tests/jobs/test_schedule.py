@@ -81,13 +81,15 @@ def test_the_default_schedule() -> None:
     assert crons["economy.fetch_series"] == "0 7 * * 1"
     assert crons["reports.fetch_financials"] == "0 5 1 * *"
     assert crons["maintenance.cleanup"] == "0 3 * * 0"
-    assert crons["marketdata.fetch_bars"] == "*/15 * * * 1-5"
-    assert crons["marketdata.fetch_quotes"] == "*/15 * * * 1-5"
+    assert crons["marketdata.fetch_bars"] == "*/15 * * * *"  # crypto trades at weekends too
+    assert crons["marketdata.fetch_quotes"] == "*/15 * * * *"
     assert "signals.generate" not in crons  # it follows new bars, not the clock
 
 
 def test_bars_and_quotes_follow_the_interval_and_market_hours_settings() -> None:
-    settings = make_settings(MEMORY, jobs_bars_interval_minutes=5, jobs_market_hours="14-21")
+    settings = make_settings(
+        MEMORY, jobs_bars_interval_minutes=5, jobs_market_hours="14-21", jobs_market_days="1-5"
+    )
     crons = configured_crons(settings)
     assert crons["marketdata.fetch_bars"] == "*/5 14-21 * * 1-5"
     assert crons["marketdata.fetch_quotes"] == "*/5 14-21 * * 1-5"

@@ -5,7 +5,8 @@ the same `Cron` in a beat schedule), so an expression means exactly the same thi
 mode: standard cron semantics (day-of-month OR day-of-week), evaluated in `jobs_timezone`
 across DST changes, with an optional sixth field for seconds.
 
-Bars and quotes are fetched every `jobs_bars_interval_minutes` within `jobs_market_hours`;
+Bars and quotes are fetched every `jobs_bars_interval_minutes` within `jobs_market_hours` on
+`jobs_market_days`;
 signals are not on a clock: `marketdata.fetch_bars` starts `signals.generate` when it wrote new
 bars.
 """
@@ -64,7 +65,8 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def bars_cron(settings: Settings) -> str:
-    return f"*/{settings.jobs_bars_interval_minutes} {settings.jobs_market_hours} * * 1-5"
+    minutes, hours = settings.jobs_bars_interval_minutes, settings.jobs_market_hours
+    return f"*/{minutes} {hours} * * {settings.jobs_market_days}"
 
 
 def configured_crons(settings: Settings) -> dict[str, str]:
