@@ -104,5 +104,11 @@ def after_commit_async(session: AsyncSession, work: Callable[[], Awaitable[Any]]
     after_commit(session, start)
 
 
+async def after_commit_work_done() -> None:
+    """Wait for the async after-commit work started so far (tests, orderly shutdowns)."""
+    if _after_commit_tasks:
+        await asyncio.gather(*list(_after_commit_tasks), return_exceptions=True)
+
+
 async def _run(work: Callable[[], Awaitable[Any]]) -> None:
     await work()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import numpy as np
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
@@ -18,8 +17,8 @@ from quantdesk.infra.cache.endpoints import CACHE_HEADER
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.kit.timeframes import Timeframe
-from quantdesk.kit.timeutil import epochs_to_iso, from_epoch, to_epoch
-from quantdesk.marketdata.frames import BarFrame
+from quantdesk.kit.timeutil import from_epoch, to_epoch
+from quantdesk.marketdata.bars_cache import BarsQuery, bars_answer, with_cache_status
 from quantdesk.marketdata.schemas import (
     BarsResponse,
     InstrumentDetail,
@@ -28,7 +27,7 @@ from quantdesk.marketdata.schemas import (
     QuoteResponse,
     TimeframeCoverageRead,
 )
-from quantdesk.marketdata.service import BarSeries, bar_service, instrument_service, quote_service
+from quantdesk.marketdata.service import instrument_service, quote_service
 from quantdesk.models import AssetClass
 
 # Market data needs read:tickers, which every role has, anonymous guests included (they are
@@ -125,12 +124,14 @@ async def get_instrument(session: SessionDep, symbol: Symbol) -> InstrumentDetai
         "OHLCV bars, oldest first. Without `start`, the latest `limit` bars up to `end`. A "
         "timeframe coarser than the stored one is resampled on the fly (open first, high max, "
         "low min, close last, volume sum; weeks start Monday 00:00 UTC, months on the 1st). "
-        "`format=columns` returns `{t, o, h, l, c, v}` arrays; `Accept: text/csv` returns CSV."
+        "`format=columns` returns `{t, o, h, l, c, v}` arrays; `Accept: text/csv` returns CSV. "
+        "Cached per query (60 s fresh, then served stale for up to 1 h while one refresh "
+        "runs; new bars for the symbol invalidate it): `X-Cache` and `meta.cache` say `hit`, "
+        "`miss` or `stale`."
     ),
 )
 async def get_bars(
     request: Request,
-    session: SessionDep,
     settings: SettingsDep,
     symbol: Symbol,
     timeframe: Timeframe = Timeframe.D1,
@@ -152,13 +153,26 @@ async def get_bars(
         raise Unprocessable(
             "start is after end", errors=[field_error(["query", "start"], "must not be after end")]
         )
-    series = await bar_service.get_bars(
-        session, symbol=symbol, timeframe=timeframe, start=start_ts, end=end_ts, limit=limit
+    csv = CSV in request.headers.get("accept", "")
+    query = BarsQuery(
+        symbol=symbol,
+        timeframe=timeframe,
+        start=start_ts,
+        end=end_ts,
+        limit=limit,
+        shape=format,
+        time_format=time_format or ("unix" if format == "columns" else "iso"),
+        csv=csv,
     )
-    if CSV in request.headers.get("accept", ""):
-        return Response(_bars_csv(series), media_type=CSV, headers=_csv_headers(series))
-    time_format = time_format or ("unix" if format == "columns" else "iso")
-    return Response(_bars_json(series, format, time_format), media_type=JSON)
+    # Database and cache from app.state: a miss reads in its own unit of work (see get_quote).
+    state = request.app.state
+    answer, status = await bars_answer(state.db, state.cache, query)
+    if csv:
+        disposition = f'attachment; filename="{answer["filename"]}"'
+        headers = {"Content-Disposition": disposition, CACHE_HEADER: status.value}
+        return Response(answer["body"], media_type=CSV, headers=headers)
+    body = with_cache_status(answer["body"], status)
+    return Response(body, media_type=JSON, headers={CACHE_HEADER: status.value})
 
 
 def _bounded_limit(limit: int | None, default: int, maximum: int) -> int:
@@ -174,56 +188,3 @@ def _bounded_limit(limit: int | None, default: int, maximum: int) -> int:
             ],
         )
     return limit
-
-
-def _bars_json(series: BarSeries, shape: Literal["rows", "columns"], time_format: str) -> bytes:
-    # Serialized by hand with orjson, columns straight from numpy: validating 100k rows
-    # through a response_model would cost more than reading them (the documented schema is
-    # BarsResponse).
-    bars = series.bars
-    times: Any = bars.ts if time_format == "unix" else epochs_to_iso(bars.ts)
-    meta = {
-        "symbol": series.symbol,
-        "timeframe": series.timeframe.value,
-        "source_timeframe": series.source_timeframe.value,
-        "resampled": series.resampled,
-        "count": len(bars),
-        "format": shape,
-        "time_format": time_format,
-    }
-    data: Any
-    if shape == "columns":
-        data = dict(zip(("t", "o", "h", "l", "c", "v"), (times, *bars.columns()[1:]), strict=True))
-    else:
-        keys = ("ts", "open", "high", "low", "close", "volume")
-        values = (times if isinstance(times, list) else times.tolist(), *_lists(bars)[1:])
-        data = [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
-    return orjson.dumps(
-        {"data": data, "meta": meta}, option=orjson.OPT_SERIALIZE_NUMPY, default=_strided_array
-    )
-
-
-def _strided_array(value: Any) -> Any:
-    # orjson serializes C-contiguous arrays natively and hands anything else to `default`.
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"cannot serialize {type(value).__name__}")
-
-
-def _lists(bars: BarFrame) -> list[list[Any]]:
-    return [column.tolist() for column in bars.columns()]
-
-
-def _bars_csv(series: BarSeries) -> str:
-    ts, *prices = _lists(series.bars)
-    lines = ["timestamp,open,high,low,close,volume"]
-    lines.extend(
-        f"{t},{o!r},{h!r},{lo!r},{c!r},{v!r}"
-        for t, o, h, lo, c, v in zip(epochs_to_iso(ts), *prices, strict=True)
-    )
-    return "\n".join(lines) + "\n"
-
-
-def _csv_headers(series: BarSeries) -> dict[str, str]:
-    name = f"{series.symbol}_{series.timeframe.value}.csv"
-    return {"Content-Disposition": f'attachment; filename="{name}"'}

@@ -82,6 +82,17 @@ class BarsMeta(BaseModel):
     count: int
     format: Literal["rows", "columns"]
     time_format: Literal["iso", "unix"]
+    provider: str = Field(
+        description=(
+            'Where the bars came from: "store", the stored bars (their provider is not '
+            "recorded per row)"
+        )
+    )
+    fallback_trace: list[FallbackStepRead] = Field(
+        description="Providers that failed before one answered; empty for stored bars"
+    )
+    as_of: datetime | None = Field(description="Open time of the last bar returned; null if none")
+    cache: Literal["hit", "miss", "stale"]
 
 
 class BarsResponse(BaseModel):

@@ -11,17 +11,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
 
 from quantdesk.auth.dependencies import PUBLIC, require
 from quantdesk.auth.scopes import Scope
 from quantdesk.dependencies import SessionDep, SettingsDep
+from quantdesk.infra.cache.endpoints import CACHE_HEADER
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch
 from quantdesk.models import SignalDirection, SignalStatus
 from quantdesk.ratelimit import rate_limit
+from quantdesk.signals.cache import latest_answer
 from quantdesk.signals.repository import SignalFilter
 from quantdesk.signals.schemas import (
     RefreshMeta,
@@ -95,23 +99,28 @@ async def list_signals(
     dependencies=[READ],
     description=(
         "The newest signal of each instrument, timeframe and strategy (whatever its status), "
-        "newest source bar first."
+        "newest source bar first. Cached for 60 s (never served stale); new signals, settled "
+        "signals and new bars for the symbol invalidate it. `X-Cache` says `hit` or `miss`."
     ),
 )
 async def latest_signals(
-    session: SessionDep,
+    request: Request,
     symbol: SymbolQuery = None,
     timeframe: Timeframe | None = None,
     direction: SignalDirection | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> Page[SignalRead]:
+) -> Response:
     filters = SignalFilter(
         symbol=symbol.upper() if symbol else None,
         timeframe=timeframe.value if timeframe else None,
         direction=direction,
     )
-    rows = await signal_service.latest(session, filters=filters, limit=limit)
-    return _page([SignalRead.of(row) for row in rows], None)
+    # Database and cache from app.state: a miss reads in its own unit of work.
+    state = request.app.state
+    page, status = await latest_answer(state.db, state.cache, filters=filters, limit=limit)
+    return Response(
+        orjson.dumps(page), media_type="application/json", headers={CACHE_HEADER: status.value}
+    )
 
 
 @router.get(

@@ -35,6 +35,7 @@ from quantdesk.observability.metrics import (
     SIGNALS_ACTIVE,
     SIGNALS_GENERATED,
 )
+from quantdesk.signals.cache import forget_latest_after_commit
 from quantdesk.signals.repository import SignalFilter, SignalRepository
 from quantdesk.signals.settlement import bar_close_times, settle
 
@@ -176,6 +177,8 @@ class SignalService:
                 )
                 created.extend(new)
         _observe_generation(created, spent)
+        if created:
+            forget_latest_after_commit(session)
         await self._publish_active(session)
         return created
 
@@ -196,6 +199,8 @@ class SignalService:
             session, instrument, timeframe, now or utcnow(), settings, spent
         )
         _observe_generation(new, spent)
+        if new:
+            forget_latest_after_commit(session)
         signals = (
             await SignalRepository(session).for_bar(instrument.id, timeframe.value, source_ts)
             if source_ts is not None
@@ -236,6 +241,8 @@ class SignalService:
                 settle(signal, bars, closes, now_ts)
                 counts[signal.status.value] += 1
         await session.flush()
+        if any(n for status, n in counts.items() if status != SignalStatus.ACTIVE.value):
+            forget_latest_after_commit(session)  # settled signals show a new status
         await self._publish_active(session)
         return counts
 
