@@ -19,7 +19,7 @@ from quantdesk.jobs.inprocess import InProcessRunner
 from quantdesk.jobs.registry import JobContext, TaskSpec, get_task
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.marketdata.demo import load_demo
-from quantdesk.marketdata.service import quote_service
+from quantdesk.marketdata.quote_service import quote_service
 from quantdesk.models import (
     AlertEvent,
     AlertLevel,

@@ -19,8 +19,8 @@ from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.jobs.registry import JobContext, get_task
 from quantdesk.marketdata.providers.base import Quote as ProviderQuote
+from quantdesk.marketdata.quote_service import quote_service
 from quantdesk.marketdata.quotes import provider_quote_values
-from quantdesk.marketdata.service import quote_service
 from quantdesk.models import Quote
 from tests.conftest import make_settings
 from tests.factories import create_instrument, load_bars, synthetic_bars

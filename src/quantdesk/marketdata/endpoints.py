@@ -19,6 +19,7 @@ from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch, to_epoch
 from quantdesk.marketdata.bars_cache import BarsQuery, bars_answer, with_cache_status
+from quantdesk.marketdata.quote_service import quote_service
 from quantdesk.marketdata.schemas import (
     BarsResponse,
     InstrumentDetail,
@@ -27,7 +28,7 @@ from quantdesk.marketdata.schemas import (
     QuoteResponse,
     TimeframeCoverageRead,
 )
-from quantdesk.marketdata.service import instrument_service, quote_service
+from quantdesk.marketdata.service import instrument_service
 from quantdesk.models import AssetClass
 
 # Market data needs read:tickers, which every role has, anonymous guests included (they are

@@ -70,7 +70,7 @@ def provider_quote_values(
 
     Providers give a price, its time and maybe the day's volume; the day's open, range and
     the previous close come from the stored quote (derived from bars, or an earlier provider
-    quote), judged by UTC calendar day like `QuoteService.refresh_from_bars`:
+    quote), judged by UTC calendar day like `refresh_quote_from_bars` (marketdata.service):
 
     * same day as the stored quote (or earlier): its previous close and day open are kept,
       its day high / low widened to include the new price, its volume kept unless the

@@ -6,31 +6,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quantdesk.db import Database, after_commit_async
+from quantdesk.db import after_commit_async
 from quantdesk.errors import NotFound, Unprocessable, field_error
-from quantdesk.infra.cache import Cache, CacheCategory, CacheStatus, new_bars_tags, symbol_tag
+from quantdesk.infra.cache import Cache, new_bars_tags
 from quantdesk.kit.pagination import decode_cursor, split_page
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch
 from quantdesk.marketdata import frames
 from quantdesk.marketdata.frames import BarFrame, InvalidBars
-from quantdesk.marketdata.providers.base import DataKind, QuoteQuery
-from quantdesk.marketdata.providers.errors import (
-    NoProviderAnswered,
-    ProviderSubjectNotFound,
-    UnknownProvider,
-)
-from quantdesk.marketdata.quotes import (
-    failure_trace,
-    provider_quote_values,
-    quote_document,
-    stored_answer,
-)
 from quantdesk.marketdata.repository import (
     BarRepository,
     InstrumentRepository,
@@ -39,10 +27,7 @@ from quantdesk.marketdata.repository import (
 )
 from quantdesk.marketdata.resample import resample
 from quantdesk.marketdata.schemas import InstrumentCreate
-from quantdesk.models import AssetClass, Instrument, Quote, utcnow
-
-if TYPE_CHECKING:
-    from quantdesk.marketdata.providers.registry import ProviderRuntime
+from quantdesk.models import AssetClass, Instrument, utcnow
 
 INGEST_CHUNK_ROWS = 50_000
 
@@ -55,13 +40,6 @@ class InstrumentNotFound(NotFound):
 
     def __init__(self, symbol: str) -> None:
         super().__init__(f"no instrument with symbol {symbol!r}")
-
-
-class QuoteNotFound(NotFound):
-    code = "quote-not-found"
-
-    def __init__(self, symbol: str) -> None:
-        super().__init__(f"no quote for {symbol!r} yet: it has no bars")
 
 
 class BarsRejected(Unprocessable):
@@ -161,7 +139,7 @@ class BarService:
             await bars.write(instrument.id, timeframe, chunk)
             if progress is not None:
                 progress(offset + len(chunk), total)
-        await quote_service.refresh_from_bars(session, instrument)
+        await refresh_quote_from_bars(session, instrument)
         if cache is not None:
             tags = new_bars_tags(instrument.symbol)
             after_commit_async(session, lambda: cache.invalidate_tags(tags))
@@ -248,156 +226,51 @@ def _pick_source(stored: list[Timeframe], target: Timeframe) -> Timeframe | None
     return max(usable, key=lambda tf: tf.seconds) if usable else None
 
 
-class QuoteService:
-    async def get(self, session: AsyncSession, symbol: str) -> tuple[Instrument, Quote]:
-        instrument = await instrument_service.get(session, symbol)
-        quote = await QuoteRepository(session).get(instrument.id)
-        if quote is None:
-            raise QuoteNotFound(instrument.symbol)
-        return instrument, quote
-
-    async def latest(
-        self, database: Database, cache: Cache, symbol: str
-    ) -> tuple[dict[str, Any], CacheStatus]:
-        """The stored quote as a JSON-ready `QuoteRead` document, through the quotes cache
-        (no provider chain: callers that only want the document)."""
-        answer, status = await self.answer(database, cache, symbol)
-        return answer["data"], status
-
-    async def answer(
-        self,
-        database: Database,
-        cache: Cache,
-        symbol: str,
-        *,
-        providers: ProviderRuntime | None = None,
-        provider: str | None = None,
-    ) -> tuple[dict[str, Any], CacheStatus]:
-        """`{"data": QuoteRead document, "meta": {provider, fallback_trace, as_of}}` through
-        the quotes cache, and whether it was a hit.
-
-        Without a quotes chain (`providers` None or its chain empty) a miss reads the stored
-        quote (derived from bars). With one, a miss asks the chain and stores the quote it
-        answers (`refresh`); when every provider fails, the stored quote answers with their
-        `fallback_trace`. `provider` names one provider of the chain: no fallback at all.
-
-        A miss runs in its own units of work (the compute may outlive the request that
-        started it: every concurrent caller of a cold key waits on that one computation).
-        New bars for the symbol invalidate every entry of it (`new_bars_tags`).
-        """
-        # The hit path is a dict lookup: nothing here may await before the cache does.
-        symbol = symbol.upper()
-        chain = providers.chains.get(DataKind.QUOTES) if providers is not None else None
-        names = chain.names if chain is not None else ()
-        key = symbol
-        if provider is not None:
-            provider = provider.strip().lower()
-            if provider not in names:
-                raise UnknownProvider(provider, DataKind.QUOTES.value, names)
-            key = f"{symbol}@{provider}"
-
-        async def stored() -> dict[str, Any]:
-            async with database.session() as session:
-                instrument, quote = await self.get(session, symbol)
-                return stored_answer(instrument, quote, [])
-
-        async def fetched() -> dict[str, Any]:
-            assert providers is not None
-            return await self.refresh(
-                database, providers, symbol, provider=provider, fall_back=provider is None
-            )
-
-        return await cache.get_or_compute(
-            CacheCategory.QUOTES,
-            key,
-            fetched if names else stored,
-            tags=[symbol_tag(CacheCategory.QUOTES, symbol)],
+async def refresh_quote_from_bars(session: AsyncSession, instrument: Instrument) -> None:
+    """Derive the latest quote from the finest stored bars: price = last close, the day is
+    the UTC calendar day of the last bar, change is against the close before that day."""
+    bars = BarRepository(session)
+    stored = await bars.timeframes(instrument.id)
+    if not stored:
+        return
+    finest = stored[0]
+    if finest.seconds < Timeframe.D1.seconds:
+        last_ts = await bars.last_ts(instrument.id, finest)
+        assert last_ts is not None
+        day_start = last_ts - last_ts % 86_400
+        day = await bars.read(
+            instrument.id, finest, start=day_start, end=None, limit=1_440, newest=False
         )
-
-    async def refresh(
-        self,
-        database: Database,
-        providers: ProviderRuntime,
-        symbol: str,
-        *,
-        provider: str | None = None,
-        fall_back: bool = False,
-    ) -> dict[str, Any]:
-        """Fetch the quote of a known instrument through the quotes chain and store it
-        (source = the provider that answered); the answer as `answer` returns it.
-
-        The provider is called with no session open: a slow provider holds no connection,
-        and with SQLite the fetch record's own transaction never waits for ours. When the
-        chain fails and `fall_back` is set, the stored quote answers with the chain's trace
-        (there is none to fall back on: the chain's error)."""
-        async with database.session() as session:
-            instrument = await instrument_service.get(session, symbol)
-            previous = await QuoteRepository(session).get(instrument.id)
-        try:
-            answer = await providers.fetch(QuoteQuery(instrument.symbol), provider=provider)
-        except (NoProviderAnswered, ProviderSubjectNotFound) as error:
-            if not fall_back or previous is None:
-                raise
-            return stored_answer(instrument, previous, failure_trace(error))
-        values = provider_quote_values(instrument.id, previous, answer.value, answer.provider)
-        async with database.session() as session:
-            await QuoteRepository(session).upsert(values)
-        meta = answer.meta()
-        return {
-            "data": quote_document(instrument, Quote(**values)),
-            "meta": {
-                "provider": meta["provider"],
-                "fallback_trace": meta["fallback_trace"],
-                "as_of": meta["as_of"],
-            },
-        }
-
-    async def refresh_from_bars(self, session: AsyncSession, instrument: Instrument) -> None:
-        """Derive the latest quote from the finest stored bars: price = last close, the day is
-        the UTC calendar day of the last bar, change is against the close before that day."""
-        bars = BarRepository(session)
-        stored = await bars.timeframes(instrument.id)
-        if not stored:
-            return
-        finest = stored[0]
-        if finest.seconds < Timeframe.D1.seconds:
-            last_ts = await bars.last_ts(instrument.id, finest)
-            assert last_ts is not None
-            day_start = last_ts - last_ts % 86_400
-            day = await bars.read(
-                instrument.id, finest, start=day_start, end=None, limit=1_440, newest=False
-            )
-            before = await bars.read(
-                instrument.id, finest, start=None, end=day_start - 1, limit=1, newest=True
-            )
-        else:
-            last_two = await bars.last_bars(instrument.id, finest, 2)
-            day, before = (
-                last_two.slice(len(last_two) - 1, len(last_two)),
-                last_two.slice(0, len(last_two) - 1),
-            )
-        price = float(day.close[-1])
-        previous_close = float(before.close[-1]) if len(before) else None
-        change = price - previous_close if previous_close is not None else None
-        values: dict[str, Any] = {
-            "instrument_id": instrument.id,
-            "price": price,
-            "previous_close": previous_close,
-            "change": change,
-            "change_pct": (change / previous_close * 100.0)
-            if change is not None and previous_close
-            else None,
-            "day_open": float(day.open[0]),
-            "day_high": float(day.high.max()),
-            "day_low": float(day.low.min()),
-            "volume": float(day.volume.sum()),
-            "as_of": from_epoch(int(day.ts[-1])),
-            "source": f"bars:{finest.value}",
-            "updated_at": utcnow(),
-        }
-        await QuoteRepository(session).upsert(values)
+        before = await bars.read(
+            instrument.id, finest, start=None, end=day_start - 1, limit=1, newest=True
+        )
+    else:
+        last_two = await bars.last_bars(instrument.id, finest, 2)
+        day, before = (
+            last_two.slice(len(last_two) - 1, len(last_two)),
+            last_two.slice(0, len(last_two) - 1),
+        )
+    price = float(day.close[-1])
+    previous_close = float(before.close[-1]) if len(before) else None
+    change = price - previous_close if previous_close is not None else None
+    values: dict[str, Any] = {
+        "instrument_id": instrument.id,
+        "price": price,
+        "previous_close": previous_close,
+        "change": change,
+        "change_pct": (change / previous_close * 100.0)
+        if change is not None and previous_close
+        else None,
+        "day_open": float(day.open[0]),
+        "day_high": float(day.high.max()),
+        "day_low": float(day.low.min()),
+        "volume": float(day.volume.sum()),
+        "as_of": from_epoch(int(day.ts[-1])),
+        "source": f"bars:{finest.value}",
+        "updated_at": utcnow(),
+    }
+    await QuoteRepository(session).upsert(values)
 
 
 instrument_service = InstrumentService()
 bar_service = BarService()
-quote_service = QuoteService()

@@ -18,7 +18,8 @@ from quantdesk.infra.cache import CacheCategory, installed_cache, symbol_tag
 from quantdesk.infra.state import state_store_from_settings
 from quantdesk.jobs.registry import JobContext, PermanentJobError, task
 from quantdesk.marketdata.providers.registry import ProviderRuntime, build_provider_runtime
-from quantdesk.marketdata.service import instrument_service, quote_service
+from quantdesk.marketdata.quote_service import quote_service
+from quantdesk.marketdata.service import instrument_service
 from quantdesk.observability.logging import get_logger
 
 __all__ = ["ProvidersUnavailable", "fetch_quotes", "provider_runtime"]

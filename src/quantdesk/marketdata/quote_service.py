@@ -1,0 +1,144 @@
+"""Quotes: the stored quote, or the quotes provider chain, through the quotes cache."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quantdesk.db import Database
+from quantdesk.errors import NotFound
+from quantdesk.infra.cache import Cache, CacheCategory, CacheStatus, symbol_tag
+from quantdesk.marketdata.providers.base import DataKind, QuoteQuery
+from quantdesk.marketdata.providers.errors import (
+    NoProviderAnswered,
+    ProviderSubjectNotFound,
+    UnknownProvider,
+)
+from quantdesk.marketdata.quotes import (
+    failure_trace,
+    provider_quote_values,
+    quote_document,
+    stored_answer,
+)
+from quantdesk.marketdata.repository import QuoteRepository
+from quantdesk.marketdata.service import instrument_service
+from quantdesk.models import Instrument, Quote
+
+if TYPE_CHECKING:
+    from quantdesk.marketdata.providers.registry import ProviderRuntime
+
+
+class QuoteNotFound(NotFound):
+    code = "quote-not-found"
+
+    def __init__(self, symbol: str) -> None:
+        super().__init__(f"no quote for {symbol!r} yet: it has no bars")
+
+
+class QuoteService:
+    async def get(self, session: AsyncSession, symbol: str) -> tuple[Instrument, Quote]:
+        instrument = await instrument_service.get(session, symbol)
+        quote = await QuoteRepository(session).get(instrument.id)
+        if quote is None:
+            raise QuoteNotFound(instrument.symbol)
+        return instrument, quote
+
+    async def latest(
+        self, database: Database, cache: Cache, symbol: str
+    ) -> tuple[dict[str, Any], CacheStatus]:
+        """The stored quote as a JSON-ready `QuoteRead` document, through the quotes cache
+        (no provider chain: callers that only want the document)."""
+        answer, status = await self.answer(database, cache, symbol)
+        return answer["data"], status
+
+    async def answer(
+        self,
+        database: Database,
+        cache: Cache,
+        symbol: str,
+        *,
+        providers: ProviderRuntime | None = None,
+        provider: str | None = None,
+    ) -> tuple[dict[str, Any], CacheStatus]:
+        """`{"data": QuoteRead document, "meta": {provider, fallback_trace, as_of}}` through
+        the quotes cache, and whether it was a hit.
+
+        Without a quotes chain (`providers` None or its chain empty) a miss reads the stored
+        quote (derived from bars). With one, a miss asks the chain and stores the quote it
+        answers (`refresh`); when every provider fails, the stored quote answers with their
+        `fallback_trace`. `provider` names one provider of the chain: no fallback at all.
+
+        A miss runs in its own units of work (the compute may outlive the request that
+        started it: every concurrent caller of a cold key waits on that one computation).
+        New bars for the symbol invalidate every entry of it (`new_bars_tags`).
+        """
+        # The hit path is a dict lookup: nothing here may await before the cache does.
+        symbol = symbol.upper()
+        chain = providers.chains.get(DataKind.QUOTES) if providers is not None else None
+        names = chain.names if chain is not None else ()
+        key = symbol
+        if provider is not None:
+            provider = provider.strip().lower()
+            if provider not in names:
+                raise UnknownProvider(provider, DataKind.QUOTES.value, names)
+            key = f"{symbol}@{provider}"
+
+        async def stored() -> dict[str, Any]:
+            async with database.session() as session:
+                instrument, quote = await self.get(session, symbol)
+                return stored_answer(instrument, quote, [])
+
+        async def fetched() -> dict[str, Any]:
+            assert providers is not None
+            return await self.refresh(
+                database, providers, symbol, provider=provider, fall_back=provider is None
+            )
+
+        return await cache.get_or_compute(
+            CacheCategory.QUOTES,
+            key,
+            fetched if names else stored,
+            tags=[symbol_tag(CacheCategory.QUOTES, symbol)],
+        )
+
+    async def refresh(
+        self,
+        database: Database,
+        providers: ProviderRuntime,
+        symbol: str,
+        *,
+        provider: str | None = None,
+        fall_back: bool = False,
+    ) -> dict[str, Any]:
+        """Fetch the quote of a known instrument through the quotes chain and store it
+        (source = the provider that answered); the answer as `answer` returns it.
+
+        The provider is called with no session open: a slow provider holds no connection,
+        and with SQLite the fetch record's own transaction never waits for ours. When the
+        chain fails and `fall_back` is set, the stored quote answers with the chain's trace
+        (there is none to fall back on: the chain's error)."""
+        async with database.session() as session:
+            instrument = await instrument_service.get(session, symbol)
+            previous = await QuoteRepository(session).get(instrument.id)
+        try:
+            answer = await providers.fetch(QuoteQuery(instrument.symbol), provider=provider)
+        except (NoProviderAnswered, ProviderSubjectNotFound) as error:
+            if not fall_back or previous is None:
+                raise
+            return stored_answer(instrument, previous, failure_trace(error))
+        values = provider_quote_values(instrument.id, previous, answer.value, answer.provider)
+        async with database.session() as session:
+            await QuoteRepository(session).upsert(values)
+        meta = answer.meta()
+        return {
+            "data": quote_document(instrument, Quote(**values)),
+            "meta": {
+                "provider": meta["provider"],
+                "fallback_trace": meta["fallback_trace"],
+                "as_of": meta["as_of"],
+            },
+        }
+
+
+quote_service = QuoteService()
