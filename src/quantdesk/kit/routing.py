@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from fastapi import APIRouter, params
 from fastapi.routing import APIRoute
 
+from quantdesk.kit.lean_route import LeanRoute
+
 # What add_api_route needs to rebuild an APIRoute exactly; path and dependencies are combined.
 _ROUTE_ATTRIBUTES = (
     "response_model",
@@ -64,6 +66,7 @@ def include_flat(
             prefix + route.path,
             route.endpoint,
             dependencies=[*dependencies, *route.dependencies],
-            route_class_override=type(route),
+            # Plain APIRoutes become LeanRoutes (quantdesk.kit.lean_route); others keep theirs.
+            route_class_override=LeanRoute if type(route) is APIRoute else type(route),
             **{name: getattr(route, name) for name in _ROUTE_ATTRIBUTES},
         )
