@@ -583,9 +583,11 @@ def machine() -> str:
 
 
 METHOD = (
-    "**A** = `uvicorn quantdesk.main:app`, the real app (every middleware: security headers, "
-    "request id and access log line, CORS, request limits; API-key authentication; "
-    "the rate limiter) on a temporary SQLite database with the demo data, "
+    "**A** = `uvicorn quantdesk.main:app`, the real app with its default settings (the edge: "
+    "request id, trusted hosts, CORS, IP blocks, body limits, security and rate-limit headers, "
+    "access log and request metrics; API-key authentication and the rate limiter in the "
+    "route's policy dependency; the quote served from the cache) on a temporary SQLite "
+    "database with the demo data, "
     "`QUANTDESK_LOG_LEVEL=WARNING`, one {role} user and one API key sent as `X-API-Key`; "
     "the {role} tier is raised to `{tier}` (`QUANTDESK_RATE_LIMIT_{ROLE}`) so no request of "
     "the run is refused while each one is still counted. **B** = `uvicorn "

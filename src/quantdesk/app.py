@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -192,6 +193,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if settings.docs_enabled else None,
         redoc_url="/redoc" if settings.docs_enabled else None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
+        telemetry=None
+        if settings.opentelemetry_enabled
+        else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.add_exception_handler(AppError, _app_error)
@@ -203,6 +207,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     include_api(app)
     include_flat(app.router, health_router)
     include_flat(app.router, metrics_router(settings))
+    # FastAPI registers its docs pages first; behind everything else they cost no API request.
+    app.router.routes.sort(key=lambda route: not isinstance(route, APIRoute))
     app.state.rate_limit_config = RateLimitConfig.from_settings(settings)
     document_rate_limits(app, app.state.rate_limit_config)
     document_security(app)

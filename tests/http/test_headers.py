@@ -62,7 +62,10 @@ def assert_security_headers(response: httpx.Response, csp: str = API_CSP) -> Non
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["content-security-policy"] == csp
     assert response.headers["referrer-policy"] == "no-referrer"
-    assert "camera=()" in response.headers["permissions-policy"]
+    if csp == API_CSP:  # a JSON answer is no document: it asks for no browser feature
+        assert "permissions-policy" not in response.headers
+    else:
+        assert "camera=()" in response.headers["permissions-policy"]
 
 
 @pytest.mark.parametrize(
@@ -208,3 +211,25 @@ def test_bad_host_patterns_are_refused(patterns: list[str]) -> None:
 )
 def test_host_name(header: str, name: str) -> None:
     assert host_name(header) == name
+
+
+async def test_cors_answers_only_configured_origins() -> None:
+    allowed, other = "https://desk.example", "https://evil.example"
+    async with client_for(make_app(cors_origins=[allowed])) as client:
+        simple = await client.get("/ok", headers={"Origin": allowed})
+        assert simple.headers["access-control-allow-origin"] == allowed
+        assert "x-request-id" in simple.headers["access-control-expose-headers"].lower()
+        refused = await client.get("/ok", headers={"Origin": other})
+        assert "access-control-allow-origin" not in refused.headers
+        preflight = {"Origin": allowed, "Access-Control-Request-Method": "POST"}
+        ok = await client.options("/ok", headers=preflight)
+        assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == allowed
+        bad = await client.options("/ok", headers={**preflight, "Origin": other})
+        assert bad.status_code == 400 and "access-control-allow-origin" not in bad.headers
+        # A cache must not hand the no-Origin answer to a browser asking cross-origin.
+        assert (await client.get("/ok")).headers["vary"] == "Origin"
+
+
+async def test_no_vary_when_no_origin_is_allowed(client: httpx.AsyncClient) -> None:
+    # Without CORS origins no answer depends on Origin, so none says it varies by it.
+    assert "vary" not in (await client.get("/ok")).headers

@@ -42,6 +42,23 @@ def request_ip(request: Request, settings: Settings) -> str:
     return client_ip(request.scope, parse_networks(settings.trusted_proxies))
 
 
+STATE_PRINCIPAL = "principal"
+_API_KEY_HEADER = b"x-api-key"
+_AUTHORIZATION_HEADER = b"authorization"
+
+
+def _credentials(request: Request) -> tuple[str | None, str | None]:
+    """(X-API-Key, Authorization), the first of each, in one pass over the raw headers."""
+    api_key = authorization = None
+    for name, value in request.scope["headers"]:
+        if name == _API_KEY_HEADER:
+            if api_key is None:
+                api_key = value.decode("latin-1")
+        elif name == _AUTHORIZATION_HEADER and authorization is None:
+            authorization = value.decode("latin-1")
+    return api_key, authorization
+
+
 async def current_principal(request: Request) -> Principal:
     """Authenticate by `X-API-Key` or `Authorization: Bearer <jwt>`; no credentials at all
     means the anonymous guest. Bad credentials are always 401, never a silent downgrade.
@@ -52,15 +69,17 @@ async def current_principal(request: Request) -> Principal:
     dependency node costs every request, and quantdesk.auth.openapi declares both schemes
     in the OpenAPI document (the docs page's Authorize button) instead.
     """
-    cached = getattr(request.state, "principal", None)
+    # The request state (`request.state`) as the plain dict it wraps: this runs on every
+    # API request, and the wrapper's attribute misses cost an exception each.
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    cached = state.get(STATE_PRINCIPAL)
     if isinstance(cached, Principal):
         return cached
-    api_key = request.headers.get("x-api-key")
+    api_key, authorization = _credentials(request)
     # From app.state, not SettingsDep/DatabaseDep: each dependency node costs every request.
     settings: Settings = request.app.state.settings
     database = app_database(request)
     ip = request_ip(request, settings)
-    authorization = request.headers.get("authorization")
     if api_key:
         principal = await api_key_service.authenticate(database, settings, api_key.strip(), ip)
     elif authorization:
@@ -87,7 +106,7 @@ async def current_principal(request: Request) -> Principal:
         )
     else:
         principal = Principal.anonymous(ip)
-    request.state.principal = principal
+    state[STATE_PRINCIPAL] = principal
     return principal
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from quantdesk.auth.scopes import ROLE_SCOPES, Role, Scope
 
@@ -27,7 +28,7 @@ class Principal:
     def is_anonymous(self) -> bool:
         return self.user_id is None
 
-    @property
+    @cached_property  # read on every request; a cached key-cache Principal serves many
     def rate_limit_key(self) -> str:
         """API key if present, else user, else client IP."""
         if self.api_key_id is not None:

@@ -14,7 +14,8 @@ than the whole bare route. In order, per request:
 5. run the app, through the request-body limits (`http.limits`) when the request has a body;
 6. on the way out, in one pass over the response headers: the request id, the security
    headers (`http.headers`), the rate-limit headers of the decisions the app's `rate_limit`
-   dependencies made, `Vary`;
+   dependencies made, and `Vary: Origin` when CORS origins are configured (only then can an
+   answer differ by Origin);
 7. anything unhandled becomes a problem+json 500 naming the request id and nothing else;
    then one access-log line and the request metrics (method, route template, status).
 
@@ -48,6 +49,20 @@ _HOST = b"host"
 # A request has a body only when it says so (HTTP/1.1): the others skip the body limits.
 _BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
 _VARY = b"vary"
+# Every header the edge may own: the request id and the rate-limit headers.
+_EDGE_HEADER_NAMES = frozenset(
+    {
+        REQUEST_ID_HEADER,
+        b"ratelimit-limit",
+        b"ratelimit-remaining",
+        b"ratelimit-reset",
+        b"ratelimit-policy",
+        b"x-ratelimit-limit",
+        b"x-ratelimit-remaining",
+        b"x-ratelimit-reset",
+        b"retry-after",
+    }
+)
 _STATE_HAS_BODY = "has_body"
 ACCESS_LOGGER = "quantdesk.access"
 log = get_logger(ACCESS_LOGGER)
@@ -100,6 +115,7 @@ class EdgeMiddleware:
         self.security = SecurityHeaders(hsts=hsts)
         self.trusted_hosts = TrustedHosts(allowed_hosts) if allowed_hosts is not None else None
         self.metrics = RequestMetrics() if record_metrics else None
+        self.vary_origin = bool(cors_origins)
         self.cors = CORSMiddleware(
             self._guarded,
             allow_origins=cors_origins,
@@ -142,6 +158,7 @@ class EdgeMiddleware:
         state["request_id"] = request_id
         token = request_id_var.set(request_id)
         security = self.security.for_request(scope["path"], credentials=credentials)
+        vary = self.vary_origin and not origin  # with an Origin, CORS adds Vary itself
         status = 500
         response_started = False
 
@@ -151,7 +168,7 @@ class EdgeMiddleware:
                 response_started = True
                 status = message["status"]
                 headers = _response_headers(
-                    message.get("headers", ()), state, security, encoded_id, vary=not origin
+                    message.get("headers", ()), state, security, encoded_id, vary=vary
                 )
                 message = {**message, "headers": headers}
             await send(message)
@@ -242,12 +259,12 @@ def _response_headers(
     limits = gate.decision_headers(state)
     if limits is not None:
         owned.extend(limits)
-    owned_names = {name for name, _ in owned}
-    if not present.isdisjoint(owned_names):
+    if not present.isdisjoint(_EDGE_HEADER_NAMES):  # rare: the app set one of them itself
+        owned_names = {name for name, _ in owned}
         headers = [h for h in headers if h[0].lower() not in owned_names]
     headers.extend(owned)
     headers.extend(header for header in security if header[0] not in present)
-    if vary:  # CORS adds Vary itself when the request has an Origin
+    if vary:
         if _VARY in present:
             values = [value for name, value in headers if name.lower() == _VARY]
             headers = [h for h in headers if h[0].lower() != _VARY]

@@ -9,7 +9,9 @@ Header choices:
 * `Referrer-Policy: no-referrer`: nothing here needs to know where a request came from, and the
   browser default (`strict-origin-when-cross-origin`) would still send our origin to any site
   the docs link to; an API gains nothing from leaking even that.
-* `Permissions-Policy`: the powerful features a page could ask for, all denied.
+* `Permissions-Policy` on the docs pages: the powerful features a page could ask for, all
+  denied. A JSON answer is not a document that could ask for any, so API responses go without
+  (every header costs each response its share of the server's header writing).
 * `Strict-Transport-Security` only when enabled (production behind TLS): sent over plain HTTP on
   a laptop it would pin `localhost` to HTTPS in the browser for two years.
 * `Cache-Control: no-store` on answers to requests carrying credentials, so no shared or browser
@@ -52,14 +54,19 @@ class SecurityHeaders:
             ("X-Content-Type-Options", "nosniff"),
             ("X-Frame-Options", "DENY"),
             ("Referrer-Policy", "no-referrer"),
-            ("Permissions-Policy", PERMISSIONS_POLICY),
         ]
         if hsts:
             common.append(
                 ("Strict-Transport-Security", f"max-age={hsts_max_age}; includeSubDomains")
             )
         api = encode_headers([*common, ("Content-Security-Policy", API_CSP)])
-        docs = encode_headers([*common, ("Content-Security-Policy", DOCS_CSP)])
+        docs = encode_headers(
+            [
+                *common,
+                ("Content-Security-Policy", DOCS_CSP),
+                ("Permissions-Policy", PERMISSIONS_POLICY),
+            ]
+        )
         # (docs page?, credentials sent?) -> the headers to add when the app has not set them.
         self._variants = {
             (False, False): api,
@@ -69,6 +76,8 @@ class SecurityHeaders:
         }
 
     def is_docs_path(self, path: str) -> bool:
+        if not path.startswith(self.docs_paths):  # one C call settles nearly every request
+            return False
         return any(path == docs or path.startswith(docs + "/") for docs in self.docs_paths)
 
     def for_request(self, path: str, *, credentials: bool) -> Headers:

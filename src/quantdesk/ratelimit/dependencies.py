@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import Request
 
 from quantdesk.auth.principal import Principal
+from quantdesk.auth.scopes import Role
 from quantdesk.observability.metrics import RATE_LIMIT_EXCEEDED
 from quantdesk.ratelimit.errors import RateLimited
 from quantdesk.ratelimit.limiter import Decision, RateLimiter, rate_limit_headers
@@ -79,6 +80,11 @@ def _refusal(decision: Decision, headers: dict[str, str]) -> RateLimited:
     )
 
 
+# The tier's decision label and refusal-metric label per role, built once, not per request.
+_TIER_LABELS = {role: f"{role.value} tier" for role in Role}
+_TIER_METRIC_LABELS = {role: f"tier:{role.value}" for role in Role}
+
+
 async def apply_rate_limits(request: Request, caller: Principal, policy_name: str | None) -> None:
     limiter = get_rate_limiter(request)
     if not limiter.enabled:
@@ -96,7 +102,6 @@ async def apply_rate_limits(request: Request, caller: Principal, policy_name: st
 
     state: dict[str, Any] = request.scope.setdefault("state", {})
     decisions: list[Decision] = state.setdefault(STATE_DECISIONS, [])
-    ip = caller_ip(request, caller)
     refused: Decision | None = None
     refused_by = ""  # the metric's label: bounded (roles and configured policy names)
     if not state.get(STATE_TIER_COUNTED):
@@ -104,16 +109,17 @@ async def apply_rate_limits(request: Request, caller: Principal, policy_name: st
         tier = limiter.config.tiers.get(caller.role)
         if tier is not None:
             decision = await limiter.hit(
-                f"tier:{caller.rate_limit_key}",
+                "tier:" + caller.rate_limit_key,
                 tier,
                 fail_closed=fail_closed,
-                label=f"{caller.role.value} tier",
+                label=_TIER_LABELS[caller.role],
             )
             decisions.append(decision)
-            refused = None if decision.allowed else decision
-            refused_by = f"tier:{caller.role.value}"
+            if not decision.allowed:
+                refused, refused_by = decision, _TIER_METRIC_LABELS[caller.role]
     # A refused tier does not spend a slot of the (usually scarcer) endpoint policy.
     if policy is not None and refused is None and policy.applies_to(caller.role):
+        ip = caller_ip(request, caller)
         decision = await limiter.hit(
             f"policy:{policy.name}:{_policy_key(policy, caller, ip)}",
             policy.item,
@@ -121,10 +127,11 @@ async def apply_rate_limits(request: Request, caller: Principal, policy_name: st
             label=policy.name,
         )
         decisions.append(decision)
-        refused = None if decision.allowed else decision
-        refused_by = policy.name
+        if not decision.allowed:
+            refused, refused_by = decision, policy.name
     if refused is not None:
         RATE_LIMIT_EXCEEDED.labels(refused_by).inc()
+        ip = caller_ip(request, caller)
         if await limiter.abuse.record_violation(ip) and limiter.on_block is not None:
             await limiter.on_block(ip)
         raise _refusal(refused, rate_limit_headers(refused))

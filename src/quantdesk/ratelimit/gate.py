@@ -19,10 +19,13 @@ from quantdesk.kit.clientip import client_ip
 from quantdesk.observability.logging import get_logger
 from quantdesk.ratelimit.abuse import Block
 from quantdesk.ratelimit.dependencies import STATE_CLIENT_IP, STATE_DECISIONS
-from quantdesk.ratelimit.limiter import RateLimiter, binding_decision, rate_limit_headers
+from quantdesk.ratelimit.limiter import (
+    RateLimiter,
+    binding_decision,
+    encoded_rate_limit_headers,
+)
 
 log = get_logger("quantdesk.security")
-_ENCODED_NAMES: dict[str, bytes] = {}
 
 
 def active_limiter(scope: Scope) -> RateLimiter | None:
@@ -67,13 +70,8 @@ async def refuse(scope: Scope, receive: Receive, send: Send, block: Block) -> No
 
 def decision_headers(state: dict[str, Any]) -> Headers | None:
     """The encoded rate-limit headers of the binding decision, or None when none was made."""
-    decision = binding_decision(state.get(STATE_DECISIONS) or ())
-    if decision is None:
+    decisions = state.get(STATE_DECISIONS)
+    if not decisions:
         return None
-    encoded: Headers = []
-    for name, value in rate_limit_headers(decision).items():
-        key = _ENCODED_NAMES.get(name)
-        if key is None:
-            key = _ENCODED_NAMES[name] = name.lower().encode("latin-1")
-        encoded.append((key, value.encode("latin-1")))
-    return encoded
+    decision = decisions[0] if len(decisions) == 1 else binding_decision(decisions)
+    return None if decision is None else encoded_rate_limit_headers(decision)
