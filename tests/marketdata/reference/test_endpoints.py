@@ -172,3 +172,39 @@ async def test_a_new_snapshot_replaces_the_cached_one(
     assert status == "miss"
     assert body["data"]["as_of"] == "2023-12-30"  # type: ignore[index]
     assert body["data"]["values"]["revenues"] == 119_575_000_000.0  # type: ignore[index]
+
+
+async def test_fund_navs_are_their_own_series(client: httpx.AsyncClient, db: Database) -> None:
+    days = ["2024-01-02", "2024-01-03", "2024-01-04"]
+    async with db.session() as session:
+        for kind, values in (
+            (SeriesKind.FUND_NAV, [431.2, 428.9, 430.05]),
+            (SeriesKind.ECONOMIC, [1.0, 2.0, 3.0]),
+        ):
+            await series_service.store(
+                session,
+                kind=kind,
+                series=Series(
+                    "vfiax",
+                    np.array([_epoch(day) for day in days], dtype=np.int64),
+                    np.array(values),
+                ),
+                provider="csv" if kind is SeriesKind.FUND_NAV else "fred",
+                fetched_at=FETCHED,
+            )
+    response = await client.get("/api/v1/funds/VFIAX/navs", params={"start": "2024-01-03"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["data"] == [
+        {"date": "2024-01-03", "value": 428.9},
+        {"date": "2024-01-04", "value": 430.05},
+    ]
+    _meta_ok(body["meta"], "csv")
+    assert body["meta"]["series_id"] == "VFIAX" and body["meta"]["next_cursor"] is None
+    # The economic series of the same id is not a NAV, and the other way round.
+    economic = await client.get("/api/v1/economy/series/VFIAX")
+    assert [row["value"] for row in economic.json()["data"]] == [1.0, 2.0, 3.0]
+    assert_problem(await client.get("/api/v1/funds/VTSAX/navs"), 404)
+    bad_range = {"start": "2024-01-04", "end": "2024-01-03"}
+    assert_problem(await client.get("/api/v1/funds/VFIAX/navs", params=bad_range), 422)
+    assert_problem(await client.get("/api/v1/funds/bad%20id/navs"), 422)

@@ -1,5 +1,5 @@
-"""Reference-data reads: FX rates, economic series, company fundamentals (stored by the jobs
-in tasks.py). Thin: one service call each."""
+"""Reference-data reads: FX rates, economic series, fund NAVs, company fundamentals (stored by
+the jobs in tasks.py). Thin: one service call each."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.auth.dependencies import require
 from quantdesk.auth.scopes import Scope
@@ -41,10 +42,9 @@ READ_FINANCIALS = [Depends(require(Scope.READ_FINANCIALS))]
 Currency = Annotated[
     str, Query(pattern=r"^[A-Za-z]{3}$", description="ISO 4217 base currency, e.g. EUR")
 ]
-SeriesId = Annotated[
-    str,
-    Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", description="Series id, e.g. CPIAUCSL"),
-]
+SERIES_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+SeriesId = Annotated[str, Path(pattern=SERIES_ID_PATTERN, description="Series id, e.g. CPIAUCSL")]
+FundId = Annotated[str, Path(pattern=SERIES_ID_PATTERN, description="Fund id, e.g. VFIAX")]
 Symbol = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="Ticker symbol, e.g. AAPL")]
 
 
@@ -72,31 +72,30 @@ async def get_fx_rates(
     )
 
 
-@router.get(
-    "/economy/series/{series_id}",
-    response_model=SeriesResponse,
-    dependencies=READ_TICKERS,
-    description=(
-        "Stored observations of an economic series, oldest first, with cursor pagination. "
-        "Series are listed in `QUANTDESK_JOBS_ECONOMIC_SERIES` and fetched weekly by the "
-        "`economy.fetch_series` job."
-    ),
-)
-async def get_economic_series(
-    session: SessionDep,
-    series_id: SeriesId,
-    start: Annotated[date | None, Query(description="Inclusive, YYYY-MM-DD")] = None,
-    end: Annotated[date | None, Query(description="Inclusive, YYYY-MM-DD")] = None,
-    cursor: Annotated[str | None, Query(max_length=256)] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
+SeriesStart = Annotated[date | None, Query(description="Inclusive, YYYY-MM-DD")]
+SeriesEnd = Annotated[date | None, Query(description="Inclusive, YYYY-MM-DD")]
+SeriesCursor = Annotated[str | None, Query(max_length=256)]
+SeriesLimit = Annotated[int, Query(ge=1, le=10_000)]
+
+
+async def _series(
+    session: AsyncSession,
+    kind: SeriesKind,
+    series_id: str,
+    start: date | None,
+    end: date | None,
+    cursor: str | None,
+    limit: int,
 ) -> SeriesResponse:
+    """One cursor page of a stored series (economic or fund NAV): the two routes differ only
+    in the kind they read."""
     if start is not None and end is not None and start > end:
         raise Unprocessable(
             "start is after end", errors=[field_error(["query", "start"], "must not be after end")]
         )
     page = await series_service.observations(
         session,
-        kind=SeriesKind.ECONOMIC,
+        kind=kind,
         series_id=series_id,
         start=start,
         end=end,
@@ -115,6 +114,48 @@ async def get_economic_series(
             cache=CacheStatus.MISS.value,
         ),
     )
+
+
+@router.get(
+    "/economy/series/{series_id}",
+    response_model=SeriesResponse,
+    dependencies=READ_TICKERS,
+    description=(
+        "Stored observations of an economic series, oldest first, with cursor pagination. "
+        "Series are listed in `QUANTDESK_JOBS_ECONOMIC_SERIES` and fetched weekly by the "
+        "`economy.fetch_series` job."
+    ),
+)
+async def get_economic_series(
+    session: SessionDep,
+    series_id: SeriesId,
+    start: SeriesStart = None,
+    end: SeriesEnd = None,
+    cursor: SeriesCursor = None,
+    limit: SeriesLimit = 1_000,
+) -> SeriesResponse:
+    return await _series(session, SeriesKind.ECONOMIC, series_id, start, end, cursor, limit)
+
+
+@router.get(
+    "/funds/{fund_id}/navs",
+    response_model=SeriesResponse,
+    dependencies=READ_TICKERS,
+    description=(
+        "Stored net asset values of a fund, one a day, oldest first, with cursor pagination "
+        "(`meta.series_id` is the fund). Funds are listed in `QUANTDESK_JOBS_FUND_NAVS` and "
+        "fetched by the `economy.fetch_series` job through the fund-NAV provider chain."
+    ),
+)
+async def get_fund_navs(
+    session: SessionDep,
+    fund_id: FundId,
+    start: SeriesStart = None,
+    end: SeriesEnd = None,
+    cursor: SeriesCursor = None,
+    limit: SeriesLimit = 1_000,
+) -> SeriesResponse:
+    return await _series(session, SeriesKind.FUND_NAV, fund_id, start, end, cursor, limit)
 
 
 @router.get(
