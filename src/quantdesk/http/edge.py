@@ -41,6 +41,7 @@ from quantdesk.http.problems import scope_problem
 from quantdesk.observability.logging import get_logger, request_id_var
 from quantdesk.observability.metrics import RequestMetrics
 from quantdesk.ratelimit import gate
+from quantdesk.ratelimit.limiter import RATE_LIMIT_HEADER_NAMES
 
 REQUEST_ID_HEADER = b"x-request-id"
 _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
@@ -50,19 +51,7 @@ _HOST = b"host"
 _BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
 _VARY = b"vary"
 # Every header the edge may own: the request id and the rate-limit headers.
-_EDGE_HEADER_NAMES = frozenset(
-    {
-        REQUEST_ID_HEADER,
-        b"ratelimit-limit",
-        b"ratelimit-remaining",
-        b"ratelimit-reset",
-        b"ratelimit-policy",
-        b"x-ratelimit-limit",
-        b"x-ratelimit-remaining",
-        b"x-ratelimit-reset",
-        b"retry-after",
-    }
-)
+_EDGE_HEADER_NAMES = frozenset({REQUEST_ID_HEADER, *RATE_LIMIT_HEADER_NAMES})
 _STATE_HAS_BODY = "has_body"
 ACCESS_LOGGER = "quantdesk.access"
 log = get_logger(ACCESS_LOGGER)

@@ -132,6 +132,21 @@ def binding_decision(decisions: Sequence[Decision]) -> Decision | None:
     return min(decisions, key=lambda d: (d.remaining / d.limit, d.remaining))
 
 
+# Every header encoded_rate_limit_headers may write (the edge owns them on every response).
+RATE_LIMIT_HEADER_NAMES = frozenset(
+    {
+        b"ratelimit-limit",
+        b"ratelimit-remaining",
+        b"ratelimit-reset",
+        b"ratelimit-policy",
+        b"x-ratelimit-limit",
+        b"x-ratelimit-remaining",
+        b"x-ratelimit-reset",
+        b"retry-after",
+    }
+)
+
+
 def encoded_rate_limit_headers(
     decision: Decision, now: float | None = None
 ) -> list[tuple[bytes, bytes]]:
