@@ -1,4 +1,4 @@
-"""Tests for tests/support/servers.py: real throwaway PostgreSQL and Redis servers."""
+"""Tests for tests/support/servers.py (and the postgres_server/redis_server modules behind it)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests.conftest import start_or_skip, unavailable
-from tests.support import servers
+from tests.support import postgres_server, redis_server, servers
 from tests.support.servers import (
     PostgresServer,
     RedisProcess,
@@ -167,7 +167,8 @@ def test_postgres_cleanup_on_error() -> None:
 
 def test_postgres_missing_binaries(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(servers, "_PG_GLOB_ROOT", tmp_path)
+    # Patch the module that reads the constant, not the re-exporting facade.
+    monkeypatch.setattr(postgres_server, "_PG_GLOB_ROOT", tmp_path)
     with pytest.raises(ServerUnavailable, match=r"initdb.*PATH=") as info:
         servers.find_postgres_bin_dir()
     assert str(tmp_path) in str(info.value)
@@ -235,9 +236,20 @@ async def test_two_redis_servers_at_once_and_cleanup() -> None:
 
 def test_redis_missing_binary(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(servers, "_REDIS_FALLBACK_DIRS", (tmp_path,))
+    monkeypatch.setattr(redis_server, "_REDIS_FALLBACK_DIRS", (tmp_path,))
     with pytest.raises(ServerUnavailable, match=r"redis-server not found.*PATH="):
         servers.find_redis_server()
+
+
+# --------------------------------------------------------------------------- facade
+
+
+def test_facade_reexports_every_public_name() -> None:
+    # benchmarks/ and tests/conftest.py import from the facade only; a missing name breaks them.
+    for name in servers.__all__:
+        assert getattr(servers, name) is not None, name
+    assert servers.running_postgres is postgres_server.running_postgres
+    assert servers.RedisProcess is redis_server.RedisProcess
 
 
 # --------------------------------------------------------------------------- CI switch
