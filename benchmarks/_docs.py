@@ -1,10 +1,14 @@
-"""docs/benchmarks.md: every benchmark owns the section between its two markers."""
+"""docs/benchmarks.md: every benchmark owns the section between its two markers; the
+helpers its section and printed report share (tables, revision, the machine line)."""
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 DOCS_PATH = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
@@ -45,6 +49,43 @@ def revision() -> str:
     return f"commit {commit}" + (" with uncommitted changes in src/" if dirty else "")
 
 
+def render_section(
+    start: str,
+    end: str,
+    *,
+    title: str,
+    command: str,
+    info: str,
+    table: Sequence[str],
+    notes: Sequence[str],
+    method: str,
+    notes_intro: str = "",
+) -> str:
+    """A benchmark's section between its markers: `## title`, the command run when on which
+    revision, the machine, the table, the notes as a list (after an introducing paragraph if
+    given), then the method."""
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    intro = [notes_intro, ""] if notes_intro else []
+    return "\n".join(
+        [
+            start,
+            f"## {title}",
+            "",
+            f"{command}, run {when} on {revision()}.",
+            "",
+            f"Machine: {info}.",
+            "",
+            *table,
+            "",
+            *intro,
+            *(f"- {line}" for line in notes),
+            "",
+            method,
+            end,
+        ]
+    )
+
+
 def cpu_name() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -55,6 +96,22 @@ def cpu_name() -> str:
             )
     except OSError:
         return cpu
+
+
+def platform_parts() -> list[str]:
+    """The start of every benchmark's "Machine:" line: CPUs, operating system, Python."""
+    return [
+        f"{os.cpu_count()} CPUs ({cpu_name()})",
+        f"{platform.system()} {platform.release()}",
+        f"Python {platform.python_version()}",
+    ]
+
+
+def package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def markdown_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> list[str]:

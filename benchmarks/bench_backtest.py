@@ -5,7 +5,8 @@ SMA(10)/SMA(20) crossover with statistics on 1,000,000 hourly bars against vecto
 backtesting.py 0.6 (trade counts and final equity must agree), the first backtest in a fresh
 interpreter (empty and filled numba cache), and a 100-pair sweep on 100,000 bars against 100
 separate backtests. Prints a table and rewrites its section of docs/benchmarks.md; always exits
-0, a missed bar is printed as FAIL.
+0, a missed bar is printed as FAIL. The data and the three engines' runs are in
+`benchmarks/_backtest_engines.py`; this module times them and reports.
 """
 
 from __future__ import annotations
@@ -14,16 +15,13 @@ import argparse
 import gc
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,33 +29,38 @@ import numba
 import numpy as np
 import pandas as pd
 
+from benchmarks._backtest_engines import (
+    CONFIG,
+    FAST,
+    SLOW,
+    Data,
+    backtesting_py_run,
+    make_data,
+    quantdesk_run,
+    vectorbt_run,
+)
 from benchmarks._docs import (
     DOCS_PATH,
-    cpu_name,
     markdown_table,
-    revision,
+    platform_parts,
+    render_section,
     text_table,
     write_section,
 )
 from quantdesk.engine.backtest import (
-    BacktestConfig,
     BacktestResult,
     Bars,
     SmaCross,
     backtest_bars,
-    simulate,
     sweep_sma_cross,
 )
 
 BARS = 1_000_000
 SWEEP_BARS = 100_000
-FAST, SLOW = 10, 20
 SWEEP_FAST = tuple(range(5, 55, 5))  # 10 x 10 = 100 pairs, all fast < slow
 SWEEP_SLOW = tuple(range(60, 160, 10))
-SEED = 20_240_611
 REPEATS = 5
 FRESH_RUNS = 3
-CONFIG = BacktestConfig(cash=1_000_000.0, periods_per_year=24 * 365)
 
 VECTORBT_BAR = 0.5  # quantdesk time <= 0.5 x vectorbt time
 BACKTESTING_PY_BAR = 30.0  # quantdesk >= 30 x faster than backtesting.py
@@ -67,12 +70,6 @@ SWEEP_BAR = 5.0  # sweep >= 5 x faster than separate runs
 SECTION_START = "<!-- bench:backtest:start -->"
 SECTION_END = "<!-- bench:backtest:end -->"
 HEADER = ("measurement", "quantdesk", "reference", "ratio", "bar", "result")
-
-
-@dataclass(frozen=True)
-class Data:
-    bars: Bars
-    frame: pd.DataFrame  # the same bars, DatetimeIndex (UTC), Open/High/Low/Close/Volume
 
 
 @dataclass(frozen=True)
@@ -88,74 +85,6 @@ class Row:
     def cells(self) -> tuple[str, ...]:
         verdict = "info" if self.passed is None else ("PASS" if self.passed else "FAIL")
         return (self.measurement, self.quantdesk, self.reference, self.ratio, self.bar, verdict)
-
-
-def make_data(size: int) -> Data:
-    """Geometric random walk closes (0.2 % per hour), opens near the previous close,
-    high/low a small random wick beyond the body; hourly, 24/7, from 2020-01-01 UTC."""
-    rng = np.random.default_rng(SEED)
-    close = 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.002, size)))
-    open_ = np.r_[close[0], close[:-1]] * np.exp(rng.normal(0.0, 0.0005, size))
-    high = np.maximum(open_, close) * (1.0 + rng.uniform(0.0, 0.002, size))
-    low = np.minimum(open_, close) * (1.0 - rng.uniform(0.0, 0.002, size))
-    volume = rng.integers(1, 1_000_000, size).astype(np.float64)
-    ts = 1_577_836_800 + 3_600 * np.arange(size, dtype=np.int64)
-    bars = Bars.of(open_, high, low, close, volume, ts)
-    index = pd.to_datetime(ts, unit="s")  # naive UTC: vectorbt is very slow on tz-aware
-    columns = {"Open": open_, "High": high, "Low": low, "Close": close, "Volume": volume}
-    return Data(bars=bars, frame=pd.DataFrame(columns, index=index))
-
-
-# --------------------------------------------------------------------------- the three engines
-
-
-def quantdesk_run(bars: Bars, stats: bool = True) -> BacktestResult | int:
-    strategy = SmaCross(FAST, SLOW)
-    if stats:
-        return backtest_bars(bars, strategy=strategy, config=CONFIG)
-    return len(simulate(bars, strategy.target(bars), CONFIG).trades)
-
-
-def vectorbt_run(frame: pd.DataFrame, stats: bool = True) -> Any:
-    """Crossovers from vectorbt's own MA indicator, shifted one bar and filled at the open."""
-    import vectorbt as vbt
-
-    close = frame["Close"]
-    fast, slow = vbt.MA.run(close, FAST), vbt.MA.run(close, SLOW)
-    entries = fast.ma_crossed_above(slow).shift(1, fill_value=False)
-    exits = fast.ma_crossed_below(slow).shift(1, fill_value=False)
-    portfolio = vbt.Portfolio.from_signals(
-        close=close, entries=entries, exits=exits, price=frame["Open"], size=np.inf,
-        size_granularity=1, fees=CONFIG.commission, init_cash=CONFIG.cash, freq="1h",
-    )  # fmt: skip
-    if stats:
-        portfolio.stats()
-    return portfolio
-
-
-def backtesting_py_run(frame: pd.DataFrame) -> Any:
-    from backtesting import Backtest, Strategy
-    from backtesting.lib import crossover
-
-    def sma(values: Any, period: int) -> Any:
-        return pd.Series(values).rolling(period).mean()
-
-    class LongOnlySmaCross(Strategy):  # type: ignore[misc]
-        def init(self) -> None:
-            self.fast = self.I(sma, self.data.Close, FAST)
-            self.slow = self.I(sma, self.data.Close, SLOW)
-
-        def next(self) -> None:
-            if crossover(self.fast, self.slow):
-                if not self.position:
-                    self.buy()
-            elif crossover(self.slow, self.fast):
-                self.position.close()
-
-    os.environ["TQDM_DISABLE"] = "1"  # its progress bar
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # open trade at the end, tqdm, ...
-        return Backtest(frame, LongOnlySmaCross, cash=CONFIG.cash).run()
 
 
 # --------------------------------------------------------------------------- measurements
@@ -343,12 +272,15 @@ def machine() -> str:
     import backtesting
     import vectorbt
 
-    cpu = cpu_name()
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
-        f"pandas {pd.__version__}, vectorbt {vectorbt.__version__}, "
-        f"backtesting {backtesting.__version__}"
+    return ", ".join(
+        [
+            *platform_parts(),
+            f"numpy {np.__version__}",
+            f"numba {numba.__version__}",
+            f"pandas {pd.__version__}",
+            f"vectorbt {vectorbt.__version__}",
+            f"backtesting {backtesting.__version__}",
+        ]
     )
 
 
@@ -379,15 +311,21 @@ METHOD = (
 )
 
 
+def section(rows: Sequence[Row], notes: Sequence[str], info: str, repeats: int) -> str:
+    return render_section(
+        SECTION_START,
+        SECTION_END,
+        title="Backtest engine: SMA crossover against vectorbt and backtesting.py",
+        command="`python -m benchmarks.bench_backtest`",
+        info=info,
+        table=table(rows, markdown=True),
+        notes=notes,
+        method=METHOD.format(bars=BARS, fast=FAST, slow=SLOW, repeats=repeats, sweep=SWEEP_BARS),
+    )
+
+
 def write_docs(rows: Sequence[Row], notes: Sequence[str], info: str, repeats: int) -> None:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    head = "## Backtest engine: SMA crossover against vectorbt and backtesting.py"
-    run = f"`python -m benchmarks.bench_backtest`, run {when} on {revision()}."
-    method = METHOD.format(bars=BARS, fast=FAST, slow=SLOW, repeats=repeats, sweep=SWEEP_BARS)
-    body = [head, "", run, "", f"Machine: {info}.", "", *table(rows, markdown=True), ""]
-    notes_lines = [f"- {note}" for note in notes]
-    section = "\n".join([SECTION_START, *body, *notes_lines, "", method, SECTION_END])
-    write_section(section, SECTION_START, SECTION_END)
+    write_section(section(rows, notes, info, repeats), SECTION_START, SECTION_END)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,6 +13,8 @@ On 1,000,000 synthetic bars (10 symbols x 100,000 one-minute bars) it measures, 
 
 It prints each figure beside its reference, the ratio and the bar from the issue, and rewrites
 its own section of docs/benchmarks.md. It always exits 0: a missed bar is printed as FAIL.
+The data is `benchmarks/_foundation_data.py`'s, the ingest runs `_foundation_ingest.py`'s and
+the serving runs `_foundation_serve.py`'s; this module turns their timings into the report.
 """
 
 from __future__ import annotations
@@ -21,61 +23,41 @@ import argparse
 import asyncio
 import gc
 import logging
-import os
-import platform
 import shutil
 import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 import asyncpg
-import httpx
 import numpy as np
-import numpy.typing as npt
 import orjson
 import sqlalchemy
-from asgi_lifespan import LifespanManager
-from starlette.types import ASGIApp
 from tests.support.servers import PostgresServer, ServerUnavailable, running_postgres
 
 from benchmarks._docs import (
     DOCS_PATH,
-    cpu_name,
     markdown_table,
+    platform_parts,
     print_table,
-    revision,
+    render_section,
     write_section,
 )
-from quantdesk import migrate
-from quantdesk.app import create_app
-from quantdesk.config import Settings
-from quantdesk.db import Database
-from quantdesk.kit.timeframes import Timeframe
-from quantdesk.marketdata import frames
-from quantdesk.marketdata.schemas import InstrumentCreate
-from quantdesk.marketdata.service import bar_service, instrument_service
-from quantdesk.models import AssetClass
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-Row = tuple[int, str, int, float, float, float, float, float]
-
-SYMBOLS = ("AAPL", "AMZN", "GOOG", "JPM", "META", "MSFT", "NVDA", "TSLA", "UNH", "XOM")
-BARS_PER_SYMBOL = 100_000
-TIMEFRAME = Timeframe.M1
-SEED = 20_240_102
-FIRST_SESSION = "2023-01-02"  # a Monday; sessions are weekdays 14:30-21:00 UTC (390 bars)
-SESSION_OPEN_SECONDS = 14 * 3_600 + 30 * 60
-SESSION_BARS = 390
-SERVE_SYMBOL = SYMBOLS[0]
+from benchmarks._foundation_data import (
+    BARS_PER_SYMBOL,
+    SYMBOLS,
+    Timings,
+    expected_ids,
+    make_data,
+    sqlite_url,
+)
+from benchmarks._foundation_ingest import Backend, run_ingest
+from benchmarks._foundation_serve import serve_case, serve_postgres, serve_sqlite
 
 # Best of this many interleaved runs. A pure-CPU loop on the 2-core VM this was written on
 # varies 60-210 ms from one second to the next, so a few more runs than usual are needed for
@@ -86,122 +68,11 @@ SERVE_REPEATS = 15
 INGEST_BAR = 0.7  # quantdesk rows/s >= 0.7 x reference rows/s
 SERVE_BAR = 1.5  # quantdesk seconds <= 1.5 x reference seconds
 
-COLUMNS = ("instrument_id", "timeframe", "ts", "open", "high", "low", "close", "volume")
-SQLITE_INSERT = "INSERT INTO bars ({}) VALUES ({})".format(
-    ", ".join(COLUMNS), ", ".join("?" * len(COLUMNS))
-)
-SQLITE_READ = (
-    "SELECT ts, open, high, low, close, volume FROM bars "
-    "WHERE instrument_id = ? AND timeframe = ? ORDER BY ts"
-)
-PG_READ = (
-    "SELECT ts, open, high, low, close, volume FROM bars "
-    "WHERE instrument_id = $1 AND timeframe = $2 ORDER BY ts"
-)
-# Same PRAGMAs as quantdesk.db._sqlite_on_connect.
-SQLITE_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=NORMAL",
-    "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=10000",
-)
-
 SECTION_START = "<!-- bench:foundation:start -->"
 SECTION_END = "<!-- bench:foundation:end -->"
 
 
-# --------------------------------------------------------------------------- synthetic data
-
-
-@dataclass(frozen=True)
-class Series:
-    symbol: str
-    ts: IntArray
-    open: FloatArray
-    high: FloatArray
-    low: FloatArray
-    close: FloatArray
-    volume: FloatArray
-
-    def head(self, count: int) -> Series:
-        return Series(
-            self.symbol,
-            self.ts[:count],
-            self.open[:count],
-            self.high[:count],
-            self.low[:count],
-            self.close[:count],
-            self.volume[:count],
-        )
-
-    def rows(self, instrument_id: int) -> list[Row]:
-        """Plain Python tuples for the references (built before any timing)."""
-        return list(
-            zip(
-                [instrument_id] * len(self.ts),
-                [TIMEFRAME.value] * len(self.ts),
-                self.ts.tolist(),
-                self.open.tolist(),
-                self.high.tolist(),
-                self.low.tolist(),
-                self.close.tolist(),
-                self.volume.tolist(),
-                strict=True,
-            )
-        )
-
-
-def session_minutes(count: int) -> IntArray:
-    """Epoch seconds of `count` regular-session minute bars (weekdays 14:30-21:00 UTC)."""
-    days_needed = -(-count // SESSION_BARS)
-    first = np.datetime64(FIRST_SESSION, "D")
-    days = np.arange(first, first + np.timedelta64(days_needed * 2, "D"), dtype="datetime64[D]")
-    weekdays = days[np.is_busday(days)][:days_needed]
-    day_starts = weekdays.astype("datetime64[s]").astype(np.int64) + SESSION_OPEN_SECONDS
-    minutes = np.arange(SESSION_BARS, dtype=np.int64) * 60
-    return (day_starts[:, None] + minutes[None, :]).ravel()[:count]
-
-
-def cents(values: Any) -> FloatArray:
-    return np.asarray(values, dtype=np.float64).round(2)
-
-
-def make_series(rng: np.random.Generator, symbol: str) -> Series:
-    """Geometric Brownian motion closes in cents; open = previous close; high/low the body
-    plus a positive wick; lognormal share volume."""
-    n = BARS_PER_SYMBOL
-    start_price = float(rng.uniform(20.0, 500.0))
-    sigma = float(rng.uniform(0.0006, 0.0015))  # per minute: ~20-50% a year
-    drift = float(rng.normal(0.0, 0.00001))
-    log_returns = rng.normal(drift - sigma * sigma / 2, sigma, n)
-    close = cents(start_price * np.exp(np.cumsum(log_returns)))
-    open_ = np.empty(n, dtype=np.float64)
-    open_[0] = round(start_price, 2)
-    open_[1:] = close[:-1]
-    wick_up = cents(np.abs(rng.normal(0.0, sigma, n)) * close) + 0.01
-    wick_down = cents(np.abs(rng.normal(0.0, sigma, n)) * close) + 0.01
-    high = cents(np.maximum(open_, close) + wick_up)
-    low = cents(np.maximum(np.minimum(open_, close) - wick_down, 0.01))
-    volume = np.round(rng.lognormal(mean=8.0, sigma=1.0, size=n))
-    return Series(symbol, session_minutes(n), open_, high, low, close, volume)
-
-
-def make_data() -> list[Series]:
-    rng = np.random.default_rng(SEED)
-    return [make_series(rng, symbol) for symbol in SYMBOLS]
-
-
-def instrument(symbol: str) -> InstrumentCreate:
-    return InstrumentCreate(
-        symbol=symbol,
-        name=f"{symbol} (synthetic)",
-        exchange="NASDAQ",
-        asset_class=AssetClass.EQUITY,
-        currency="USD",
-    )
-
-
-# --------------------------------------------------------------------------- measurements
+# --------------------------------------------------------------------------- results
 
 
 @dataclass
@@ -228,16 +99,6 @@ class Result:
         if self.passed is None:
             return "info"
         return "PASS" if self.passed else "FAIL"
-
-
-@dataclass
-class Timings:
-    quantdesk: list[float]
-    reference: list[float]
-
-    @property
-    def best(self) -> tuple[float, float]:
-        return min(self.quantdesk), min(self.reference)
 
 
 def spread(times: Sequence[float]) -> str:
@@ -290,360 +151,6 @@ def serve_result(name: str, reference_name: str, timings: Timings, *, bar: bool)
     )
 
 
-def settings_for(url: str) -> Settings:
-    return Settings(_env_file=None, database_url=url)
-
-
-async def create_instruments(db: Database) -> dict[str, int]:
-    ids: dict[str, int] = {}
-    async with db.session() as session:
-        for symbol in SYMBOLS:
-            ids[symbol] = (await instrument_service.upsert(session, instrument(symbol))).id
-    return ids
-
-
-def expected_ids() -> dict[str, int]:
-    """Instrument ids in a fresh database: 1..10 in SYMBOLS order (checked after creating)."""
-    return {symbol: index for index, symbol in enumerate(SYMBOLS, start=1)}
-
-
-async def count_bars(db: Database) -> int:
-    async with db.session() as session:
-        result = await session.execute(sqlalchemy.text("SELECT count(*) FROM bars"))
-        return int(result.scalar_one())
-
-
-async def quantdesk_ingest(url: str, data: Sequence[Series]) -> float:
-    """Validate + ingest every symbol, one unit of work per symbol (as `quantdesk ingest-csv`
-    does per file). Engine, connection pool and instruments are set up before the clock."""
-    db = Database(settings_for(url))
-    try:
-        assert await create_instruments(db) == expected_ids()
-        started = time.perf_counter()
-        for series in data:
-            frame = frames.frame_from_arrays(
-                series.ts, series.open, series.high, series.low, series.close, series.volume
-            )
-            async with db.session() as session:
-                await bar_service.ingest(
-                    session, symbol=series.symbol, timeframe=TIMEFRAME, frame=frame
-                )
-        elapsed = time.perf_counter() - started
-        expected = sum(len(series.ts) for series in data)
-        assert await count_bars(db) == expected, "quantdesk ingest lost rows"
-        return elapsed
-    finally:
-        await db.dispose()
-
-
-async def prepare_reference(url: str) -> None:
-    db = Database(settings_for(url))
-    try:
-        assert await create_instruments(db) == expected_ids()
-    finally:
-        await db.dispose()
-
-
-def sqlite_reference_ingest(path: Path, rows: list[Row]) -> float:
-    """Raw stdlib sqlite3: executemany of every row in one transaction, then commit."""
-    asyncio.run(prepare_reference(sqlite_url(path)))
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        for pragma in SQLITE_PRAGMAS:
-            connection.execute(pragma)
-        started = time.perf_counter()
-        connection.execute("BEGIN")
-        connection.executemany(SQLITE_INSERT, rows)
-        connection.execute("COMMIT")
-        elapsed = time.perf_counter() - started
-        (count,) = connection.execute("SELECT count(*) FROM bars").fetchone()
-        assert count == len(rows), "reference ingest lost rows"
-        return elapsed
-    finally:
-        connection.close()
-
-
-async def postgres_reference_ingest(url: str, dsn: str, rows: list[Row]) -> float:
-    """Raw asyncpg binary COPY of every row in one transaction."""
-    await prepare_reference(url)
-    connection = await asyncpg.connect(dsn)
-    try:
-        started = time.perf_counter()
-        async with connection.transaction():
-            await connection.copy_records_to_table("bars", records=rows, columns=COLUMNS)
-        elapsed = time.perf_counter() - started
-        assert await connection.fetchval("SELECT count(*) FROM bars") == len(rows)
-        return elapsed
-    finally:
-        await connection.close()
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
-
-
-@dataclass(frozen=True)
-class Backend:
-    """Where fresh, migrated databases come from (SQLite files or a PostgreSQL server)."""
-
-    name: str
-    tmp: Path
-    postgres: PostgresServer | None = None
-
-    def fresh(self, label: str) -> str:
-        """A new, migrated database; returns its SQLAlchemy URL."""
-        if self.postgres is None:
-            path = self.tmp / f"{label}.db"
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-            url = sqlite_url(path)
-        else:
-            self.postgres.create_database(label)
-            url = self.postgres.url(label)
-        migrate.upgrade(url)
-        return url
-
-    def dsn(self, label: str) -> str:
-        assert self.postgres is not None
-        return self.postgres.url(label, driver="")
-
-    def drop(self, label: str) -> None:
-        if self.postgres is None:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.tmp / label}.db{suffix}").unlink(missing_ok=True)
-        else:
-            self.postgres.drop_database(label)
-
-
-def run_ingest(
-    backend: Backend, data: Sequence[Series], rows: list[Row], repeats: int
-) -> tuple[Timings, str]:
-    """Warm up once on a small slice, then `repeats` interleaved runs on fresh databases.
-    Returns the timings and the label of a database quantdesk loaded (kept for serving)."""
-    warm = [series.head(5_000) for series in data[:2]]
-    warm_rows = [row for series in warm for row in series.rows(expected_ids()[series.symbol])]
-
-    def quantdesk(label: str, subset: Sequence[Series]) -> float:
-        return asyncio.run(quantdesk_ingest(backend.fresh(label), subset))
-
-    def reference(label: str, subset: list[Row]) -> float:
-        url = backend.fresh(label)
-        if backend.postgres is None:
-            return sqlite_reference_ingest(backend.tmp / f"{label}.db", subset)
-        return asyncio.run(postgres_reference_ingest(url, backend.dsn(label), subset))
-
-    quantdesk("qd_warm", warm)
-    reference("ref_warm", warm_rows)
-    backend.drop("qd_warm")
-    backend.drop("ref_warm")
-
-    timings = Timings([], [])
-    kept = ""
-    for attempt in range(repeats):
-        label, reference_label = f"qd_ingest_{attempt}", f"ref_ingest_{attempt}"
-
-        def run_quantdesk(label: str = label) -> None:
-            timings.quantdesk.append(quantdesk(label, data))
-
-        def run_reference(label: str = reference_label) -> None:
-            timings.reference.append(reference(label, rows))
-
-        runs = [run_quantdesk, run_reference]
-        if attempt % 2:  # alternate who goes first so drift hits both
-            runs.reverse()
-        for run in runs:
-            gc.collect()
-            run()
-        backend.drop(reference_label)
-        if kept:
-            backend.drop(kept)
-        kept = label
-        print(
-            f"  {backend.name} ingest run {attempt + 1}/{repeats}: "
-            f"quantdesk {timings.quantdesk[-1]:.2f} s, reference {timings.reference[-1]:.2f} s",
-            flush=True,
-        )
-    return timings, kept
-
-
-# --------------------------------------------------------------------------- serving
-
-
-@dataclass(frozen=True)
-class ServeCase:
-    url: str
-    symbol: str
-    instrument_id: int
-    first_ts: int
-    last_ts: int
-    count: int
-
-
-def bars_path(case: ServeCase) -> str:
-    start = datetime.fromtimestamp(case.first_ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return (
-        f"/api/v1/bars/{case.symbol}?timeframe={TIMEFRAME.value}&limit={case.count}"
-        f"&format=columns&start={start}"
-    )
-
-
-def check_body(body: bytes, case: ServeCase) -> None:
-    payload = orjson.loads(body)
-    assert payload["meta"]["count"] == case.count, payload["meta"]
-    assert len(payload["data"]["c"]) == case.count
-    assert payload["data"]["t"][0] == case.first_ts
-    assert payload["data"]["t"][-1] == case.last_ts
-
-
-@contextmanager
-def quiet_log_output() -> Iterator[None]:
-    """Send the app's log lines (startup, one access line per request) to /dev/null: they are
-    still formatted by the app's structlog pipeline, only not printed over the results."""
-    with open(os.devnull, "w") as sink:
-        handlers = [
-            handler
-            for handler in logging.getLogger().handlers
-            if isinstance(handler, logging.StreamHandler)
-        ]
-        previous = [handler.setStream(sink) for handler in handlers]
-        try:
-            yield
-        finally:
-            for handler, stream in zip(handlers, previous, strict=True):
-                handler.setStream(stream)
-
-
-async def measure_serve(
-    case: ServeCase,
-    references: Sequence[tuple[Callable[[], Awaitable[int]], list[float]]],
-    repeats: int,
-) -> list[float]:
-    """Best-of timing of GET /bars through the ASGI app, interleaved with the raw reads."""
-    app = create_app(settings_for(case.url))
-    with quiet_log_output():
-        return await serve_through_app(app, case, references, repeats)
-
-
-async def serve_through_app(
-    app: ASGIApp,
-    case: ServeCase,
-    references: Sequence[tuple[Callable[[], Awaitable[int]], list[float]]],
-    repeats: int,
-) -> list[float]:
-    quantdesk: list[float] = []
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://bench"
-        ) as client,
-    ):
-        path = bars_path(case)
-
-        async def get() -> bytes:
-            started = time.perf_counter()
-            response = await client.get(path)
-            body = response.content
-            quantdesk.append(time.perf_counter() - started)
-            assert response.status_code == 200, body[:500]
-            return body
-
-        check_body(await get(), case)  # warm-up
-        for read, timings in references:
-            assert await read() == case.count
-            timings.clear()
-        quantdesk.clear()
-        for attempt in range(repeats):
-            order: list[Callable[[], Awaitable[Any]]] = [get]
-            order.extend(read for read, _ in references)
-            if attempt % 2:
-                order.reverse()
-            for step in order:
-                gc.collect()
-                await step()
-    return quantdesk
-
-
-def timed_read(
-    read: Callable[[], Awaitable[list[Any]]], into: list[float]
-) -> Callable[[], Awaitable[int]]:
-    async def run() -> int:
-        started = time.perf_counter()
-        rows = await read()
-        into.append(time.perf_counter() - started)
-        return len(rows)
-
-    return run
-
-
-def timed_sync_read(
-    read: Callable[[], list[Any]], into: list[float]
-) -> Callable[[], Awaitable[int]]:
-    async def run() -> int:
-        started = time.perf_counter()
-        rows = read()
-        into.append(time.perf_counter() - started)
-        return len(rows)
-
-    return run
-
-
-async def serve_sqlite(case: ServeCase, path: Path, repeats: int) -> tuple[Timings, Timings]:
-    """GET /bars vs aiosqlite fetchall (the app's driver) and vs stdlib sqlite3."""
-    aio_times: list[float] = []
-    std_times: list[float] = []
-    params = (case.instrument_id, TIMEFRAME.value)
-    async with aiosqlite.connect(path) as aio:
-        for pragma in SQLITE_PRAGMAS:
-            await aio.execute(pragma)
-        std = sqlite3.connect(path)
-        try:
-            for pragma in SQLITE_PRAGMAS:
-                std.execute(pragma)
-
-            async def aio_read() -> list[Any]:
-                async with aio.execute(SQLITE_READ, params) as cursor:
-                    return list(await cursor.fetchall())
-
-            def std_read() -> list[Any]:
-                return std.execute(SQLITE_READ, params).fetchall()
-
-            references = [
-                (timed_read(aio_read, aio_times), aio_times),
-                (timed_sync_read(std_read, std_times), std_times),
-            ]
-            quantdesk = await measure_serve(case, references, repeats)
-        finally:
-            std.close()
-    return Timings(quantdesk, aio_times), Timings(list(quantdesk), std_times)
-
-
-async def serve_postgres(case: ServeCase, dsn: str, repeats: int) -> Timings:
-    """GET /bars vs asyncpg fetch (the app's driver)."""
-    times: list[float] = []
-    connection = await asyncpg.connect(dsn)
-    try:
-
-        async def read() -> list[Any]:
-            return await connection.fetch(PG_READ, case.instrument_id, TIMEFRAME.value)
-
-        quantdesk = await measure_serve(case, [(timed_read(read, times), times)], repeats)
-    finally:
-        await connection.close()
-    return Timings(quantdesk, times)
-
-
-def serve_case(url: str, data: Sequence[Series]) -> ServeCase:
-    series = next(s for s in data if s.symbol == SERVE_SYMBOL)
-    return ServeCase(
-        url=url,
-        symbol=SERVE_SYMBOL,
-        instrument_id=expected_ids()[SERVE_SYMBOL],
-        first_ts=int(series.ts[0]),
-        last_ts=int(series.ts[-1]),
-        count=len(series.ts),
-    )
-
-
 # --------------------------------------------------------------------------- report
 
 
@@ -670,11 +177,8 @@ def noise_lines(results: Sequence[Result]) -> list[str]:
 
 
 def machine(postgres_version: str | None) -> str:
-    cpu = cpu_name()
     parts = [
-        f"{os.cpu_count()} CPUs ({cpu})",
-        f"{platform.system()} {platform.release()}",
-        f"Python {platform.python_version()}",
+        *platform_parts(),
         f"SQLite {sqlite3.sqlite_version}",
         f"PostgreSQL {postgres_version}" if postgres_version else "PostgreSQL: not run",
         f"numpy {np.__version__}",
@@ -713,32 +217,27 @@ METHOD = (
 )
 
 
-def write_docs(results: Sequence[Result], info: str, ingest: int, serve: int) -> None:
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    section = "\n".join(
-        [
-            SECTION_START,
-            "## Foundation: bulk ingest and `GET /bars`",
-            "",
-            f"`python -m benchmarks.bench_foundation` (part of `make bench`), run {when} "
-            f"on {revision()}.",
-            "",
-            f"Machine: {info}.",
-            "",
-            *markdown_table(HEADER, cells(results)),
-            "",
+def section(results: Sequence[Result], info: str, ingest: int, serve: int) -> str:
+    return render_section(
+        SECTION_START,
+        SECTION_END,
+        title="Foundation: bulk ingest and `GET /bars`",
+        command="`python -m benchmarks.bench_foundation` (part of `make bench`)",
+        info=info,
+        table=markdown_table(HEADER, cells(results)),
+        notes_intro=(
             "Ratio = best quantdesk run against best reference run: for ingest quantdesk rows/s "
             "/ reference rows/s (higher is better), for serving quantdesk time / reference time "
             "(lower is better). The same ratio within each interleaved round (min / median / "
-            "max), as a check on machine noise:",
-            "",
-            *(f"- {line}" for line in noise_lines(results)),
-            "",
-            METHOD.format(ingest=ingest, serve=serve),
-            SECTION_END,
-        ]
+            "max), as a check on machine noise:"
+        ),
+        notes=noise_lines(results),
+        method=METHOD.format(ingest=ingest, serve=serve),
     )
-    write_section(section, SECTION_START, SECTION_END)
+
+
+def write_docs(results: Sequence[Result], info: str, ingest: int, serve: int) -> None:
+    write_section(section(results, info, ingest, serve), SECTION_START, SECTION_END)
 
 
 # --------------------------------------------------------------------------- main
