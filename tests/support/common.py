@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -86,8 +87,20 @@ _LIVE_LOCK = threading.Lock()
 
 
 class _Closeable:
-    def close(self) -> None:  # pragma: no cover - overridden
+    """A throwaway server: `stop()` it, then its temp dir goes; leftovers close at exit."""
+
+    tmp: Path
+
+    def stop(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop the server and delete its temp dir."""
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self._unregister()
 
     def _register(self) -> None:
         with _LIVE_LOCK:

@@ -310,13 +310,6 @@ class _PostgresInstance(_Closeable):
                 proc.wait(timeout=STOP_TIMEOUT)
         _reap(proc)
 
-    def close(self) -> None:
-        try:
-            self.stop()
-        finally:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            self._unregister()
-
 
 def _pg_ready(server: PostgresServer) -> bool:
     async def probe() -> bool:

@@ -153,14 +153,6 @@ class RedisProcess(_Closeable):
         if proc is not None:
             _reap(proc)
 
-    def close(self) -> None:
-        """Stop Redis and delete its temp dir."""
-        try:
-            self.stop()
-        finally:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            self._unregister()
-
 
 @contextlib.contextmanager
 def running_redis() -> Iterator[RedisProcess]:
