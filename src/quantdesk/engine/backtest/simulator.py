@@ -115,6 +115,30 @@ def as_target(signal: npt.ArrayLike, size: int) -> Int8Array:
     return target
 
 
+# cash, commission, slippage, fill at close, all in, fraction, whole units, allow short,
+# stop loss, take profit, max bars
+KernelSettings = tuple[float, float, float, bool, bool, float, bool, bool, float, float, int]
+
+
+def kernel_settings(config: BacktestConfig) -> KernelSettings:
+    """`config` as the compiled bar loop's scalar arguments, in its parameter order (cash
+    through max_bars; NaN for a stop or take-profit that is off). The sweep kernel takes the
+    same ones."""
+    return (
+        float(config.cash),
+        float(config.commission),
+        float(config.slippage),
+        config.fill == "close",
+        config.sizing == "all_in",
+        float(config.fraction),
+        bool(config.whole_units),
+        bool(config.allow_short),
+        math.nan if config.stop_loss_pct is None else config.stop_loss_pct / 100.0,
+        math.nan if config.take_profit_pct is None else config.take_profit_pct / 100.0,
+        int(config.max_bars or 0),
+    )
+
+
 def simulate(bars: Bars, target: Int8Array, config: BacktestConfig) -> Simulation:
     """Trade ``target`` positions on ``bars`` under ``config``.
 
@@ -128,24 +152,8 @@ def simulate(bars: Bars, target: Int8Array, config: BacktestConfig) -> Simulatio
 
     Performance: compiled; 1-2 ns per bar (runs without events are marked vectorized).
     """
-    off = math.nan
     equity, tf, ti, state = _kernels.simulate(
-        bars.open,
-        bars.high,
-        bars.low,
-        bars.close,
-        target,
-        float(config.cash),
-        float(config.commission),
-        float(config.slippage),
-        config.fill == "close",
-        config.sizing == "all_in",
-        float(config.fraction),
-        bool(config.whole_units),
-        bool(config.allow_short),
-        off if config.stop_loss_pct is None else config.stop_loss_pct / 100.0,
-        off if config.take_profit_pct is None else config.take_profit_pct / 100.0,
-        int(config.max_bars or 0),
+        bars.open, bars.high, bars.low, bars.close, target, *kernel_settings(config)
     )
     trades = Trades(
         entry_bar=np.ascontiguousarray(ti[:, 0]),

@@ -22,6 +22,7 @@ import numpy as np
 from quantdesk.engine.backtest import _sweep_kernel
 from quantdesk.engine.backtest.bars import Bars, FloatArray, IntArray
 from quantdesk.engine.backtest.config import BacktestConfig
+from quantdesk.engine.backtest.simulator import kernel_settings
 from quantdesk.engine.backtest.strategies import sma
 
 METRICS: tuple[str, ...] = _sweep_kernel.METRICS
@@ -94,17 +95,7 @@ def sweep_sma_cross(
     slow_rows = np.searchsorted(periods, slow)
     values = np.empty((fast.size, len(METRICS)))
     settings = (
-        float(config.cash),
-        float(config.commission),
-        float(config.slippage),
-        config.fill == "close",
-        config.sizing == "all_in",
-        float(config.fraction),
-        bool(config.whole_units),
-        bool(config.allow_short),
-        math.nan if config.stop_loss_pct is None else config.stop_loss_pct / 100.0,
-        math.nan if config.take_profit_pct is None else config.take_profit_pct / 100.0,
-        int(config.max_bars or 0),
+        *kernel_settings(config),
         float(config.periods_per_year),
         float(config.risk_free_rate),
     )
