@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Double, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Double, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quantdesk.models.base import Base, UTCDateTime, str_enum, utcnow
@@ -26,6 +26,7 @@ class JobStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     RETRYING = "retrying"
+    SKIPPED = "skipped"  # finished with nothing it could do (the result says why)
 
 
 class ProviderFetch(Base):
@@ -44,6 +45,9 @@ class ProviderFetch(Base):
     quality: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(String(1000))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the call says about the provider's health: True it answered (data, or "no such
+    # subject"), False it failed, None nothing (our own budget refused; nothing was sent).
+    healthy: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class QuarantinedRow(Base):
@@ -80,3 +84,5 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_s: Mapped[float | None] = mapped_column(Double)
     error: Mapped[str | None] = mapped_column(String(2000))
+    # The task's JobResult (rows written, subjects skipped and why), as JSON.
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
