@@ -4,6 +4,11 @@ One symbol's 100,000 bars from `GET /api/v1/bars/{symbol}?format=columns` throug
 `create_app()` (asgi-lifespan, an httpx ASGI transport, the app's logs sent to /dev/null),
 interleaved with reading the same rows raw into Python with the driver the app uses
 (aiosqlite, asyncpg) and, for information, stdlib `sqlite3`.
+
+The app runs with its bars cache on, as deployed. The serve path proper is measured
+uncached: every timed request has its own `end` (a second later each time, past the last
+bar, so the answer is the same 100,000 bars) and is therefore a cache miss (checked on
+`X-Cache`). The cached path, one fixed URL answered from the cache, is timed as its own row.
 """
 
 from __future__ import annotations
@@ -59,12 +64,23 @@ class ServeCase:
     count: int
 
 
-def bars_path(case: ServeCase) -> str:
-    start = datetime.fromtimestamp(case.first_ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return (
+@dataclass
+class ServeTimings:
+    uncached: list[float]  # GET /bars, each request a cache miss (its own key)
+    cached: list[float]  # GET /bars, one key, each request a cache hit
+
+
+def iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def bars_path(case: ServeCase, *, end: int | None = None) -> str:
+    """The query; `end` (at or after the last bar) gives the same bars under another key."""
+    path = (
         f"/api/v1/bars/{case.symbol}?timeframe={TIMEFRAME.value}&limit={case.count}"
-        f"&format=columns&start={start}"
+        f"&format=columns&start={iso(case.first_ts)}"
     )
+    return path if end is None else f"{path}&end={iso(end)}"
 
 
 def check_body(body: bytes, case: ServeCase) -> None:
@@ -97,8 +113,9 @@ async def measure_serve(
     case: ServeCase,
     references: Sequence[tuple[Callable[[], Awaitable[int]], list[float]]],
     repeats: int,
-) -> list[float]:
-    """Best-of timing of GET /bars through the ASGI app, interleaved with the raw reads."""
+) -> ServeTimings:
+    """Best-of timing of GET /bars through the ASGI app, uncached and cached, interleaved
+    with the raw reads."""
     app = create_app(settings_for(case.url))
     with quiet_log_output():
         return await serve_through_app(app, case, references, repeats)
@@ -109,38 +126,50 @@ async def serve_through_app(
     case: ServeCase,
     references: Sequence[tuple[Callable[[], Awaitable[int]], list[float]]],
     repeats: int,
-) -> list[float]:
-    quantdesk: list[float] = []
+) -> ServeTimings:
+    timings = ServeTimings([], [])
+    keys = iter(range(1, 1_000_000))
     async with (
         LifespanManager(app) as manager,
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=manager.app), base_url="http://bench"
         ) as client,
     ):
-        path = bars_path(case)
+        cached_path = bars_path(case)
 
-        async def get() -> bytes:
+        async def get(path: str, into: list[float], expect: str) -> bytes:
             started = time.perf_counter()
             response = await client.get(path)
             body = response.content
-            quantdesk.append(time.perf_counter() - started)
+            into.append(time.perf_counter() - started)
             assert response.status_code == 200, body[:500]
+            assert response.headers["x-cache"] == expect, (path, response.headers["x-cache"])
             return body
 
-        check_body(await get(), case)  # warm-up
-        for read, timings in references:
+        async def uncached() -> bytes:
+            path = bars_path(case, end=case.last_ts + next(keys))
+            return await get(path, timings.uncached, "miss")
+
+        async def cached() -> bytes:
+            return await get(cached_path, timings.cached, "hit")
+
+        check_body(await uncached(), case)  # warm-up
+        check_body(await get(cached_path, [], "miss"), case)  # fills the cached key
+        check_body(await cached(), case)
+        for read, reference in references:
             assert await read() == case.count
-            timings.clear()
-        quantdesk.clear()
+            reference.clear()
+        timings.uncached.clear()
+        timings.cached.clear()
         for attempt in range(repeats):
-            order: list[Callable[[], Awaitable[Any]]] = [get]
+            order: list[Callable[[], Awaitable[Any]]] = [uncached, cached]
             order.extend(read for read, _ in references)
             if attempt % 2:
                 order.reverse()
             for step in order:
                 gc.collect()
                 await step()
-    return quantdesk
+    return timings
 
 
 def timed_read(
@@ -167,8 +196,11 @@ def timed_sync_read(
     return run
 
 
-async def serve_sqlite(case: ServeCase, path: Path, repeats: int) -> tuple[Timings, Timings]:
-    """GET /bars vs aiosqlite fetchall (the app's driver) and vs stdlib sqlite3."""
+async def serve_sqlite(
+    case: ServeCase, path: Path, repeats: int
+) -> tuple[Timings, Timings, Timings]:
+    """GET /bars uncached vs aiosqlite fetchall (the app's driver) and vs stdlib sqlite3;
+    GET /bars cached vs aiosqlite fetchall."""
     aio_times: list[float] = []
     std_times: list[float] = []
     params = (case.instrument_id, TIMEFRAME.value)
@@ -194,11 +226,15 @@ async def serve_sqlite(case: ServeCase, path: Path, repeats: int) -> tuple[Timin
             quantdesk = await measure_serve(case, references, repeats)
         finally:
             std.close()
-    return Timings(quantdesk, aio_times), Timings(list(quantdesk), std_times)
+    return (
+        Timings(quantdesk.uncached, aio_times),
+        Timings(quantdesk.uncached, std_times),
+        Timings(quantdesk.cached, aio_times),
+    )
 
 
-async def serve_postgres(case: ServeCase, dsn: str, repeats: int) -> Timings:
-    """GET /bars vs asyncpg fetch (the app's driver)."""
+async def serve_postgres(case: ServeCase, dsn: str, repeats: int) -> tuple[Timings, Timings]:
+    """GET /bars uncached, then cached, vs asyncpg fetch (the app's driver)."""
     times: list[float] = []
     connection = await asyncpg.connect(dsn)
     try:
@@ -209,7 +245,7 @@ async def serve_postgres(case: ServeCase, dsn: str, repeats: int) -> Timings:
         quantdesk = await measure_serve(case, [(timed_read(read, times), times)], repeats)
     finally:
         await connection.close()
-    return Timings(quantdesk, times)
+    return Timings(quantdesk.uncached, times), Timings(quantdesk.cached, times)
 
 
 def serve_case(url: str, data: Sequence[Series]) -> ServeCase:
