@@ -14,6 +14,7 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import update
 
 from quantdesk.app import create_app
+from quantdesk.auth import tokens
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.models import PasswordResetToken
@@ -34,15 +35,26 @@ async def mail_client(
             yield client, app.state.db, inbox
 
 
-def read_token(inbox: Path) -> str:
-    (message_file,) = inbox.glob("*.eml")
-    message = email.message_from_bytes(message_file.read_bytes())
-    body = message.get_payload(decode=True)
-    assert isinstance(body, bytes)
-    found = re.search(r"token=([\w-]+)", body.decode())
+def read_mails(inbox: Path) -> list[str]:
+    """Every mail body in the inbox, oldest first (file names start with the send time)."""
+    bodies = []
+    for message_file in sorted(inbox.glob("*.eml")):
+        body = email.message_from_bytes(message_file.read_bytes()).get_payload(decode=True)
+        assert isinstance(body, bytes)
+        bodies.append(body.decode())
+    return bodies
+
+
+def token_in(body: str) -> str:
+    found = re.search(r"token=([\w-]+)", body)
     assert found
     remember(found.group(1))
     return found.group(1)
+
+
+def read_token(inbox: Path) -> str:
+    (body,) = read_mails(inbox)
+    return token_in(body)
 
 
 async def test_reset_flow(mail_client: tuple[httpx.AsyncClient, Database, Path]) -> None:
@@ -89,3 +101,47 @@ async def test_expired_reset_token_is_refused(
         "/api/v1/auth/password-reset/confirm", json={"token": token, "new_password": new_password()}
     )
     assert_problem(response, 401)
+
+
+async def _confirm(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": token, "new_password": new_password()}
+    )
+
+
+async def test_a_new_reset_link_replaces_the_earlier_ones(
+    mail_client: tuple[httpx.AsyncClient, Database, Path],
+) -> None:
+    client, db, inbox = mail_client
+    account = await create_user(db)
+    for _ in range(2):
+        asked = await client.post(
+            "/api/v1/auth/password-reset/request", json={"email": account.email}
+        )
+        assert asked.status_code == 202
+    older, newer = (token_in(body) for body in read_mails(inbox))
+    assert_problem(await _confirm(client, older), 401)  # issuing the newer one spent it
+    assert (await _confirm(client, newer)).status_code == 204
+    assert_problem(await _confirm(client, older), 401)
+
+
+async def test_using_a_reset_token_spends_every_other_outstanding_one(
+    mail_client: tuple[httpx.AsyncClient, Database, Path],
+) -> None:
+    """Two live tokens (issued before this rule existed, or by racing requests): using
+    either one spends the other."""
+    client, db, _ = mail_client
+    account = await create_user(db)
+    first, second = tokens.new_opaque_token(), tokens.new_opaque_token()
+    remember(first, second)
+    async with db.session() as session:
+        for token in (first, second):
+            session.add(
+                PasswordResetToken(
+                    user_id=account.id,
+                    token_hash=tokens.hash_opaque_token(token),
+                    expires_at=datetime.now(UTC) + timedelta(minutes=30),
+                )
+            )
+    assert (await _confirm(client, second)).status_code == 204
+    assert_problem(await _confirm(client, first), 401)

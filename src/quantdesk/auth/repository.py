@@ -92,6 +92,15 @@ class ResetTokenRepository(Repository[PasswordResetToken]):
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
+    async def spend_all(self, user_id: int) -> None:
+        """Spend every outstanding token of the user: only the newest one issued may work,
+        and none after one was used."""
+        await self.session.execute(
+            update(PasswordResetToken)
+            .where(PasswordResetToken.user_id == user_id, PasswordResetToken.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
+
 
 class ApiKeyRepository(Repository[ApiKey]):
     model = ApiKey

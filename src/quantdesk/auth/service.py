@@ -242,7 +242,9 @@ class AuthService:
         if user is None or not user.active:
             return
         token = tokens.new_opaque_token()
-        await ResetTokenRepository(session).add(
+        resets = ResetTokenRepository(session)
+        await resets.spend_all(user.id)  # a new link replaces every earlier one
+        await resets.add(
             PasswordResetToken(
                 user_id=user.id,
                 token_hash=tokens.hash_opaque_token(token),
@@ -270,6 +272,7 @@ class AuthService:
         user = await UserRepository(session).get(stored.user_id)
         if user is None or not user.active:
             raise Unauthorized("invalid or expired reset token")
+        await resets.spend_all(user.id)  # and a used one spends every other
         passwords.check_policy(new_password, email=user.email, field="new_password")
         user.password_hash = passwords.hash_password(new_password)
         user.password_changed_at = utcnow()
