@@ -27,10 +27,10 @@ from pydantic import SecretStr
 from benchmarks._processes import exit_on_signal
 from benchmarks._uvicorn import base_env, machine
 from quantdesk import migrate
+from quantdesk.access.principal import Principal
+from quantdesk.access.scopes import ROLE_SCOPES, Role
 from quantdesk.auth.api_keys import api_key_service
-from quantdesk.auth.principal import Principal
 from quantdesk.auth.schemas import ApiKeyCreate
-from quantdesk.auth.scopes import ROLE_SCOPES, Role
 from quantdesk.auth.service import ClientInfo, auth_service
 from quantdesk.config import Settings
 from quantdesk.db import Database

@@ -15,13 +15,13 @@ from quantdesk.auth.api_key_endpoints import router as api_keys_router
 from quantdesk.auth.endpoints import router as auth_router
 from quantdesk.backtest.endpoints import router as backtest_router
 from quantdesk.indicators.endpoints import router as indicators_router
-from quantdesk.infra.cache.endpoints import router as cache_admin_router
 from quantdesk.jobs.endpoints import router as jobs_router
 from quantdesk.kit.routing import include_flat
 from quantdesk.marketdata.endpoints import router as marketdata_router
 from quantdesk.marketdata.providers.endpoints import router as providers_router
 from quantdesk.marketdata.reference.endpoints import router as reference_router
-from quantdesk.observability.monitor_endpoints import router as monitor_router
+from quantdesk.ops.cache_endpoints import router as cache_admin_router
+from quantdesk.ops.monitor_endpoints import router as monitor_router
 from quantdesk.signals.endpoints import router as signals_router
 
 API_PREFIX = "/api/v1"

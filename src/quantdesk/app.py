@@ -16,7 +16,6 @@ from starlette.responses import Response
 from quantdesk import __version__
 from quantdesk.api import include_api
 from quantdesk.audit.service import audit_service
-from quantdesk.auth.mail import mail_backend
 from quantdesk.auth.openapi import document_security
 from quantdesk.auth.throttle import LoginThrottle
 from quantdesk.config import Environment, Settings, get_settings
@@ -24,14 +23,16 @@ from quantdesk.db import Database
 from quantdesk.errors import AppError, problem_body, problem_response
 from quantdesk.http.edge import EdgeMiddleware
 from quantdesk.infra.cache import build_cache, install_cache
+from quantdesk.infra.mail import mail_backend
 from quantdesk.infra.state import state_store_from_settings
 from quantdesk.jobs.lifecycle import job_runtime
 from quantdesk.kit.routing import include_flat
 from quantdesk.marketdata.providers.registry import build_provider_runtime
-from quantdesk.observability.endpoints import router as health_router
 from quantdesk.observability.logging import configure_logging, get_logger
-from quantdesk.observability.metrics import instrument_engine, metrics_router, worker_exit
-from quantdesk.observability.monitor import performance_monitor
+from quantdesk.observability.metrics import instrument_engine, worker_exit
+from quantdesk.ops.endpoints import router as health_router
+from quantdesk.ops.metrics_endpoint import metrics_router
+from quantdesk.ops.monitor import performance_monitor
 from quantdesk.ratelimit import RateLimitConfig, RateLimiter, document_rate_limits
 
 log = get_logger("quantdesk.app")

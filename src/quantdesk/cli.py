@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk import migrate
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 from quantdesk.backtest.cli import backtest_command
 from quantdesk.config import Settings, get_settings
 from quantdesk.db import Database
@@ -63,7 +63,7 @@ def serve(
     import uvicorn
 
     # The served app runs the job schedule itself (set it to false to leave that to beat),
-    # and watches its own metrics (observability/monitor.py). With several workers each
+    # and watches its own metrics (ops/monitor.py). With several workers each
     # would fire every schedule: that set-up runs the schedule in `quantdesk beat` instead.
     os.environ.setdefault("QUANTDESK_JOBS_SCHEDULER_ENABLED", "true" if workers == 1 else "false")
     os.environ.setdefault("QUANTDESK_MONITOR_ENABLED", "true")

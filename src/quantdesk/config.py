@@ -18,6 +18,26 @@ DEFAULT_SECRET_KEY = "insecure-development-secret-change-me"  # noqa: S105 (the 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/quantdesk.db"
 
 
+# The figures the performance monitor watches (observability/figures.py computes them) and
+# their built-in [warning, critical] levels; `monitor_thresholds` overrides them.
+API_LATENCY_P95 = "api_latency_p95_seconds"
+API_ERROR_RATE = "api_error_rate"
+PROVIDER_FAILURE_RATE = "provider_failure_rate"
+JOBS_FAILED = "jobs_failed"
+QUEUE_LENGTH = "queue_length"
+BREAKERS_OPEN = "circuit_breakers_open"
+
+# Sensible for an API whose cached reads answer in milliseconds.
+DEFAULT_THRESHOLDS: dict[str, tuple[float, float]] = {
+    API_LATENCY_P95: (1.0, 2.5),
+    API_ERROR_RATE: (0.05, 0.20),
+    PROVIDER_FAILURE_RATE: (0.25, 0.50),
+    JOBS_FAILED: (1, 5),
+    QUEUE_LENGTH: (100, 500),
+    BREAKERS_OPEN: (1, 3),
+}
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     STAGING = "staging"
@@ -251,7 +271,7 @@ class Settings(BaseSettings):
     html_rate_tables: dict[str, HtmlRateTable] = Field(default_factory=dict)
 
     # monitoring
-    # The performance monitor (observability/monitor.py) compares metric figures with
+    # The performance monitor (ops/monitor.py) compares metric figures with
     # thresholds every interval and raises alerts. Off unless `quantdesk serve` turns it on
     # (like the job scheduler), so an app built in tests or scripts never alerts by itself.
     # QUANTDESK_MONITOR_ENABLED=false keeps serve from monitoring.
@@ -279,8 +299,6 @@ class Settings(BaseSettings):
     def _known_thresholds(
         cls, value: dict[str, tuple[float, float] | None]
     ) -> dict[str, tuple[float, float] | None]:
-        from quantdesk.observability.figures import DEFAULT_THRESHOLDS
-
         for metric, levels in value.items():
             if metric not in DEFAULT_THRESHOLDS:
                 known = ", ".join(DEFAULT_THRESHOLDS)

@@ -45,6 +45,19 @@ class BadRequest(AppError):
     status, code, title = 400, "bad-request", "Bad Request"
 
 
+class Unauthorized(AppError):
+    status, code, title = 401, "unauthorized", "Unauthorized"
+
+    def __init__(
+        self, detail: str = "authentication required", *, keep_changes: bool = False
+    ) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, keep_changes=keep_changes)
+
+
+class Forbidden(AppError):
+    status, code, title = 403, "insufficient-scope", "Forbidden"
+
+
 class NotFound(AppError):
     status, code, title = 404, "not-found", "Not Found"
 

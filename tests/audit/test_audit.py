@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
+from quantdesk.access.scopes import Role
 from quantdesk.audit.service import audit_service
-from quantdesk.auth.scopes import Role
 from quantdesk.cli import app as cli
 from quantdesk.config import get_settings
 from quantdesk.db import Database

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 from quantdesk.auth.service import ClientInfo, auth_service
 from quantdesk.db import Database
 from tests.secrets_watch import remember

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import event, select
 
+from quantdesk.access.scopes import Role
 from quantdesk.auth import keyformat
 from quantdesk.auth.key_cache import api_key_cache
-from quantdesk.auth.scopes import Role
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.models import ApiKey

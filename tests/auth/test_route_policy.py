@@ -8,8 +8,8 @@ import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from quantdesk.access.scopes import ROLE_SCOPES, Role, Scope
 from quantdesk.auth.dependencies import route_policy
-from quantdesk.auth.scopes import ROLE_SCOPES, Role, Scope
 from quantdesk.db import Database
 from quantdesk.ratelimit import limited_routes
 from tests.auth.factories import bearer, create_user, login

@@ -184,7 +184,7 @@ async def test_change_password(client: httpx.AsyncClient, db: Database) -> None:
 
 
 async def test_deactivated_user_is_locked_out(client: httpx.AsyncClient, db: Database) -> None:
-    from quantdesk.auth.scopes import Role
+    from quantdesk.access.scopes import Role
 
     admin = await login(client, await create_user(db, Role.ADMIN))
     account = await create_user(db)

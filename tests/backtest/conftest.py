@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 from quantdesk.db import Database
 from quantdesk.engine.backtest import Bars
 from quantdesk.marketdata import frames

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 from quantdesk.backtest.compute import json_safe
 from quantdesk.db import Database
 from quantdesk.engine.backtest import BacktestConfig, Bars, SmaCross, Strategy, run_backtest

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 from quantdesk.backtest.schemas import BacktestCreate
 from quantdesk.backtest.service import backtest_service
 from quantdesk.config import Settings

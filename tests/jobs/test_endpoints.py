@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 from quantdesk.db import Database
 from quantdesk.jobs.inprocess import InProcessRunner
 from quantdesk.jobs.registry import JobContext

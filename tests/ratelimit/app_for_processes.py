@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 from quantdesk.ratelimit.policies import build_tiers
 from tests.ratelimit.support import make_app, small_config
 

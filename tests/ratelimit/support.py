@@ -16,9 +16,9 @@ from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.responses import Response
 
+from quantdesk.access.principal import Principal
+from quantdesk.access.scopes import ROLE_SCOPES, Role
 from quantdesk.app import _app_error
-from quantdesk.auth.principal import Principal
-from quantdesk.auth.scopes import ROLE_SCOPES, Role
 from quantdesk.errors import AppError
 from quantdesk.http.edge import EdgeMiddleware
 from quantdesk.ratelimit import (

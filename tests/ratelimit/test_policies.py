@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 from quantdesk.ratelimit import POLICIES, RateLimitConfig, document_rate_limits
 from quantdesk.ratelimit.policies import DEFAULT_TIERS, build_policies, build_tiers
 from tests.ratelimit.support import limited, make_app, small_config

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 from quantdesk.ratelimit import RateLimitConfig, RateLimiter, storage
 from quantdesk.ratelimit.policies import parse_limit
 from tests.ratelimit.support import limiter_of, serving, small_config, user

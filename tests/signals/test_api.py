@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 from quantdesk.db import Database
 from quantdesk.models import SignalDirection, SignalStatus
 from tests.auth.factories import bearer, create_user, login

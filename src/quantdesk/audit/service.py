@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quantdesk.auth.principal import Principal
+from quantdesk.access.principal import Principal
 from quantdesk.models import AuditEvent
 from quantdesk.observability.logging import redact
 

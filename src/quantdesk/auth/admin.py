@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quantdesk.access.principal import Principal
+from quantdesk.access.scopes import Role
 from quantdesk.audit.service import audit_service
 from quantdesk.auth.key_cache import api_key_cache
-from quantdesk.auth.principal import Principal
 from quantdesk.auth.repository import ApiKeyRepository, SessionRepository, UserRepository
-from quantdesk.auth.scopes import Role
 from quantdesk.auth.service import UserNotFound
 from quantdesk.errors import Conflict
 from quantdesk.models import ApiKey, User

@@ -7,17 +7,16 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quantdesk.access.principal import Principal
+from quantdesk.access.scopes import ROLE_SCOPES, Scope
 from quantdesk.audit.service import audit_service
 from quantdesk.auth import keyformat
 from quantdesk.auth.key_cache import api_key_cache
-from quantdesk.auth.principal import Principal
 from quantdesk.auth.repository import ApiKeyRepository, UserRepository
 from quantdesk.auth.schemas import ApiKeyCreate
-from quantdesk.auth.scopes import ROLE_SCOPES, Scope
-from quantdesk.auth.tokens import Unauthorized
 from quantdesk.config import Settings
 from quantdesk.db import Database
-from quantdesk.errors import AppError, NotFound, Unprocessable, field_error
+from quantdesk.errors import AppError, NotFound, Unauthorized, Unprocessable, field_error
 from quantdesk.models import ApiKey, utcnow
 
 # last_used_at is refreshed at most this often: a write per request would serialize every

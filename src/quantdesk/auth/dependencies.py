@@ -12,15 +12,15 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from quantdesk.access.principal import Principal
+from quantdesk.access.scopes import ROLE_SCOPES, Scope
 from quantdesk.audit.service import audit_service
 from quantdesk.auth.api_keys import api_key_service
-from quantdesk.auth.principal import Principal
 from quantdesk.auth.repository import SessionRepository, UserRepository
-from quantdesk.auth.scopes import ROLE_SCOPES, Scope
-from quantdesk.auth.tokens import Unauthorized, verify_access_token
+from quantdesk.auth.tokens import verify_access_token
 from quantdesk.config import Settings
 from quantdesk.dependencies import app_database
-from quantdesk.errors import AppError
+from quantdesk.errors import Forbidden, Unauthorized
 from quantdesk.kit.clientip import client_ip, parse_networks
 from quantdesk.ratelimit.dependencies import (
     MARKER_ATTRIBUTE,
@@ -28,10 +28,6 @@ from quantdesk.ratelimit.dependencies import (
     RateLimitMarker,
     apply_rate_limits,
 )
-
-
-class Forbidden(AppError):
-    status, code, title = 403, "insufficient-scope", "Forbidden"
 
 
 def request_ip(request: Request, settings: Settings) -> str:

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Request, status
 from pydantic import ValidationError
 
 from quantdesk.auth.dependencies import PUBLIC, SignedIn, request_ip
-from quantdesk.auth.mail import MailBackend
 from quantdesk.auth.schemas import (
     Credentials,
     MeRead,
@@ -23,6 +22,7 @@ from quantdesk.auth.service import ClientInfo, auth_service
 from quantdesk.auth.throttle import LoginThrottle
 from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.errors import Unprocessable, field_error
+from quantdesk.infra.mail import MailBackend
 from quantdesk.ratelimit import rate_limit
 
 router = APIRouter(prefix="/auth", tags=["auth"])

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quantdesk.auth.principal import Principal
+from quantdesk.access.principal import Principal
 from quantdesk.db import after_commit
 
 MAX_ENTRIES = 10_000

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from quantdesk.auth.scopes import Role, Scope
+from quantdesk.access.scopes import Role, Scope
 
 # Length is checked by the password policy (a clear 422 naming the rule); this bound only
 # stops absurd payloads before any work is done.

@@ -8,10 +8,10 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quantdesk.access.principal import Principal
+from quantdesk.access.scopes import ROLE_SCOPES, Role
 from quantdesk.audit.service import audit_service
 from quantdesk.auth import passwords, tokens
-from quantdesk.auth.mail import MailBackend, compose
-from quantdesk.auth.principal import Principal
 from quantdesk.auth.repository import (
     RefreshTokenRepository,
     ResetTokenRepository,
@@ -19,11 +19,10 @@ from quantdesk.auth.repository import (
     UserRepository,
 )
 from quantdesk.auth.schemas import TokenPair
-from quantdesk.auth.scopes import ROLE_SCOPES, Role
 from quantdesk.auth.throttle import LoginThrottle
-from quantdesk.auth.tokens import Unauthorized
 from quantdesk.config import Settings
-from quantdesk.errors import Conflict, NotFound
+from quantdesk.errors import Conflict, NotFound, Unauthorized
+from quantdesk.infra.mail import MailBackend, compose
 from quantdesk.models import AuthSession, PasswordResetToken, RefreshToken, User, utcnow
 
 INVALID_CREDENTIALS = "invalid email or password"

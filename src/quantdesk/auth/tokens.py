@@ -17,22 +17,13 @@ from typing import Any
 
 import jwt
 
-from quantdesk.auth.scopes import Scope
+from quantdesk.access.scopes import Scope
 from quantdesk.config import Settings
-from quantdesk.errors import AppError
+from quantdesk.errors import Unauthorized
 from quantdesk.models import utcnow
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("exp", "iat", "nbf", "iss", "aud", "sub", "jti", "scope", "sid")
-
-
-class Unauthorized(AppError):
-    status, code, title = 401, "unauthorized", "Unauthorized"
-
-    def __init__(
-        self, detail: str = "authentication required", *, keep_changes: bool = False
-    ) -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, keep_changes=keep_changes)
 
 
 @dataclass(frozen=True)

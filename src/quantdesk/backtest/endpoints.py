@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Response, status
 
+from quantdesk.access.principal import Principal
+from quantdesk.access.scopes import Scope
 from quantdesk.auth.dependencies import ReadTickers, require
-from quantdesk.auth.principal import Principal
-from quantdesk.auth.scopes import Scope
-from quantdesk.auth.tokens import Unauthorized
 from quantdesk.backtest import runner
 from quantdesk.backtest.schemas import (
     BacktestAccepted,
@@ -24,6 +23,7 @@ from quantdesk.backtest.schemas import (
 from quantdesk.backtest.service import backtest_service
 from quantdesk.backtest.strategies import STRATEGIES
 from quantdesk.dependencies import DatabaseDep, SessionDep, SettingsDep
+from quantdesk.errors import Unauthorized
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.models import BacktestRun, BacktestStatus
 from quantdesk.ratelimit import rate_limit

@@ -35,12 +35,12 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quantdesk.errors import problem_body, problem_response
+from quantdesk.http import ratelimit_gate as gate
 from quantdesk.http.headers import CREDENTIAL_HEADERS, Headers, SecurityHeaders, TrustedHosts
 from quantdesk.http.limits import RequestLimitsMiddleware
 from quantdesk.http.problems import scope_problem
 from quantdesk.observability.logging import get_logger, request_id_var
 from quantdesk.observability.metrics import RequestMetrics
-from quantdesk.ratelimit import gate
 from quantdesk.ratelimit.limiter import RATE_LIMIT_HEADER_NAMES
 
 REQUEST_ID_HEADER = b"x-request-id"

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
+from quantdesk.access.scopes import Scope
 from quantdesk.auth.dependencies import require
-from quantdesk.auth.scopes import Scope
 from quantdesk.errors import Unprocessable, field_error
 from quantdesk.indicators.service import indicator_service, parse_set
-from quantdesk.infra.cache.endpoints import CACHE_HEADER
+from quantdesk.infra.cache.dependencies import CACHE_HEADER
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import to_epoch

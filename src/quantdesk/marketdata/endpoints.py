@@ -9,11 +9,11 @@ import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
+from quantdesk.access.scopes import Scope
 from quantdesk.auth.dependencies import require
-from quantdesk.auth.scopes import Scope
 from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.errors import Unprocessable, field_error
-from quantdesk.infra.cache.endpoints import CACHE_HEADER
+from quantdesk.infra.cache.dependencies import CACHE_HEADER
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.kit.timeframes import Timeframe

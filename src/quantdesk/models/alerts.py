@@ -1,4 +1,4 @@
-"""Alerts raised by the performance monitor (observability/monitor.py), with their deliveries."""
+"""Alerts raised by the performance monitor (ops/monitor.py), with their deliveries."""
 
 from __future__ import annotations
 

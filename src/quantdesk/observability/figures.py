@@ -28,22 +28,26 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-API_LATENCY_P95 = "api_latency_p95_seconds"
-API_ERROR_RATE = "api_error_rate"
-PROVIDER_FAILURE_RATE = "provider_failure_rate"
-JOBS_FAILED = "jobs_failed"
-QUEUE_LENGTH = "queue_length"
-BREAKERS_OPEN = "circuit_breakers_open"
+from quantdesk.config import (
+    API_ERROR_RATE,
+    API_LATENCY_P95,
+    BREAKERS_OPEN,
+    DEFAULT_THRESHOLDS,
+    JOBS_FAILED,
+    PROVIDER_FAILURE_RATE,
+    QUEUE_LENGTH,
+)
 
-# Sensible for an API whose cached reads answer in milliseconds; `monitor_thresholds` overrides.
-DEFAULT_THRESHOLDS: dict[str, tuple[float, float]] = {
-    API_LATENCY_P95: (1.0, 2.5),
-    API_ERROR_RATE: (0.05, 0.20),
-    PROVIDER_FAILURE_RATE: (0.25, 0.50),
-    JOBS_FAILED: (1, 5),
-    QUEUE_LENGTH: (100, 500),
-    BREAKERS_OPEN: (1, 3),
-}
+__all__ = [
+    "API_ERROR_RATE",
+    "API_LATENCY_P95",
+    "BREAKERS_OPEN",
+    "DEFAULT_THRESHOLDS",
+    "JOBS_FAILED",
+    "PROVIDER_FAILURE_RATE",
+    "QUEUE_LENGTH",
+]
+
 UNITS: dict[str, str] = {
     API_LATENCY_P95: "seconds",
     API_ERROR_RATE: "ratio",

@@ -42,16 +42,12 @@ Where each series is recorded
 
 from __future__ import annotations
 
-import hmac
 import os
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -62,11 +58,7 @@ from prometheus_client import (
 )
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
 from starlette.types import Scope
-
-from quantdesk.config import Settings
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED_ROUTE = "unmatched"
@@ -258,46 +250,3 @@ def instrument_engine(engine: Engine) -> None:
             DB_QUERY_DURATION.labels(_operation(statement)).observe(
                 time.perf_counter() - started.pop()
             )
-
-
-# --------------------------------------------------------------------------- /metrics
-
-
-def _token_guard(expected: bytes) -> Callable[[Request], Awaitable[None]]:
-    from quantdesk.auth.tokens import Unauthorized
-
-    async def metrics_token(request: Request) -> None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
-            raise Unauthorized("/metrics needs 'Authorization: Bearer <metrics token>'")
-
-    # Read by the route-policy test: the route is guarded, by a token rather than a scope.
-    metrics_token.__quantdesk_scope__ = "metrics-token"  # type: ignore[attr-defined]
-    return metrics_token
-
-
-def metrics_router(settings: Settings) -> APIRouter:
-    """`GET /metrics` (outside /api/v1): public, or behind `metrics_token`; no route at all
-    when `metrics_enabled` is off."""
-    # Imported here, not at the top: the metric definitions are imported by low-level code
-    # (cache, providers) that auth itself may depend on.
-    from quantdesk.auth.dependencies import OPEN
-
-    router = APIRouter(tags=["observability"])
-    if not settings.metrics_enabled:
-        return router
-    token = settings.metrics_token
-    guard = OPEN if token is None else Depends(_token_guard(token.get_secret_value().encode()))
-
-    @router.get(
-        "/metrics",
-        dependencies=[guard],
-        response_class=Response,
-        summary="Prometheus metrics (text exposition format)",
-    )
-    async def metrics() -> Response:
-        # Multiprocess collection reads files: keep it off the event loop.
-        body = await run_in_threadpool(exposition)
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
-
-    return router

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from limits import RateLimitItem
 
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 from quantdesk.kit.clientip import Network, parse_networks
 from quantdesk.ratelimit.policies import POLICIES, Policy, build_policies, build_tiers
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from fastapi import Request
 
-from quantdesk.auth.principal import Principal
-from quantdesk.auth.scopes import Role
+from quantdesk.access.principal import Principal
+from quantdesk.access.scopes import Role
 from quantdesk.observability.metrics import RATE_LIMIT_EXCEEDED
 from quantdesk.ratelimit.errors import RateLimited
 from quantdesk.ratelimit.limiter import Decision, RateLimiter, rate_limit_headers

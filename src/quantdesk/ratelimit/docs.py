@@ -15,7 +15,7 @@ import fastapi.routing
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 from quantdesk.ratelimit.config import RateLimitConfig
 from quantdesk.ratelimit.dependencies import RateLimitMarker, rate_limit_marker
 from quantdesk.ratelimit.policies import describe_item

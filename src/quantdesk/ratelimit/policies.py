@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from limits import RateLimitItem, parse
 
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 
 UNLIMITED = "unlimited"
 

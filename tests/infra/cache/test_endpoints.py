@@ -8,12 +8,12 @@ import httpx
 import pytest
 from fastapi import FastAPI, Response
 
+from quantdesk.access.scopes import Role
 from quantdesk.auth.dependencies import OPEN
-from quantdesk.auth.scopes import Role
 from quantdesk.db import Database
 from quantdesk.infra.cache import Cache, CacheCategory, MemoryBackend, symbol_tag
-from quantdesk.infra.cache.endpoints import router as cache_router
-from quantdesk.infra.cache.endpoints import set_cache_header
+from quantdesk.infra.cache.dependencies import set_cache_header
+from quantdesk.ops.cache_endpoints import router as cache_router
 from tests.auth.factories import bearer, create_user, login
 from tests.infra.cache.conftest import Compute, FakeClock
 from tests.marketdata.test_api import assert_problem

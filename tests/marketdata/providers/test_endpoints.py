@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.infra.state import MemoryStateStore

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from fastapi import FastAPI
 
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 from quantdesk.db import Database
 from quantdesk.marketdata.providers.base import Fundamentals, FxRates, Series
 from quantdesk.marketdata.reference.service import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from quantdesk.access.scopes import Scope
 from quantdesk.auth.dependencies import ReadTickers
-from quantdesk.auth.scopes import Scope
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.marketdata.providers.dependencies import ProviderRuntimeDep
 from quantdesk.marketdata.providers.schemas import ProviderRead

@@ -11,12 +11,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quantdesk.access.scopes import Scope
 from quantdesk.auth.dependencies import require
-from quantdesk.auth.scopes import Scope
 from quantdesk.dependencies import SessionDep
 from quantdesk.errors import Unprocessable, field_error
 from quantdesk.infra.cache import CacheStatus
-from quantdesk.infra.cache.endpoints import CACHE_HEADER
+from quantdesk.infra.cache.dependencies import CACHE_HEADER
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.marketdata.reference.schemas import (
     FundamentalsResponse,

@@ -22,11 +22,11 @@ from pydantic import ValidationError
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.models import AlertEvent, AlertLevel
-from quantdesk.observability.alert_service import alert_service
 from quantdesk.observability.figures import API_ERROR_RATE, QUEUE_LENGTH, Figure, read_snapshot
 from quantdesk.observability.logging import configure_logging
 from quantdesk.observability.metrics import MULTIPROC_ENV
-from quantdesk.observability.monitor import (
+from quantdesk.ops.alert_service import alert_service
+from quantdesk.ops.monitor import (
     PerformanceMonitor,
     WorkerClaim,
     performance_monitor,

@@ -15,8 +15,8 @@ from quantdesk.auth.dependencies import SystemAdmin
 from quantdesk.dependencies import SessionDep
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.models import AlertLevel
-from quantdesk.observability.alert_service import alert_service
-from quantdesk.observability.monitor import PerformanceMonitor
+from quantdesk.ops.alert_service import alert_service
+from quantdesk.ops.monitor import PerformanceMonitor
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 

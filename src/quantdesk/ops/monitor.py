@@ -14,7 +14,7 @@ After an alert about a metric, further changes of that metric wait `alert_cooldo
 (the state is re-evaluated at each tick, so a change that is over by then is never sent),
 except an escalation to critical, which is never held back. Each alert is stored in
 `alert_events`, logged (critical as error, warning as warning, resolved as info) and sent to
-every configured channel (observability/alerts.py); deliveries are recorded on the row.
+every configured channel (ops/alerts.py); deliveries are recorded on the row.
 
 The monitor runs only when `monitor_enabled` (which `quantdesk serve` sets); disabled, the
 object still exists so `/admin/monitor` can say so and tests can call `tick()` themselves.
@@ -40,19 +40,11 @@ from typing import IO, Any
 import httpx
 from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 
-from quantdesk.auth.mail import MailBackend, mail_backend
-from quantdesk.config import Settings
+from quantdesk.config import DEFAULT_THRESHOLDS, Settings
 from quantdesk.db import Database
+from quantdesk.infra.mail import MailBackend, mail_backend
 from quantdesk.models import AlertEvent, AlertLevel, utcnow
-from quantdesk.observability.alert_service import alert_service
-from quantdesk.observability.alerts import (
-    Alert,
-    AlertChannel,
-    channels_from_settings,
-    deliver,
-)
 from quantdesk.observability.figures import (
-    DEFAULT_THRESHOLDS,
     Figure,
     MetricFamily,
     Snapshot,
@@ -62,6 +54,13 @@ from quantdesk.observability.figures import (
 )
 from quantdesk.observability.logging import get_logger
 from quantdesk.observability.metrics import multiprocess_dir
+from quantdesk.ops.alert_service import alert_service
+from quantdesk.ops.alerts import (
+    Alert,
+    AlertChannel,
+    channels_from_settings,
+    deliver,
+)
 
 log = get_logger("quantdesk.monitor")
 LOCK_FILE = "monitor.lock"

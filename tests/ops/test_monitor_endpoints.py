@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from quantdesk.auth.scopes import Role
+from quantdesk.access.scopes import Role
 from quantdesk.db import Database
 from quantdesk.observability.figures import API_ERROR_RATE, QUEUE_LENGTH, Figure
-from quantdesk.observability.monitor import PerformanceMonitor
+from quantdesk.ops.monitor import PerformanceMonitor
 from tests.auth.factories import bearer, create_user, login
 from tests.marketdata.test_api import assert_problem
 

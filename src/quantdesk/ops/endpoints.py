@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from quantdesk.auth.dependencies import OPEN
 from quantdesk.dependencies import DatabaseDep, SettingsDep
-from quantdesk.observability import health
+from quantdesk.ops import health
 
 # Probes are public: orchestrators call them without credentials.
 router = APIRouter(prefix="/health", tags=["health"], dependencies=[OPEN])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from quantdesk.auth.scopes import ROLE_SCOPES, Role, Scope
+from quantdesk.access.scopes import ROLE_SCOPES, Role, Scope
 
 
 @dataclass(frozen=True)

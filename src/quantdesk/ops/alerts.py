@@ -3,7 +3,7 @@
 * generic webhook (`alert_webhook_url`): the alert POSTed as JSON (`Alert.as_json`);
 * Slack-compatible incoming webhook (`alert_slack_webhook_url`): `{"text": ...}`, which
   Slack, Mattermost and Rocket.Chat all accept;
-* email (`alert_email_to`): through the configured mail backend (quantdesk.auth.mail).
+* email (`alert_email_to`): through the configured mail backend (quantdesk.infra.mail).
 
 Delivery never raises: every channel is tried, each within `alert_timeout_seconds`, and a
 failure becomes `{"channel": ..., "ok": false, "error": ...}` plus a log line. Webhook URLs
@@ -21,8 +21,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from quantdesk.auth.mail import MailBackend, compose
 from quantdesk.config import Settings
+from quantdesk.infra.mail import MailBackend, compose
 from quantdesk.kit.timeutil import iso_z
 from quantdesk.models import AlertEvent, AlertLevel
 from quantdesk.observability.logging import get_logger

@@ -1,34 +1,16 @@
-"""/admin/cache (system:admin): statistics and tag flushes; plus the `X-Cache` header helper.
-
-Include `router` in the /api/v1 router; the cache itself is read from `app.state.cache`.
-"""
+"""/admin/cache (system:admin): statistics and tag flushes."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from quantdesk.auth.dependencies import SystemAdmin
-from quantdesk.infra.cache.cache import Cache, CacheStatus
-
-CACHE_HEADER = "X-Cache"
+from quantdesk.infra.cache.dependencies import CacheDep
 
 router = APIRouter(prefix="/admin/cache", tags=["admin"])
-
-
-async def get_cache(request: Request) -> Cache:
-    cache: Cache = request.app.state.cache
-    return cache
-
-
-CacheDep = Annotated[Cache, Depends(get_cache)]
-
-
-def set_cache_header(response: Response, status: CacheStatus) -> None:
-    """`X-Cache: hit|miss|stale` on a cached response (declare `response: Response`)."""
-    response.headers[CACHE_HEADER] = status.value
 
 
 class CategoryStatsRead(BaseModel):
