@@ -36,6 +36,7 @@ from quantdesk.marketdata.providers.base import BarsQuery
 from quantdesk.marketdata.providers.errors import TemporaryProviderError
 from quantdesk.marketdata.providers.recorder import MemoryFetchRecorder
 from quantdesk.observability import metrics
+from quantdesk.ops.metrics_endpoint import metrics_router
 from quantdesk.signals.service import signal_service
 from tests.factories import START_2024, create_instrument, load_bars, synthetic_bars
 from tests.marketdata.providers.conftest import RecordingSleep
@@ -82,7 +83,7 @@ def tiny_app(config: Settings) -> FastAPI:
     app = FastAPI()
     app.add_exception_handler(AppError, problem)
     app.include_router(api)
-    app.include_router(metrics.metrics_router(config))
+    app.include_router(metrics_router(config))
     app.add_middleware(EdgeMiddleware, record_metrics=True)
     return app
 
@@ -191,7 +192,7 @@ async def test_disabled_metrics_have_no_route() -> None:
 )
 def test_the_metrics_route_declares_its_access_policy(token: SecretStr | None, policy: str) -> None:
     app = FastAPI()
-    app.include_router(metrics.metrics_router(settings(metrics_token=token)))
+    app.include_router(metrics_router(settings(metrics_token=token)))
     found = {
         context.path: route_policy(context.dependant.dependencies)
         for context in iter_route_contexts(app.routes)

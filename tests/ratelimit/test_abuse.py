@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from quantdesk.http import ratelimit_gate as gate
 from quantdesk.kit.clientip import parse_networks
-from quantdesk.ratelimit import abuse, gate
+from quantdesk.ratelimit import abuse
 from tests.ratelimit.support import client_for, limiter_of, serving, small_config
 
 PROXY = "10.0.0.5"
