@@ -31,10 +31,11 @@ run: $(INSTALLED)  ## migrate, load the demo (first time only), serve on $(HOST)
 test: $(INSTALLED_DEV)
 	$(BIN)/pytest
 
-lint: $(INSTALLED_DEV)
+lint: $(INSTALLED_DEV)  ## ruff, ruff format --check, mypy --strict, import contracts (ARCHITECTURE.md)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(INSTALLED_DEV)
 	$(BIN)/ruff check --fix .

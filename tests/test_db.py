@@ -1,4 +1,4 @@
-"""The unit of work: committed on success, rolled back on error (CONVENTIONS.md 4)."""
+"""The unit of work: committed on success, rolled back on error."""
 
 from __future__ import annotations
 

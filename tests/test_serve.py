@@ -44,7 +44,8 @@ def test_serve_migrates_and_serves_the_demo(tmp_path: Path) -> None:
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline, "server did not become ready"
+            if time.monotonic() > deadline:  # a start-up timeout, not a speed assertion
+                pytest.fail("server did not become ready")
             assert server.poll() is None, "server exited"
             time.sleep(0.2)
         symbols = {

@@ -1,6 +1,6 @@
 """Database engines and the request-scoped session.
 
-The session dependency owns the transaction (CONVENTIONS.md 4): it commits when the endpoint
+The session dependency owns the transaction (ARCHITECTURE.md): it commits when the endpoint
 returns and rolls back when it raises. Services only `flush()`.
 """
 

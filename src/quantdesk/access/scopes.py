@@ -1,4 +1,4 @@
-"""Roles and the scopes they grant (DESIGN.md, "Roles and scopes").
+"""Roles and the scopes they grant (README.md, "Accounts, tokens and API keys").
 
 Roles are five ordered levels; each includes every scope of the levels below it. Anonymous
 callers act as `guest`, so public market data stays readable (and is rate-limited per IP).

@@ -1,4 +1,4 @@
-"""Who is calling, and may they: typed dependencies every route declares (CONVENTIONS.md 10).
+"""Who is calling, and may they: typed dependencies every route declares (ARCHITECTURE.md).
 
 Every route states either the scope it needs (`Depends(require(Scope.X))`, or an alias such as
 `ReadTickers`) or that it is public (`dependencies=[PUBLIC]`). tests/auth/test_route_policy.py

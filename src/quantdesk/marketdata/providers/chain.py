@@ -78,7 +78,7 @@ class ProviderAnswer(Generic[T]):
     fetched_at: datetime = field(default_factory=utcnow)
 
     def meta(self) -> dict[str, Any]:
-        """The market-data `meta` fields this answer fills (DESIGN.md, API conventions)."""
+        """The market-data `meta` fields this answer fills (README.md, "API conventions")."""
         return {
             "provider": self.provider,
             "fallback_trace": [step.as_dict() for step in self.fallback_trace],

@@ -1,4 +1,4 @@
-"""Provider errors, sorted by what to do about them (CONVENTIONS.md 9).
+"""Provider errors, sorted by what to do about them (ARCHITECTURE.md, "Decisions").
 
 * `TemporaryProviderError` (timeouts, connection errors, 5xx): retry with backoff and jitter.
 * `RateLimitedError` (429): back off, waiting at least the provider's Retry-After.

@@ -1,4 +1,4 @@
-"""API schemas for reference data. Every answer carries the market-data meta (DESIGN.md):
+"""API schemas for reference data. Every answer carries the market-data meta (README):
 who supplied the stored rows, the fallback trace (empty: these are stored rows, not a live
 provider call), when the provider answered, and the cache status."""
 
