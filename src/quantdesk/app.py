@@ -18,6 +18,7 @@ from quantdesk.api import include_api
 from quantdesk.audit.service import audit_service
 from quantdesk.auth.mail import mail_backend
 from quantdesk.auth.openapi import document_security
+from quantdesk.auth.reset_page import router as reset_page_router
 from quantdesk.auth.throttle import LoginThrottle
 from quantdesk.config import Environment, Settings, get_settings
 from quantdesk.db import Database
@@ -206,6 +207,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # reads lead it), then the probes, which are called a few times a minute.
     include_api(app)
     include_flat(app.router, health_router)
+    include_flat(app.router, reset_page_router)  # the page password-reset mails link to
     include_flat(app.router, metrics_router(settings))
     # FastAPI registers its docs pages first; behind everything else they cost no API request.
     app.router.routes.sort(key=lambda route: not isinstance(route, APIRoute))

@@ -117,7 +117,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
-    public_base_url: str = "http://127.0.0.1:8000"
+    # The externally visible base URL (scheme, host, port, path prefix) when served behind a
+    # proxy; password-reset links use it. Unset, they use the base URL the request came to.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s?#]+$")
 
     # Rate limits (ratelimit/): `limits` strings per role tier; "unlimited" turns a tier off.
     rate_limit_enabled: bool = True

@@ -228,8 +228,10 @@ class AuthService:
         *,
         email: str,
         client: ClientInfo,
+        base_url: str,
     ) -> None:
-        """Same answer whether or not the account exists."""
+        """Same answer whether or not the account exists. The mailed link is `base_url`
+        (where the API is served, as the caller sees it) + `/reset-password?token=...`."""
         user = await UserRepository(session).by_email(email)
         await audit_service.record(
             session,
@@ -251,7 +253,7 @@ class AuthService:
                 expires_at=utcnow() + timedelta(minutes=settings.password_reset_ttl_minutes),
             )
         )
-        link = f"{settings.public_base_url}/reset-password?token={token}"
+        link = f"{base_url.rstrip('/')}/reset-password?token={token}"
         body = (
             "Someone asked to reset the password of your quantdesk account.\n\n"
             f"Reset it within {settings.password_reset_ttl_minutes} minutes: {link}\n\n"
