@@ -22,6 +22,7 @@ from quantdesk.marketdata.endpoints import router as marketdata_router
 from quantdesk.marketdata.providers.endpoints import router as providers_router
 from quantdesk.marketdata.reference.endpoints import router as reference_router
 from quantdesk.observability.monitor_endpoints import router as monitor_router
+from quantdesk.ratelimit.endpoints import router as blocks_router
 from quantdesk.signals.endpoints import router as signals_router
 
 API_PREFIX = "/api/v1"
@@ -32,6 +33,7 @@ API_ROUTERS: list[APIRouter] = [
     auth_router,
     api_keys_router,
     admin_router,
+    blocks_router,
     cache_admin_router,
     providers_router,
     reference_router,

@@ -131,9 +131,12 @@ async def apply_rate_limits(request: Request, caller: Principal, policy_name: st
             refused, refused_by = decision, policy.name
     if refused is not None:
         RATE_LIMIT_EXCEEDED.labels(refused_by).inc()
-        ip = caller_ip(request, caller)
-        if await limiter.abuse.record_violation(ip) and limiter.on_block is not None:
-            await limiter.on_block(ip)
+        # Only anonymous refusals count towards blocking the address: a caller with
+        # credentials answers to its own limits, and must not lock out its neighbours.
+        if caller.is_anonymous:
+            ip = caller_ip(request, caller)
+            if await limiter.abuse.record_violation(ip) and limiter.on_block is not None:
+                await limiter.on_block(ip)
         raise _refusal(refused, rate_limit_headers(refused))
 
 
