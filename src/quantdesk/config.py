@@ -106,10 +106,14 @@ class Settings(BaseSettings):
     # revocations reach other replicas within this time. 0 checks the database every request.
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     password_reset_ttl_minutes: int = 30
-    # Failed logins allowed per account and per client IP within the window.
-    login_failures_per_account: int = 5
-    login_failures_per_ip: int = 20
-    login_failure_window_seconds: int = 900
+    # Failed sign-ins allowed within the window (auth/throttle.py): per account and client
+    # address (then that pair is locked out), per client address across accounts, and per
+    # account across addresses (softer: past it only addresses that already failed on the
+    # account are refused, so nobody can lock the owner out from elsewhere).
+    login_failures_per_account_ip: int = Field(default=5, ge=1)
+    login_failures_per_ip: int = Field(default=20, ge=1)
+    login_failures_per_account: int = Field(default=20, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
     # Proxies whose X-Forwarded-For is believed (CIDRs); empty means use the peer address.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Password-reset mail: "file" writes .eml files into mail_dir, "smtp" sends them.
