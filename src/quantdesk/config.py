@@ -166,6 +166,9 @@ class Settings(BaseSettings):
     metrics_enabled: bool = True
     # When set, GET /metrics needs `Authorization: Bearer <token>`; unset, it is public.
     metrics_token: SecretStr | None = None
+    # When set, `Authorization: Bearer <token>` shows /health and /health/detailed in full
+    # (as to an admin); anonymous callers see statuses only.
+    monitoring_token: SecretStr | None = None
     # FastAPI's native OpenTelemetry instrumentation: off, it costs ~4 us a request (deploy/).
     opentelemetry_enabled: bool = False
 
