@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from quantdesk.auth.scopes import Role, Scope
 
@@ -13,6 +13,14 @@ from quantdesk.auth.scopes import Role, Scope
 # stops absurd payloads before any work is done.
 Password = Annotated[str, StringConstraints(max_length=1024)]
 KeyName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[\w .:@/-]+$")]
+KEY_SCOPES = (
+    "Defaults to every scope of your role (of the creating key, when a key creates one) "
+    "except manage:api-keys, which must be asked for by name; never more than those"
+)
+KEY_EXPIRY = (
+    "Give at most one: expires_at (timezone-aware) or expires_in_days (1-3650); "
+    "neither means the key does not expire"
+)
 
 
 class Credentials(BaseModel):
@@ -66,11 +74,12 @@ class UserRoleUpdate(BaseModel):
 
 
 class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt expiry must not mean "never"
+
     name: KeyName
-    scopes: list[Scope] | None = Field(
-        default=None, description="Defaults to every scope of your role; never more than that"
-    )
-    expires_at: datetime | None = None
+    scopes: list[Scope] | None = Field(default=None, description=KEY_SCOPES)
+    expires_at: AwareDatetime | None = Field(default=None, description=KEY_EXPIRY)
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650, description=KEY_EXPIRY)
 
 
 class ApiKeyRead(BaseModel):
