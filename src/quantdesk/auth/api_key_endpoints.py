@@ -16,6 +16,7 @@ from quantdesk.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.errors import Unprocessable, field_error
 from quantdesk.kit.pagination import ListMeta, Page, decode_cursor, split_page
+from quantdesk.kit.schemas import IdPath
 from quantdesk.ratelimit import rate_limit
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
@@ -57,13 +58,13 @@ async def list_api_keys(
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_api_key(key_id: int, principal: ManageApiKeys, session: SessionDep) -> None:
+async def revoke_api_key(key_id: IdPath, principal: ManageApiKeys, session: SessionDep) -> None:
     await api_key_service.revoke(session, principal, key_id)
 
 
 @router.post("/{key_id}/rotate")
 async def rotate_api_key(
-    key_id: int, principal: ManageApiKeys, session: SessionDep, settings: SettingsDep
+    key_id: IdPath, principal: ManageApiKeys, session: SessionDep, settings: SettingsDep
 ) -> ApiKeyCreated:
     key, secret = await api_key_service.rotate(session, settings, principal, key_id)
     return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=secret)

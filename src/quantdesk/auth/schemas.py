@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from quantdesk.auth.scopes import Role, Scope
+from quantdesk.kit.schemas import Instant, RequestModel
 
 # Length is checked by the password policy (a clear 422 naming the rule); this bound only
 # stops absurd payloads before any work is done.
@@ -23,7 +24,7 @@ KEY_EXPIRY = (
 )
 
 
-class Credentials(BaseModel):
+class Credentials(RequestModel):
     email: EmailStr
     password: Password
 
@@ -35,20 +36,20 @@ class TokenPair(BaseModel):
     expires_in: int = Field(description="Access token lifetime in seconds")
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(RequestModel):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(RequestModel):
     current_password: Password
     new_password: Password
 
 
-class PasswordResetRequest(BaseModel):
+class PasswordResetRequest(RequestModel):
     email: EmailStr
 
 
-class PasswordResetConfirm(BaseModel):
+class PasswordResetConfirm(RequestModel):
     token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     new_password: Password
 
@@ -69,16 +70,16 @@ class MeRead(UserRead):
     scopes: list[Scope]
 
 
-class UserRoleUpdate(BaseModel):
+class UserRoleUpdate(RequestModel):
     role: Role
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt expiry must not mean "never"
 
     name: KeyName
     scopes: list[Scope] | None = Field(default=None, description=KEY_SCOPES)
-    expires_at: AwareDatetime | None = Field(default=None, description=KEY_EXPIRY)
+    expires_at: Instant | None = Field(default=None, description=KEY_EXPIRY)
     expires_in_days: int | None = Field(default=None, ge=1, le=3650, description=KEY_EXPIRY)
 
 
