@@ -20,6 +20,7 @@ from quantdesk.kit.routing import include_flat
 from quantdesk.marketdata.endpoints import router as marketdata_router
 from quantdesk.marketdata.providers.endpoints import router as providers_router
 from quantdesk.marketdata.reference.endpoints import router as reference_router
+from quantdesk.ops.block_endpoints import router as blocks_router
 from quantdesk.ops.cache_endpoints import router as cache_admin_router
 from quantdesk.ops.monitor_endpoints import router as monitor_router
 from quantdesk.signals.endpoints import router as signals_router
@@ -32,6 +33,7 @@ API_ROUTERS: list[APIRouter] = [
     auth_router,
     api_keys_router,
     admin_router,
+    blocks_router,
     cache_admin_router,
     providers_router,
     reference_router,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,17 +16,20 @@ from quantdesk import __version__
 from quantdesk.api import include_api
 from quantdesk.audit.service import audit_service
 from quantdesk.auth.openapi import document_security
+from quantdesk.auth.reset_page import router as reset_page_router
 from quantdesk.auth.throttle import LoginThrottle
 from quantdesk.config import Environment, Settings, get_settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError, problem_body, problem_response
 from quantdesk.http.edge import EdgeMiddleware
+from quantdesk.http.problems import validation_errors
 from quantdesk.infra.cache import build_cache, install_cache
 from quantdesk.infra.mail import mail_backend
 from quantdesk.infra.state import state_store_from_settings
 from quantdesk.jobs.lifecycle import job_runtime
+from quantdesk.kit.pagination import configure_cursor_signing
 from quantdesk.kit.routing import include_flat
-from quantdesk.marketdata.providers.registry import build_provider_runtime
+from quantdesk.marketdata.providers.registry import build_provider_runtime, install_provider_runtime
 from quantdesk.observability.logging import configure_logging, get_logger
 from quantdesk.observability.metrics import instrument_engine, worker_exit
 from quantdesk.ops.endpoints import router as health_router
@@ -77,6 +79,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings, state_store_from_settings(settings), database=app.state.db
     )
     app.state.providers = providers
+    install_provider_runtime(providers)  # in-process jobs share its breakers and budgets
     if settings.metrics_enabled:
         instrument_engine(app.state.db.engine.sync_engine)
     if settings.gc_freeze_at_startup:
@@ -100,6 +103,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ):
             yield
     finally:
+        install_provider_runtime(None)
         await providers.aclose()  # the runtime built here, even if a test swapped it
         await providers.store.aclose()
         install_cache(None)
@@ -131,25 +135,9 @@ async def _app_error(request: Request, exc: Exception) -> Response:
     return problem_response(body, exc.headers)
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    found = []
-    for error in exc.errors():
-        loc = [str(part) for part in error.get("loc", ())]
-        message = str(error.get("msg", "invalid value"))
-        found.append(
-            {
-                "loc": loc,
-                "field": ".".join(loc),
-                "msg": message.removeprefix("Value error, "),
-                "type": error.get("type", "value_error"),
-            }
-        )
-    return found
-
-
 async def _request_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = _validation_errors(exc)
+    errors = validation_errors(exc.errors(), getattr(exc, "body", None))
     detail = "; ".join(f"{e['field']}: {e['msg']}" for e in errors[:5])
     body = problem_body(
         status=422,
@@ -199,6 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
+    configure_cursor_signing(settings.secret_key.get_secret_value())
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -207,6 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # reads lead it), then the probes, which are called a few times a minute.
     include_api(app)
     include_flat(app.router, health_router)
+    include_flat(app.router, reset_page_router)  # the page password-reset mails link to
     include_flat(app.router, metrics_router(settings))
     # FastAPI registers its docs pages first; behind everything else they cost no API request.
     app.router.routes.sort(key=lambda route: not isinstance(route, APIRoute))

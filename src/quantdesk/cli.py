@@ -24,6 +24,7 @@ from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch, iso_z
 from quantdesk.marketdata.schemas import InstrumentCreate
 from quantdesk.models import AssetClass
+from quantdesk.ratelimit.cli import ratelimit_app
 from quantdesk.signals.cli import signals_app
 
 T = TypeVar("T")
@@ -44,6 +45,7 @@ app.add_typer(signals_app, name="signals")
 app.command(context_settings=PASS_THROUGH)(worker)
 app.command(context_settings=PASS_THROUGH)(beat)
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(ratelimit_app, name="ratelimit")
 
 
 def _settings() -> Settings:

@@ -95,8 +95,12 @@ class Settings(BaseSettings):
     # signals
     # /signals/historic (public) shows only signals created at least this long ago.
     signals_historic_delay_hours: int = 24
-    # A signal expires this many bars of its timeframe after its source bar closed.
-    signals_expiry_bars: int = 10
+    # A signal lives this many bars of its timeframe after its source bar (market time:
+    # it expires when its symbol's bars have advanced that far, never by the clock) ...
+    signals_expiry_bars: int = Field(default=10, ge=1)
+    # ... unless overridden per "strategy:timeframe", "strategy" or "timeframe", e.g.
+    # {"1h": 24, "sma_cross:1d": 20} (the most specific key wins).
+    signals_lifetime_bars: dict[str, int] = Field(default_factory=dict)
     # Bars read per instrument to compute signals (indicator warm-up included).
     signals_lookback_bars: int = 500
     # backtests
@@ -122,10 +126,14 @@ class Settings(BaseSettings):
     # revocations reach other replicas within this time. 0 checks the database every request.
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     password_reset_ttl_minutes: int = 30
-    # Failed logins allowed per account and per client IP within the window.
-    login_failures_per_account: int = 5
-    login_failures_per_ip: int = 20
-    login_failure_window_seconds: int = 900
+    # Failed sign-ins allowed within the window (auth/throttle.py): per account and client
+    # address (then that pair is locked out), per client address across accounts, and per
+    # account across addresses (softer: past it only addresses that already failed on the
+    # account are refused, so nobody can lock the owner out from elsewhere).
+    login_failures_per_account_ip: int = Field(default=5, ge=1)
+    login_failures_per_ip: int = Field(default=20, ge=1)
+    login_failures_per_account: int = Field(default=20, ge=1)
+    login_failure_window_seconds: int = Field(default=900, ge=1)
     # Proxies whose X-Forwarded-For is believed (CIDRs); empty means use the peer address.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Password-reset mail: "file" writes .eml files into mail_dir, "smtp" sends them.
@@ -137,7 +145,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
-    public_base_url: str = "http://127.0.0.1:8000"
+    # The externally visible base URL (scheme, host, port, path prefix) when served behind a
+    # proxy; password-reset links use it. Unset, they use the base URL the request came to.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s?#]+$")
 
     # Rate limits (ratelimit/): `limits` strings per role tier; "unlimited" turns a tier off.
     rate_limit_enabled: bool = True
@@ -176,6 +186,9 @@ class Settings(BaseSettings):
     metrics_enabled: bool = True
     # When set, GET /metrics needs `Authorization: Bearer <token>`; unset, it is public.
     metrics_token: SecretStr | None = None
+    # When set, `Authorization: Bearer <token>` shows /health and /health/detailed in full
+    # (as to an admin); anonymous callers see statuses only.
+    monitoring_token: SecretStr | None = None
     # FastAPI's native OpenTelemetry instrumentation: off, it costs ~4 us a request (deploy/).
     opentelemetry_enabled: bool = False
 
@@ -293,6 +306,13 @@ class Settings(BaseSettings):
     alert_slack_webhook_url: SecretStr | None = None
     alert_email_to: str | None = None  # one address or several, comma-separated
     alert_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    @field_validator("signals_lifetime_bars")
+    @classmethod
+    def _known_lifetimes(cls, value: dict[str, int]) -> dict[str, int]:
+        from quantdesk.signals.lifetime import check_lifetimes
+
+        return check_lifetimes(value)
 
     @field_validator("monitor_thresholds")
     @classmethod

@@ -24,7 +24,7 @@ async def test_key_is_shown_once_and_stored_hashed(client: httpx.AsyncClient, db
     secret = str(created["key"])
     assert secret.startswith("qd_live_") and len(secret) == len("qd_live_") + 38
     assert keyformat.well_formed(secret)
-    listed = (await client.get("/api/v1/api-keys", headers=bearer(tokens))).json()
+    listed = (await client.get("/api/v1/api-keys", headers=bearer(tokens))).json()["data"]
     assert [k["prefix"] for k in listed] == [secret[:14]]
     assert secret not in str(listed) and "key_hash" not in listed[0]
     async with db.session() as session:

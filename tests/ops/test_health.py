@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from pydantic import SecretStr
 
+from quantdesk.access.scopes import Role
 from quantdesk.app import create_app
+from quantdesk.config import Settings
+from quantdesk.db import Database
+from tests.auth.factories import bearer, create_user, login
 from tests.conftest import make_settings, sqlite_url
+from tests.marketdata.test_api import assert_problem
+from tests.secrets_watch import remember
 from tests.support.servers import RedisProcess
 
 
@@ -28,15 +36,50 @@ async def test_live_and_ready_when_migrated(client: httpx.AsyncClient) -> None:
     assert ready.status_code == 200 and ready.json()["status"] == "ok"
 
 
-async def test_detailed_reports_components_and_system(client: httpx.AsyncClient) -> None:
-    body = (await client.get("/health/detailed")).json()
+async def test_detailed_reports_components_and_system_to_an_admin(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    admin = bearer(await login(client, await create_user(db, Role.ADMIN)))
+    body = (await client.get("/health/detailed", headers=admin)).json()
     assert body["status"] == "ok"
     database = body["components"]["database"]
     assert database["status"] == "ok" and database["latency_ms"] >= 0 and database["revision"]
     assert {"cpu", "memory", "disk"} <= set(body["system"])
     assert body["version"] and body["uptime_seconds"] >= 0
-    summary = (await client.get("/health")).json()
+    summary = (await client.get("/health", headers=admin)).json()
     assert "system" not in summary and summary["components"]["database"]["status"] == "ok"
+    assert summary["components"]["database"]["dialect"]
+
+
+async def test_anonymous_callers_see_statuses_only(client: httpx.AsyncClient) -> None:
+    for path in ("/health", "/health/detailed"):
+        response = await client.get(path)
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok", "components": {"database": {"status": "ok"}}}
+
+
+async def test_the_monitoring_token_sees_details(settings: Settings) -> None:
+    token = "monitor-" + secrets.token_urlsafe(24)
+    remember(token)
+    async for client in _client_for(
+        database_url=settings.database_url, monitoring_token=SecretStr(token)
+    ):
+        body = (
+            await client.get("/health/detailed", headers={"Authorization": f"Bearer {token}"})
+        ).json()
+        assert body["environment"] == "development" and "disk" in body["system"]
+        wrong = await client.get("/health/detailed", headers={"Authorization": "Bearer nope"})
+        assert_problem(wrong, 401)
+        assert "system" not in (await client.get("/health/detailed")).json()
+
+
+async def test_a_signed_in_non_admin_is_refused_details(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    analyst = bearer(await login(client, await create_user(db, Role.ANALYST)))
+    assert_problem(await client.get("/health/detailed", headers=analyst), 403)
+    assert_problem(await client.get("/health", headers=analyst), 403)
+    assert (await client.get("/health/live", headers=analyst)).json() == {"status": "ok"}
 
 
 async def test_unmigrated_database_is_not_ready(tmp_path: Path) -> None:

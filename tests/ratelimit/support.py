@@ -118,6 +118,14 @@ def make_app(config: RateLimitConfig) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/health/live")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(b"# metrics\n", media_type="text/plain")
+
     app.include_router(api)
     document_rate_limits(app, config)
     app.add_middleware(EdgeMiddleware)

@@ -63,14 +63,15 @@ async def test_an_ip_that_keeps_hitting_429_is_blocked_for_a_while(
             assert (await http.get("/api/market")).status_code == 200
         for _ in range(3):
             assert (await http.get("/api/market")).status_code == 429
-        blocked = await http.get("/health")
+        blocked = await http.get("/api/market")
         assert blocked.status_code == 403
         assert blocked.json()["type"].endswith("/ip-blocked")
         assert int(blocked.headers["Retry-After"]) == 1
         async with client_for(app, peer="192.0.2.50") as other:
             assert (await other.get("/api/market")).status_code == 200  # others unaffected
         await asyncio.sleep(1.1)
-        assert (await http.get("/health")).status_code == 200
+        # Unblocked: refused by the (still spent) tier again, not by the block.
+        assert (await http.get("/api/market")).status_code == 429
     blocks = [fields for event, fields in security_log.events if event == "security.ip_blocked"]
     assert len(blocks) == 1
     assert blocks[0]["ip"] == "127.0.0.1"
@@ -80,12 +81,12 @@ async def test_an_ip_that_keeps_hitting_429_is_blocked_for_a_while(
 
 async def test_fewer_429s_than_the_threshold_do_not_block(security_log: RecordingLog) -> None:
     config = small_config(abuse_threshold=3)
-    async with serving(config) as (_, http):
+    async with serving(config) as (app, http):
         for _ in range(5):
             await http.get("/api/market")
         for _ in range(2):
             assert (await http.get("/api/market")).status_code == 429
-        assert (await http.get("/health")).status_code == 200
+        assert await limiter_of(app).abuse.check("127.0.0.1") is None
     assert not [event for event, _ in security_log.events if event == "security.ip_blocked"]
 
 
@@ -94,9 +95,10 @@ async def test_an_operator_can_lift_an_abuse_block(security_log: RecordingLog) -
     async with serving(config) as (app, http):
         for _ in range(6):
             await http.get("/api/market")
-        assert (await http.get("/health")).status_code == 403
-        await limiter_of(app).abuse.unblock("127.0.0.1")
-        assert (await http.get("/health")).status_code == 200
+        assert (await http.get("/api/market")).status_code == 403
+        assert await limiter_of(app).abuse.unblock("127.0.0.1")
+        assert (await http.get("/api/market")).status_code == 429  # the tier, not the block
+        assert not await limiter_of(app).abuse.unblock("192.0.2.99")
 
 
 async def test_forwarded_for_is_ignored_from_untrusted_peers(security_log: RecordingLog) -> None:

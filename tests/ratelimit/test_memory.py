@@ -68,34 +68,3 @@ async def test_clear_and_reset_forget_windows() -> None:
 async def test_a_cost_above_the_limit_is_refused(cost: int) -> None:
     limiter = MovingWindowRateLimiter(MovingWindowMemoryStorage())
     assert not await limiter.hit(RateLimitItemPerSecond(1, 60), "k", cost=cost)
-
-
-@given(steps=steps, amount=st.integers(min_value=1, max_value=6))
-@settings(max_examples=100, deadline=None)
-def test_one_call_hit_matches_hit_then_window_stats(
-    steps: list[tuple[float, int, str]], amount: int
-) -> None:
-    item = RateLimitItemPerSecond(amount, 10)
-    clock = [1_700_000_000.0]
-    fast = MovingWindowMemoryStorage()
-    reference = MovingWindowRateLimiter(MemoryStorage())
-
-    async def run() -> None:
-        for delay, _cost, key in steps:
-            clock[0] += delay
-            expected = await reference.hit(item, key)
-            stats = await reference.get_window_stats(item, key)
-            allowed, (start, count) = fast.hit_with_window(
-                item.key_for(key), item.amount, item.get_expiry()
-            )
-            assert allowed == expected
-            assert item.amount - count == stats.remaining
-            if stats.remaining < amount:
-                assert start + item.get_expiry() == stats.reset_time
-
-    real_time = time.time
-    time.time = lambda: clock[0]
-    try:
-        asyncio.run(run())
-    finally:
-        time.time = real_time

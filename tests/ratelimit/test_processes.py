@@ -112,8 +112,8 @@ def test_a_limit_is_shared_exactly_by_two_uvicorn_processes(
     assert refused.json()["status"] == 429
     assert refused.headers["RateLimit-Limit"] == refused.headers["X-RateLimit-Limit"] == "20"
     assert refused.headers["RateLimit-Remaining"] == refused.headers["X-RateLimit-Remaining"] == "0"
-    assert 1 <= int(refused.headers["Retry-After"]) <= 60
-    assert 0 <= int(refused.headers["RateLimit-Reset"]) <= 60
+    assert 1 <= int(refused.headers["Retry-After"]) <= 120  # within two windows
+    assert 0 <= int(refused.headers["RateLimit-Reset"]) <= 120
     assert int(refused.headers["X-RateLimit-Reset"]) >= int(time.time())
     # Remaining is read just after the atomic hit, so concurrent requests may report the
     # same value; it never goes negative and reaches 0 when the window is full.

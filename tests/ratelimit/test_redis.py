@@ -50,7 +50,7 @@ async def test_limiters_on_one_redis_share_exact_counts(
     assert [d.allowed for d in decisions] == [True] * 7 + [False] * 3
     assert [d.remaining for d in decisions[:7]] == [6, 5, 4, 3, 2, 1, 0]
     assert all(d.shared for d in decisions)
-    assert 1 <= decisions[-1].retry_after <= 60
+    assert 1 <= decisions[-1].retry_after <= 120
 
 
 async def test_a_block_made_by_one_process_is_enforced_by_another(
@@ -131,4 +131,4 @@ async def test_unreachable_redis_at_startup_degrades_instead_of_failing() -> Non
         assert limited.headers["Retry-After"]
         assert (await http.get("/api/market")).status_code == 429
         # Abuse blocking still works, per process.
-        assert (await http.get("/health")).status_code == 403
+        assert (await http.get("/api/market")).status_code == 403

@@ -52,7 +52,7 @@ FILTERS = {
     "status": ("status=active", ["aaa-long-new", "bbb-short", "aaa-short"]),
     "min_confidence": ("min_confidence=70", ["aaa-long-new", "bbb-short", "aaa-long-old"]),
     "since": (
-        f"since={(NOW - timedelta(hours=10)).replace(tzinfo=None).isoformat()}",
+        f"since={(NOW - timedelta(hours=10)).replace(tzinfo=None).isoformat()}Z",
         ["bbb-expired", "aaa-long-new", "bbb-short"],
     ),
     "combined": ("symbol=BBB&direction=LONG&status=stopped", ["bbb-long"]),

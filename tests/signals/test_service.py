@@ -1,11 +1,10 @@
-"""The signal service on both databases: generation from the last closed bar (idempotent),
-refresh, and evaluation of active signals against later bars."""
+"""The signal service on both databases: generation from the last closed bar (idempotent)
+and refresh (evaluation: test_evaluate.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
 import pytest
 from sqlalchemy import func, select
 
@@ -16,14 +15,13 @@ from quantdesk.errors import Unprocessable
 from quantdesk.kit.timeutil import from_epoch
 from quantdesk.marketdata.frames import BarFrame
 from quantdesk.marketdata.service import InstrumentNotFound
-from quantdesk.models import Signal, SignalDirection, SignalStatus
+from quantdesk.models import Signal, SignalStatus
 from quantdesk.signals.service import signal_service
 from tests.factories import create_instrument, load_bars
 from tests.signals.factories import (
     WINDOW_END,
     WINDOW_START,
     after_close,
-    create_signal,
     goog_window,
 )
 
@@ -133,108 +131,3 @@ async def test_refresh_answers_the_bars_signals_and_counts_new_ones(
     assert first.created == len(first.signals) >= 2
     assert second.created == 0
     assert [s.id for s in second.signals] == [s.id for s in first.signals]
-
-
-# ---------------------------------------------------------------- evaluation
-
-SOURCE = 1_704_067_200  # 2024-01-01: the signal bar
-EXPIRES = SOURCE + DAY + 3 * DAY  # three bars after the signal bar count
-LATE = datetime.fromtimestamp(EXPIRES + 5 * DAY, UTC)
-# The signal bar itself spans both levels: it must never be counted.
-SIGNAL_BAR = (100.0, 120.0, 80.0, 100.0)
-
-Candle = tuple[float, float, float, float]
-L, S = SignalDirection.LONG, SignalDirection.SHORT
-EVALUATION = {
-    "target hit": (L, [(100, 102, 99, 101), (101, 107, 100, 106)], LATE, "target_hit", 1, 106.0),
-    "stopped": (L, [(100, 101, 96, 97)], LATE, "stopped", 0, 97.0),
-    "both in one bar: stopped": (L, [(100, 107, 96, 104)], LATE, "stopped", 0, 97.0),
-    "expired": (L, [(100, 101, 99, 100.5)] * 4, LATE, "expired", None, 100.5),
-    "short target hit": (S, [(100, 101, 93, 94)], LATE, "target_hit", 0, 94.0),
-    "short stopped": (S, [(100, 101, 99, 100), (100, 104, 99, 103)], LATE, "stopped", 1, 103.0),
-    "forming bar ignored": (
-        L,
-        [(100, 101, 99, 100), (100, 110, 99, 109)],
-        datetime.fromtimestamp(SOURCE + 2 * DAY + 3_600, UTC),
-        "active",
-        None,
-        None,
-    ),
-}
-
-
-def candles_frame(candles: list[Candle]) -> BarFrame:
-    rows = [SIGNAL_BAR, *candles]
-    o, h, lo, c = (np.array(column, dtype=np.float64) for column in zip(*rows, strict=True))
-    ts = SOURCE + DAY * np.arange(len(rows), dtype=np.int64)
-    return BarFrame(ts, o, h, lo, c, np.full(len(rows), 1_000.0))
-
-
-@pytest.mark.parametrize(
-    ("direction", "candles", "now", "status", "bar", "price"),
-    EVALUATION.values(),
-    ids=EVALUATION.keys(),
-)
-async def test_evaluation_candle_table(
-    db: Database,
-    direction: SignalDirection,
-    candles: list[Candle],
-    now: datetime,
-    status: str,
-    bar: int | None,
-    price: float | None,
-) -> None:
-    await create_instrument(db, "TEST")
-    await load_bars(db, "TEST", candles_frame(candles))
-    target, stop = (106.0, 97.0) if direction is L else (94.0, 103.0)
-    signal = await create_signal(
-        db,
-        direction=direction,
-        target=target,
-        stop=stop,
-        source_ts=SOURCE,
-        expires_at=from_epoch(EXPIRES),
-    )
-    async with db.session() as session:
-        counts = await signal_service.evaluate(session, now=now)
-    assert counts[status] == 1 and sum(counts.values()) == 1
-    async with db.session() as session:
-        stored = await session.get(Signal, signal.id)
-    assert stored is not None
-    assert stored.status.value == status
-    assert stored.close_price == price
-    if status == "active":
-        assert stored.closed_at is None
-    elif bar is None:
-        assert stored.closed_at == from_epoch(EXPIRES)
-    else:  # the close of the bar that settled it (bar 0 is the first after the signal bar)
-        assert stored.closed_at == from_epoch(SOURCE + (bar + 2) * DAY)
-
-
-def reference_outcome(signal: Signal, later: BarFrame) -> str:
-    """An independent, bar-by-bar reading of the documented rules."""
-    long = signal.direction is SignalDirection.LONG
-    for low, high in zip(later.low, later.high, strict=True):
-        if (low <= signal.stop) if long else (high >= signal.stop):
-            return "stopped"
-        if (high >= signal.target) if long else (low <= signal.target):
-            return "target_hit"
-    return "expired"
-
-
-async def test_generated_goog_signals_settle_on_the_following_bars(db: Database) -> None:
-    await create_instrument(db, "GOOG")
-    await load_bars(db, "GOOG", goog_window())
-    async with db.session() as session:
-        created = await signal_service.generate(session, now=after_close(goog_window()))
-    following = goog_window(WINDOW_END, WINDOW_END + 30)
-    await load_bars(db, "GOOG", following)
-    async with db.session() as session:
-        counts = await signal_service.evaluate(session, now=after_close(following))
-    assert counts["active"] == 0 and sum(counts.values()) == len(created) >= 2
-    async with db.session() as session:
-        for signal in created:
-            stored = await session.get(Signal, signal.id)
-            assert stored is not None
-            later = following.select(following.ts < int(stored.expires_at.timestamp()))
-            assert stored.status.value == reference_outcome(stored, later), stored.strategy

@@ -29,6 +29,9 @@ class Scope(StrEnum):
     RUN_BACKTEST = "run:backtest"
     ACCESS_AI = "access:ai"
     MANAGE_WEBHOOKS = "manage:webhooks"
+    # Listing, creating, rotating and revoking the owner's API keys. A signed-in session may
+    # always; an API key only when it was explicitly granted this scope (never by default).
+    MANAGE_API_KEYS = "manage:api-keys"
     EXPORT_DATA = "export:data"
     MANAGE_USERS = "manage:users"
     SYSTEM_ADMIN = "system:admin"
@@ -38,7 +41,13 @@ class Scope(StrEnum):
 _ADDED_BY_ROLE: dict[Role, frozenset[Scope]] = {
     Role.GUEST: frozenset({Scope.READ_TICKERS}),
     Role.USER: frozenset(
-        {Scope.READ_FINANCIALS, Scope.EXECUTE_TRADES, Scope.RUN_BACKTEST, Scope.MANAGE_WEBHOOKS}
+        {
+            Scope.READ_FINANCIALS,
+            Scope.EXECUTE_TRADES,
+            Scope.RUN_BACKTEST,
+            Scope.MANAGE_WEBHOOKS,
+            Scope.MANAGE_API_KEYS,
+        }
     ),
     Role.PREMIUM: frozenset({Scope.READ_PREMIUM, Scope.ACCESS_AI}),
     Role.ANALYST: frozenset({Scope.EXPORT_DATA}),

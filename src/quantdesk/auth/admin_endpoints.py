@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -12,7 +11,8 @@ from quantdesk.auth.admin import admin_service
 from quantdesk.auth.dependencies import ManageUsers, SystemAdmin
 from quantdesk.auth.schemas import ApiKeyRead, UserRead, UserRoleUpdate
 from quantdesk.dependencies import SessionDep
-from quantdesk.kit.pagination import ListMeta, Page, decode_cursor, split_page
+from quantdesk.kit.pagination import ListMeta, Page, decode_int_cursor, split_page
+from quantdesk.kit.schemas import IdPath, IdQuery, Instant
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -20,7 +20,7 @@ Cursor = Annotated[str | None, Query(max_length=256)]
 
 
 def _after(cursor: str | None) -> int | None:
-    return int(decode_cursor(cursor)) if cursor else None
+    return decode_int_cursor(cursor) if cursor else None
 
 
 @router.get("/users")
@@ -35,7 +35,7 @@ async def list_users(
 
 @router.patch("/users/{user_id}/role")
 async def change_role(
-    user_id: int, body: UserRoleUpdate, admin: ManageUsers, session: SessionDep
+    user_id: IdPath, body: UserRoleUpdate, admin: ManageUsers, session: SessionDep
 ) -> UserRead:
     return UserRead.model_validate(
         await admin_service.change_role(session, admin, user_id, body.role)
@@ -43,7 +43,7 @@ async def change_role(
 
 
 @router.post("/users/{user_id}/deactivate")
-async def deactivate_user(user_id: int, admin: ManageUsers, session: SessionDep) -> UserRead:
+async def deactivate_user(user_id: IdPath, admin: ManageUsers, session: SessionDep) -> UserRead:
     return UserRead.model_validate(await admin_service.deactivate(session, admin, user_id))
 
 
@@ -62,10 +62,10 @@ async def audit_log(
     _: SystemAdmin,
     session: SessionDep,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    user_id: int | None = None,
+    user_id: IdQuery = None,
     outcome: Annotated[str | None, Query(max_length=16)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,39 +31,55 @@ class ApiKeyNotFound(NotFound):
         super().__init__("no such API key")
 
 
-class SessionRequired(AppError):
-    status, code, title = 403, "session-required", "Forbidden"
+class BeyondOwnScopes(AppError):
+    status, code, title = 403, "insufficient-scope", "Forbidden"
 
     def __init__(self) -> None:
-        super().__init__("API keys are managed with a signed-in session, not with an API key")
+        super().__init__("an API key cannot rotate a key with scopes it does not have itself")
 
 
-def _owner_scopes_check(principal: Principal, requested: Sequence[Scope] | None) -> list[Scope]:
-    allowed = ROLE_SCOPES[principal.role]
+def _granted_scopes(principal: Principal, requested: Sequence[Scope] | None) -> list[Scope]:
+    """A key's scopes: what was asked for, never more than the creator holds (their role's
+    scopes in a session; a key's own scopes when a key creates one). By default every one of
+    those except manage:api-keys, which a key only has when asked for by name."""
+    session = principal.api_key_id is None
+    allowed = ROLE_SCOPES[principal.role] if session else principal.scopes
     if requested is None:
-        return sorted(allowed)
+        return sorted(allowed - {Scope.MANAGE_API_KEYS})
     extra = sorted(set(requested) - allowed)
     if extra:
+        whose = "your role" if session else "the API key creating it"
         raise Unprocessable(
-            f"a key cannot have scopes its owner lacks: {', '.join(extra)}",
-            errors=[
-                field_error(["body", "scopes"], f"not granted to your role: {', '.join(extra)}")
-            ],
+            f"a key cannot have scopes its creator lacks: {', '.join(extra)}",
+            errors=[field_error(["body", "scopes"], f"not granted to {whose}: {', '.join(extra)}")],
         )
     return sorted(set(requested))
+
+
+def _expiry(data: ApiKeyCreate) -> datetime | None:
+    if data.expires_at is not None and data.expires_in_days is not None:
+        message = "give expires_at or expires_in_days, not both"
+        raise Unprocessable(
+            message,
+            errors=[
+                field_error(["body", "expires_at"], message),
+                field_error(["body", "expires_in_days"], message),
+            ],
+        )
+    if data.expires_in_days is not None:
+        return utcnow() + timedelta(days=data.expires_in_days)
+    if data.expires_at is not None and data.expires_at <= utcnow():
+        raise Unprocessable(errors=[field_error(["body", "expires_at"], "must be in the future")])
+    return data.expires_at
 
 
 class ApiKeyService:
     async def create(
         self, session: AsyncSession, settings: Settings, principal: Principal, data: ApiKeyCreate
     ) -> tuple[ApiKey, str]:
-        if principal.user_id is None or principal.api_key_id is not None:
-            raise SessionRequired()
-        scopes = _owner_scopes_check(principal, data.scopes)
-        if data.expires_at is not None and data.expires_at <= utcnow():
-            raise Unprocessable(
-                errors=[field_error(["body", "expires_at"], "must be in the future")]
-            )
+        assert principal.user_id is not None  # the route admits signed-in callers only
+        scopes = _granted_scopes(principal, data.scopes)
+        expires_at = _expiry(data)
         secret = keyformat.generate_key()
         key = ApiKey(
             user_id=principal.user_id,
@@ -71,7 +87,7 @@ class ApiKeyService:
             prefix=keyformat.display_prefix(secret),
             key_hash=keyformat.key_hash(settings, secret),
             scopes=[str(scope) for scope in scopes],
-            expires_at=data.expires_at,
+            expires_at=expires_at,
         )
         await ApiKeyRepository(session).add(key)
         await audit_service.record(
@@ -84,10 +100,14 @@ class ApiKeyService:
         )
         return key, secret
 
-    async def list_own(self, session: AsyncSession, principal: Principal) -> Sequence[ApiKey]:
+    async def list_own(
+        self, session: AsyncSession, principal: Principal, *, after_id: int | None, limit: int
+    ) -> Sequence[ApiKey]:
         if principal.user_id is None:
             return []
-        return await ApiKeyRepository(session).for_user(principal.user_id)
+        return await ApiKeyRepository(session).page(
+            after_id=after_id, limit=limit, user_id=principal.user_id
+        )
 
     async def _owned(self, session: AsyncSession, principal: Principal, key_id: int) -> ApiKey:
         """Another user's key is indistinguishable from a missing one."""
@@ -117,11 +137,11 @@ class ApiKeyService:
         self, session: AsyncSession, settings: Settings, principal: Principal, key_id: int
     ) -> tuple[ApiKey, str]:
         """Same key record (name, scopes, expiry), new secret; the old secret stops at once."""
-        if principal.api_key_id is not None:
-            raise SessionRequired()
         key = await self._owned(session, principal, key_id)
         if key.revoked_at is not None:
             raise ApiKeyNotFound()
+        if principal.api_key_id is not None and not set(key.scopes) <= set(principal.scopes):
+            raise BeyondOwnScopes()  # the new secret would give it scopes it lacks
         secret = keyformat.generate_key()
         api_key_cache.forget_now_and_after_commit(session, key_id=key.id)
         key.key_hash = keyformat.key_hash(settings, secret)

@@ -166,6 +166,36 @@ signed_in.__quantdesk_scope__ = "authenticated"  # type: ignore[attr-defined]
 _counts_tier(signed_in)
 
 
+async def key_manager(request: Request) -> Principal:
+    """A signed-in session, or an API key granted `manage:api-keys` when it was created: a
+    key with narrower scopes can neither see nor revoke its owner's keys."""
+    principal = await caller(request)
+    if principal.is_anonymous:
+        raise Unauthorized()
+    if principal.api_key_id is None or principal.has(Scope.MANAGE_API_KEYS):
+        return principal
+    async with app_database(request).session() as session:
+        await audit_service.record(
+            session,
+            action="access.denied",
+            outcome="denied",
+            actor=principal,
+            user_agent=request.headers.get("user-agent"),
+            details={
+                "scope": Scope.MANAGE_API_KEYS.value,
+                "method": request.method,
+                "path": request.url.path,
+            },
+        )
+    raise Forbidden(
+        "managing API keys needs a signed-in session or a key with the manage:api-keys scope"
+    )
+
+
+key_manager.__quantdesk_scope__ = Scope.MANAGE_API_KEYS  # type: ignore[attr-defined]
+_counts_tier(key_manager)
+
+
 async def public(request: Request) -> None:
     """Marks an /api/v1 route as deliberately open to everyone. Callers are still identified
     (bad credentials are 401, never a silent downgrade) and counted against their tier."""
@@ -189,6 +219,7 @@ ReadTickers = Annotated[Principal, Depends(require(Scope.READ_TICKERS))]
 ManageUsers = Annotated[Principal, Depends(require(Scope.MANAGE_USERS))]
 SystemAdmin = Annotated[Principal, Depends(require(Scope.SYSTEM_ADMIN))]
 SignedIn = Annotated[Principal, Depends(signed_in)]
+ManageApiKeys = Annotated[Principal, Depends(key_manager)]
 
 
 def route_policy(dependencies: list[Any]) -> str | None:

@@ -143,13 +143,17 @@ async def change_password(
 @router.post("/password-reset/request", status_code=status.HTTP_202_ACCEPTED, dependencies=[PUBLIC])
 async def request_password_reset(
     body: PasswordResetRequest,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     client: Client,
     mail: Annotated[MailBackend, Depends(mail_backend)],
 ) -> dict[str, str]:
+    """Mails a link to the reset page (`GET /reset-password?token=...`) on
+    `QUANTDESK_PUBLIC_URL`, or else on the base URL this request came to."""
+    base_url = settings.public_url or str(request.base_url)
     await auth_service.request_password_reset(
-        session, settings, mail, email=body.email, client=client
+        session, settings, mail, email=body.email, client=client, base_url=base_url
     )
     return {"status": "if the account exists, a reset link has been sent"}
 

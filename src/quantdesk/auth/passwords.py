@@ -2,12 +2,20 @@
 
 The policy runs before hashing, so an over-long password is a fast, clear 422 and never a slow
 hash. Common passwords come from the 30,000-entry list that zxcvbn ships.
+
+A hash costs ~100 ms of CPU: request handlers use `hash_password_async` and
+`verify_password_async`, which run it in a worker thread (Argon2 releases the GIL), at most one
+per CPU at a time, so sign-ins never stall the event loop (and every other request with it).
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import weakref
 from functools import lru_cache
 
+from anyio import CapacityLimiter, to_thread
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
@@ -64,3 +72,34 @@ def verify_password(password: str, password_hash: str) -> bool:
 def dummy_hash() -> str:
     """Verified against when the email is unknown, so both failures cost the same time."""
     return hash_password("quantdesk-timing-equalizer-0")
+
+
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def hashing_slots() -> int:
+    """Hashes running at once per process: one per CPU (more would only queue in the CPU)."""
+    return max(1, os.cpu_count() or 1)
+
+
+def _limiter() -> CapacityLimiter:
+    # One per event loop: a limiter belongs to the loop it was first used on.
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = CapacityLimiter(hashing_slots())
+    return limiter
+
+
+async def hash_password_async(password: str) -> str:
+    return await to_thread.run_sync(hash_password, password, limiter=_limiter())
+
+
+async def verify_password_async(password: str, password_hash: str) -> bool:
+    return await to_thread.run_sync(verify_password, password, password_hash, limiter=_limiter())
+
+
+async def dummy_hash_async() -> str:
+    return await to_thread.run_sync(dummy_hash, limiter=_limiter())

@@ -115,16 +115,15 @@ class ApiKeyRepository(Repository[ApiKey]):
         )
         return result.scalar_one_or_none()
 
-    async def for_user(self, user_id: int) -> Sequence[ApiKey]:
-        result = await self.session.execute(
-            select(ApiKey).where(ApiKey.user_id == user_id).order_by(ApiKey.id)
-        )
-        return result.scalars().all()
-
-    async def page(self, *, after_id: int | None, limit: int) -> Sequence[ApiKey]:
+    async def page(
+        self, *, after_id: int | None, limit: int, user_id: int | None = None
+    ) -> Sequence[ApiKey]:
+        """Every key by id, or one user's keys."""
         statement = select(ApiKey).order_by(ApiKey.id).limit(limit)
         if after_id is not None:
             statement = statement.where(ApiKey.id > after_id)
+        if user_id is not None:
+            statement = statement.where(ApiKey.user_id == user_id)
         return (await self.session.execute(statement)).scalars().all()
 
     async def touch(self, key_id: int, when: datetime) -> None:

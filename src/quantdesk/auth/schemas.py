@@ -8,14 +8,23 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from quantdesk.access.scopes import Role, Scope
+from quantdesk.kit.schemas import Instant, RequestModel
 
 # Length is checked by the password policy (a clear 422 naming the rule); this bound only
 # stops absurd payloads before any work is done.
 Password = Annotated[str, StringConstraints(max_length=1024)]
 KeyName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[\w .:@/-]+$")]
+KEY_SCOPES = (
+    "Defaults to every scope of your role (of the creating key, when a key creates one) "
+    "except manage:api-keys, which must be asked for by name; never more than those"
+)
+KEY_EXPIRY = (
+    "Give at most one: expires_at (timezone-aware) or expires_in_days (1-3650); "
+    "neither means the key does not expire"
+)
 
 
-class Credentials(BaseModel):
+class Credentials(RequestModel):
     email: EmailStr
     password: Password
 
@@ -27,20 +36,20 @@ class TokenPair(BaseModel):
     expires_in: int = Field(description="Access token lifetime in seconds")
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(RequestModel):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(RequestModel):
     current_password: Password
     new_password: Password
 
 
-class PasswordResetRequest(BaseModel):
+class PasswordResetRequest(RequestModel):
     email: EmailStr
 
 
-class PasswordResetConfirm(BaseModel):
+class PasswordResetConfirm(RequestModel):
     token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     new_password: Password
 
@@ -61,16 +70,17 @@ class MeRead(UserRead):
     scopes: list[Scope]
 
 
-class UserRoleUpdate(BaseModel):
+class UserRoleUpdate(RequestModel):
     role: Role
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(RequestModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt expiry must not mean "never"
+
     name: KeyName
-    scopes: list[Scope] | None = Field(
-        default=None, description="Defaults to every scope of your role; never more than that"
-    )
-    expires_at: datetime | None = None
+    scopes: list[Scope] | None = Field(default=None, description=KEY_SCOPES)
+    expires_at: Instant | None = Field(default=None, description=KEY_EXPIRY)
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650, description=KEY_EXPIRY)
 
 
 class ApiKeyRead(BaseModel):

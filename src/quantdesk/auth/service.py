@@ -56,7 +56,9 @@ class AuthService:
         users = UserRepository(session)
         if await users.by_email(email) is not None:
             raise Conflict("an account with this email already exists")
-        user = User(email=email, password_hash=passwords.hash_password(password), role=role)
+        user = User(
+            email=email, password_hash=await passwords.hash_password_async(password), role=role
+        )
         try:
             async with session.begin_nested():
                 await users.add(user)
@@ -87,8 +89,8 @@ class AuthService:
         email = email.lower()
         await throttle.check(email, client.ip)
         user = await UserRepository(session).by_email(email)
-        valid = passwords.verify_password(
-            password, user.password_hash if user else passwords.dummy_hash()
+        valid = await passwords.verify_password_async(
+            password, user.password_hash if user else await passwords.dummy_hash_async()
         )
         if user is None or not valid or not user.active:
             await throttle.failed(email, client.ip)
@@ -102,7 +104,7 @@ class AuthService:
                 details={"email": email, "reason": "inactive" if user and valid else "credentials"},
             )
             raise Unauthorized(INVALID_CREDENTIALS, keep_changes=True)
-        await throttle.succeeded(email)
+        await throttle.succeeded(email, client.ip)
         user.last_login_at = utcnow()
         auth_session = AuthSession(
             id=tokens.new_opaque_token()[:32],
@@ -200,7 +202,7 @@ class AuthService:
         client: ClientInfo,
     ) -> None:
         user = await self.get_user(session, principal)
-        if not passwords.verify_password(current, user.password_hash):
+        if not await passwords.verify_password_async(current, user.password_hash):
             await audit_service.record(
                 session,
                 action="auth.password_change",
@@ -210,7 +212,7 @@ class AuthService:
             )
             raise Unauthorized("current password is wrong", keep_changes=True)
         passwords.check_policy(new, email=user.email, field="new_password")
-        user.password_hash = passwords.hash_password(new)
+        user.password_hash = await passwords.hash_password_async(new)
         user.password_changed_at = utcnow()
         await SessionRepository(session).revoke_all(
             user.id, "password_change", keep=principal.session_id
@@ -227,8 +229,10 @@ class AuthService:
         *,
         email: str,
         client: ClientInfo,
+        base_url: str,
     ) -> None:
-        """Same answer whether or not the account exists."""
+        """Same answer whether or not the account exists. The mailed link is `base_url`
+        (where the API is served, as the caller sees it) + `/reset-password?token=...`."""
         user = await UserRepository(session).by_email(email)
         await audit_service.record(
             session,
@@ -250,7 +254,7 @@ class AuthService:
                 expires_at=utcnow() + timedelta(minutes=settings.password_reset_ttl_minutes),
             )
         )
-        link = f"{settings.public_base_url}/reset-password?token={token}"
+        link = f"{base_url.rstrip('/')}/reset-password?token={token}"
         body = (
             "Someone asked to reset the password of your quantdesk account.\n\n"
             f"Reset it within {settings.password_reset_ttl_minutes} minutes: {link}\n\n"
@@ -273,7 +277,7 @@ class AuthService:
             raise Unauthorized("invalid or expired reset token")
         await resets.spend_all(user.id)  # and a used one spends every other
         passwords.check_policy(new_password, email=user.email, field="new_password")
-        user.password_hash = passwords.hash_password(new_password)
+        user.password_hash = await passwords.hash_password_async(new_password)
         user.password_changed_at = utcnow()
         await SessionRepository(session).revoke_all(user.id, "password_reset")
         await audit_service.record(

@@ -9,8 +9,8 @@ than the whole bare route. In order, per request:
 2. refuse a `Host` this service does not answer to (production: `TrustedHosts`, 400);
 3. requests carrying `Origin` go through Starlette's CORS middleware (preflights answered
    there); the others only get `Vary: Origin`;
-4. resolve the client IP and refuse blocklisted or abuse-blocked ones (`ratelimit.gate`, 403),
-   inside CORS so a browser can read the refusal;
+4. resolve the client IP and refuse blocklisted ones, and abuse-blocked ones' anonymous
+   requests (`ratelimit.gate`, 403), inside CORS so a browser can read the refusal;
 5. run the app, through the request-body limits (`http.limits`) when the request has a body;
 6. on the way out, in one pass over the response headers: the request id, the security
    headers (`http.headers`), the rate-limit headers of the decisions the app's `rate_limit`
@@ -53,6 +53,8 @@ _VARY = b"vary"
 # Every header the edge may own: the request id and the rate-limit headers.
 _EDGE_HEADER_NAMES = frozenset({REQUEST_ID_HEADER, *RATE_LIMIT_HEADER_NAMES})
 _STATE_HAS_BODY = "has_body"
+# Set when the request carries credentials: abuse blocks are for anonymous traffic only.
+_STATE_CREDENTIALS = "has_credentials"
 ACCESS_LOGGER = "quantdesk.access"
 log = get_logger(ACCESS_LOGGER)
 _access_level = logging.getLogger(ACCESS_LOGGER)
@@ -133,7 +135,7 @@ class EdgeMiddleware:
                 request_id = value.decode() if _VALID_REQUEST_ID.match(value) else None
             elif name == _ORIGIN:
                 origin = True
-            elif name in CREDENTIAL_HEADERS:
+            elif name in CREDENTIAL_HEADERS and value:
                 credentials = True
             elif name == _HOST:
                 host = value
@@ -142,6 +144,8 @@ class EdgeMiddleware:
         state: dict[str, Any] = scope.setdefault("state", {})
         if has_body:
             state[_STATE_HAS_BODY] = True
+        if credentials:
+            state[_STATE_CREDENTIALS] = True
         request_id = request_id or new_request_id()
         encoded_id = request_id.encode()
         state["request_id"] = request_id
@@ -202,10 +206,12 @@ class EdgeMiddleware:
             request_id_var.reset(token)
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The app, behind the IP blocklist and abuse blocks."""
+        """The app, behind the IP blocklist and (for anonymous requests) abuse blocks."""
         limiter = gate.active_limiter(scope)
         if limiter is not None:
-            block = await gate.blocked(limiter, scope, scope["state"])
+            state = scope["state"]
+            anonymous = not state.get(_STATE_CREDENTIALS)
+            block = await gate.blocked(limiter, scope, state, anonymous=anonymous)
             if block is not None:
                 await gate.refuse(scope, receive, send, block)
                 return

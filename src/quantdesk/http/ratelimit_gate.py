@@ -1,8 +1,10 @@
 """The rate limiter's part of the edge (quantdesk.http.edge), before and after the app runs.
 
 Before: resolve the client IP (X-Forwarded-For only from trusted proxies), store it on
-`scope["state"]["client_ip"]`, and refuse blocklisted or abuse-blocked IPs (403 problem+json,
-or a WebSocket closed with 1008) before a body is read. After: the RateLimit headers for the
+`scope["state"]["client_ip"]`, and refuse blocklisted IPs, and abuse-blocked IPs' anonymous
+requests (403 problem+json, or a WebSocket closed with 1008) before a body is read. Abuse
+blocks never apply to requests carrying credentials (they answer to their own limits) nor to
+the health probes and `/metrics` (`EXEMPT_PATHS`). After: the RateLimit headers for the
 decisions the `rate_limit` dependencies left on `scope["state"]`, whatever kind of Response
 the endpoint returned.
 """
@@ -34,11 +36,31 @@ def active_limiter(scope: Scope) -> RateLimiter | None:
     return limiter if isinstance(limiter, RateLimiter) and limiter.enabled else None
 
 
-async def blocked(limiter: RateLimiter, scope: Scope, state: dict[str, Any]) -> Block | None:
-    """Resolve and record the client IP; the block that refuses it, if any (logged)."""
+# Operational routes an abuse block never refuses: probes and scrapers share addresses with
+# whatever else runs on a host, and a blocked probe restarts a healthy service.
+EXEMPT_PATHS = ("/health", "/metrics")
+
+
+def exempt_from_abuse_blocks(scope: Scope) -> bool:
+    path: str = scope.get("path", "")
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return any(path == exempt or path.startswith(exempt + "/") for exempt in EXEMPT_PATHS)
+
+
+async def blocked(
+    limiter: RateLimiter, scope: Scope, state: dict[str, Any], *, anonymous: bool = True
+) -> Block | None:
+    """Resolve and record the client IP; the block that refuses it, if any (logged).
+
+    `anonymous`: the request carries no credentials, so an abuse block applies to it.
+    """
     ip = client_ip(scope, limiter.config.trusted_proxies)
     state[STATE_CLIENT_IP] = ip
-    block = await limiter.abuse.check(ip)
+    block = await limiter.abuse.check(ip, temporary=anonymous)
+    if block is not None and block.reason == "abuse" and exempt_from_abuse_blocks(scope):
+        return None  # checked only once blocked: ordinary requests pay nothing for it
     if block is not None:
         log.info(
             "security.request_blocked",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -13,6 +12,7 @@ from quantdesk.auth.dependencies import require
 from quantdesk.errors import Unprocessable, field_error
 from quantdesk.indicators.service import indicator_service, parse_set
 from quantdesk.infra.cache.dependencies import CACHE_HEADER
+from quantdesk.kit.schemas import Instant
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import to_epoch
@@ -40,8 +40,8 @@ async def get_indicators(
         str, Query(alias="set", min_length=1, max_length=512, description="name:arg:arg,...")
     ],
     timeframe: Timeframe = Timeframe.D1,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: Instant | None = None,
+    end: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 500,
 ) -> Response:
     start_ts = to_epoch(start) if start else None

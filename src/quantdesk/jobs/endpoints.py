@@ -26,6 +26,7 @@ from quantdesk.jobs.schemas import (
 from quantdesk.jobs.service import job_run_service
 from quantdesk.jobs.stats import collect_stats
 from quantdesk.kit.pagination import ListMeta, Page
+from quantdesk.kit.schemas import BigIdPath
 from quantdesk.models import JobStatus
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -59,7 +60,7 @@ async def job_stats(
 
 
 @router.get("/runs/{run_id}", response_model=JobRunResponse)
-async def get_run(_: SystemAdmin, session: SessionDep, run_id: int) -> JobRunResponse:
+async def get_run(_: SystemAdmin, session: SessionDep, run_id: BigIdPath) -> JobRunResponse:
     return JobRunResponse(
         data=JobRunRead.model_validate(await job_run_service.get(session, run_id))
     )

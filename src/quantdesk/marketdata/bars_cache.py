@@ -1,9 +1,10 @@
 """GET /bars answers through the bars cache, encoded once per key.
 
 A cached answer is the encoded body, not the bars: a hit then costs a lookup and a copy, not
-a serialization of up to 100k rows. The JSON `meta.cache` differs per call, so the body is
-cached up to that value (`cacheable_json`) and completed per response (`with_cache_status`).
-Values are JSON-shaped (`{"body": str, ...}`) so they round-trip through the Redis backend.
+a serialization of up to 100k rows. The JSON `meta.stale`, `meta.age_seconds` (against the
+wall clock, `marketdata.freshness`) and `meta.cache` differ per call, so the body is cached up
+to those values and completed per response (`bars_body`). Values are JSON-shaped
+(`{"body": str, ...}`) so they round-trip through the Redis backend.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from quantdesk.db import Database
 from quantdesk.infra.cache import Cache, CacheCategory, CacheStatus, symbol_tag
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import epochs_to_iso
+from quantdesk.marketdata import freshness
 from quantdesk.marketdata.frames import BarFrame
 from quantdesk.marketdata.service import BarSeries, bar_service
 
@@ -47,10 +49,27 @@ def with_cache_status(head: str, status: CacheStatus) -> bytes:
     return f'{head}"{status.value}"}}}}'.encode()
 
 
+def bars_body(answer: dict[str, Any], status: CacheStatus) -> bytes:
+    """The JSON body `bars_answer` cached, completed with `meta.stale`, `meta.age_seconds`
+    (null without bars) and `meta.cache` as of now."""
+    if answer["as_of"] is None:
+        stale, age = "null", "null"
+    else:
+        found = freshness.freshness(
+            answer["as_of"],
+            interval=answer["interval"],
+            weekends=answer["weekends"],
+            now=freshness.wall_clock(),
+        )
+        stale, age = ("true" if found.stale else "false"), str(found.age_seconds)
+    tail = f'"stale":{stale},"age_seconds":{age},{_OPEN_SLOT}"{status.value}"}}}}'
+    return f"{answer['body']}{tail}".encode()
+
+
 @dataclass(frozen=True, slots=True)
 class BarsQuery:
     symbol: str
-    timeframe: Timeframe
+    timeframe: Timeframe | None  # None: the finest stored timeframe
     start: int | None
     end: int | None
     limit: int
@@ -63,8 +82,9 @@ class BarsQuery:
         start = "" if self.start is None else self.start
         end = "" if self.end is None else self.end
         kind = "csv" if self.csv else "json"
+        timeframe = "" if self.timeframe is None else self.timeframe.value
         return (
-            f"{self.symbol.upper()}|{self.timeframe.value}|{start}|{end}|{self.limit}"
+            f"{self.symbol.upper()}|{timeframe}|{start}|{end}|{self.limit}"
             f"|{self.shape}|{self.time_format}|{kind}"
         )
 
@@ -72,9 +92,10 @@ class BarsQuery:
 async def bars_answer(
     database: Database, cache: Cache, query: BarsQuery
 ) -> tuple[dict[str, Any], CacheStatus]:
-    """`{"body": ..., "filename": ...}` for the query through the bars cache: CSV text, or
-    JSON up to its cache status (`with_cache_status`). Tagged with the symbol's bars tag, so
-    committed new bars drop it (`new_bars_tags`)."""
+    """`{"body": ..., "filename": ..., "as_of", "interval", "weekends"}` for the query
+    through the bars cache: CSV text, or JSON up to its freshness (`bars_body`). Tagged with
+    the symbol's bars tag, so committed new bars drop it (`new_bars_tags`): the default
+    timeframe (finest stored) is resolved inside, and cached with the answer."""
 
     async def compute() -> dict[str, Any]:
         # Its own unit of work: every concurrent caller of a cold key waits on this one.
@@ -88,9 +109,18 @@ async def bars_answer(
                 limit=query.limit,
             )
         filename = f"{series.symbol}_{series.timeframe.value}.csv"
+        bars = series.bars
+        answer: dict[str, Any] = {
+            "filename": filename,
+            "as_of": int(bars.ts[-1]) if len(bars) else None,
+            "interval": freshness.bars_interval(series.asset_class, series.timeframe),
+            "weekends": freshness.trades_weekends(series.asset_class),
+        }
         if query.csv:
-            return {"body": bars_csv(series), "filename": filename}
-        return {"body": bars_json(series, query.shape, query.time_format), "filename": filename}
+            return {**answer, "body": bars_csv(series, query.time_format)}
+        head = bars_json(series, query.shape, query.time_format)
+        # Cut before `"cache":`: bars_body writes stale and age_seconds first.
+        return {**answer, "body": head[: -len(_OPEN_SLOT)]}
 
     return await cache.get_or_compute(
         CacheCategory.BARS,
@@ -139,11 +169,12 @@ def _lists(bars: BarFrame) -> list[list[Any]]:
     return [column.tolist() for column in bars.columns()]
 
 
-def bars_csv(series: BarSeries) -> str:
+def bars_csv(series: BarSeries, time_format: TimeFormat = "iso") -> str:
     ts, *prices = _lists(series.bars)
+    times = ts if time_format == "unix" else epochs_to_iso(ts)
     lines = ["timestamp,open,high,low,close,volume"]
     lines.extend(
         f"{t},{o!r},{h!r},{lo!r},{c!r},{v!r}"
-        for t, o, h, lo, c, v in zip(epochs_to_iso(ts), *prices, strict=True)
+        for t, o, h, lo, c, v in zip(times, *prices, strict=True)
     )
     return "\n".join(lines) + "\n"

@@ -18,7 +18,7 @@ from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch, to_epoch
-from quantdesk.marketdata.bars_cache import BarsQuery, bars_answer, with_cache_status
+from quantdesk.marketdata.bars_cache import BarsQuery, bars_answer, bars_body
 from quantdesk.marketdata.quote_service import quote_service
 from quantdesk.marketdata.schemas import (
     BarsResponse,
@@ -125,6 +125,9 @@ async def get_instrument(session: SessionDep, symbol: Symbol) -> InstrumentDetai
         "OHLCV bars, oldest first. Without `start`, the latest `limit` bars up to `end`. A "
         "timeframe coarser than the stored one is resampled on the fly (open first, high max, "
         "low min, close last, volume sum; weeks start Monday 00:00 UTC, months on the 1st). "
+        "Stored weekly and monthly bars are stamped at their period's start too. Without "
+        "`timeframe`, the finest timeframe stored for the symbol. `meta.stale` and "
+        "`meta.age_seconds` age the last bar against the wall clock (README, Freshness). "
         "`format=columns` returns `{t, o, h, l, c, v}` arrays; `Accept: text/csv` returns CSV. "
         "Cached per query (60 s fresh, then served stale for up to 1 h while one refresh "
         "runs; new bars for the symbol invalidate it): `X-Cache` and `meta.cache` say `hit`, "
@@ -135,7 +138,9 @@ async def get_bars(
     request: Request,
     settings: SettingsDep,
     symbol: Symbol,
-    timeframe: Timeframe = Timeframe.D1,
+    timeframe: Annotated[
+        Timeframe | None, Query(description="Default: the finest timeframe stored for the symbol")
+    ] = None,
     start: Annotated[
         datetime | None, Query(description="Inclusive, ISO-8601 (naive = UTC)")
     ] = None,
@@ -172,7 +177,7 @@ async def get_bars(
         disposition = f'attachment; filename="{answer["filename"]}"'
         headers = {"Content-Disposition": disposition, CACHE_HEADER: status.value}
         return Response(answer["body"], media_type=CSV, headers=headers)
-    body = with_cache_status(answer["body"], status)
+    body = bars_body(answer, status)
     return Response(body, media_type=JSON, headers={CACHE_HEADER: status.value})
 
 

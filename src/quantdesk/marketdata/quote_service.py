@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quantdesk.db import Database
 from quantdesk.errors import NotFound
 from quantdesk.infra.cache import Cache, CacheCategory, CacheStatus, symbol_tag
+from quantdesk.marketdata.freshness import wall_clock
 from quantdesk.marketdata.providers.base import DataKind, QuoteQuery
 from quantdesk.marketdata.providers.errors import (
     NoProviderAnswered,
@@ -17,12 +18,19 @@ from quantdesk.marketdata.providers.errors import (
 )
 from quantdesk.marketdata.quotes import (
     failure_trace,
+    freshness_of,
     provider_quote_values,
     quote_document,
+    served,
     stored_answer,
 )
-from quantdesk.marketdata.repository import QuoteRepository
-from quantdesk.marketdata.service import instrument_service
+from quantdesk.marketdata.repository import (
+    InstrumentRef,
+    QuoteRepository,
+    instrument_and_quote,
+    upsert_quote,
+)
+from quantdesk.marketdata.service import InstrumentNotFound, instrument_service
 from quantdesk.models import Instrument, Quote
 
 if TYPE_CHECKING:
@@ -44,6 +52,15 @@ class QuoteService:
             raise QuoteNotFound(instrument.symbol)
         return instrument, quote
 
+    async def _lookup(self, database: Database, symbol: str) -> tuple[InstrumentRef, Quote | None]:
+        """The instrument and its stored quote in one query on a bare connection (the hot
+        path of a quote miss: no ORM session)."""
+        async with database.engine.connect() as connection:
+            found = await instrument_and_quote(connection, symbol.upper())
+        if found is None:
+            raise InstrumentNotFound(symbol)
+        return found
+
     async def latest(
         self, database: Database, cache: Cache, symbol: str
     ) -> tuple[dict[str, Any], CacheStatus]:
@@ -61,8 +78,10 @@ class QuoteService:
         providers: ProviderRuntime | None = None,
         provider: str | None = None,
     ) -> tuple[dict[str, Any], CacheStatus]:
-        """`{"data": QuoteRead document, "meta": {provider, fallback_trace, as_of}}` through
-        the quotes cache, and whether it was a hit.
+        """`{"data": QuoteRead document, "meta": {provider, fallback_trace, as_of, stale,
+        age_seconds}}` through the quotes cache, and whether it was a hit. `stale` and
+        `age_seconds` are worked out against the wall clock at every call
+        (`marketdata.freshness`), so a cached quote ages.
 
         Without a quotes chain (`providers` None or its chain empty) a miss reads the stored
         quote (derived from bars). With one, a miss asks the chain and stores the quote it
@@ -85,9 +104,10 @@ class QuoteService:
             key = f"{symbol}@{provider}"
 
         async def stored() -> dict[str, Any]:
-            async with database.session() as session:
-                instrument, quote = await self.get(session, symbol)
-                return stored_answer(instrument, quote, [])
+            instrument, quote = await self._lookup(database, symbol)
+            if quote is None:
+                raise QuoteNotFound(instrument.symbol)
+            return stored_answer(instrument, quote, [])
 
         async def fetched() -> dict[str, Any]:
             assert providers is not None
@@ -95,12 +115,13 @@ class QuoteService:
                 database, providers, symbol, provider=provider, fall_back=provider is None
             )
 
-        return await cache.get_or_compute(
+        answer, status = await cache.get_or_compute(
             CacheCategory.QUOTES,
             key,
             fetched if names else stored,
             tags=[symbol_tag(CacheCategory.QUOTES, symbol)],
         )
+        return served(answer, wall_clock()), status
 
     async def refresh(
         self,
@@ -112,15 +133,14 @@ class QuoteService:
         fall_back: bool = False,
     ) -> dict[str, Any]:
         """Fetch the quote of a known instrument through the quotes chain and store it
-        (source = the provider that answered); the answer as `answer` returns it.
+        (source = the provider that answered); the answer as the quotes cache holds it
+        (`quotes` module docstring).
 
         The provider is called with no session open: a slow provider holds no connection,
         and with SQLite the fetch record's own transaction never waits for ours. When the
         chain fails and `fall_back` is set, the stored quote answers with the chain's trace
         (there is none to fall back on: the chain's error)."""
-        async with database.session() as session:
-            instrument = await instrument_service.get(session, symbol)
-            previous = await QuoteRepository(session).get(instrument.id)
+        instrument, previous = await self._lookup(database, symbol)
         try:
             answer = await providers.fetch(QuoteQuery(instrument.symbol), provider=provider)
         except (NoProviderAnswered, ProviderSubjectNotFound) as error:
@@ -128,16 +148,18 @@ class QuoteService:
                 raise
             return stored_answer(instrument, previous, failure_trace(error))
         values = provider_quote_values(instrument.id, previous, answer.value, answer.provider)
-        async with database.session() as session:
-            await QuoteRepository(session).upsert(values)
+        async with database.engine.begin() as connection:
+            await upsert_quote(connection, values)
         meta = answer.meta()
+        quote = Quote(**values)
         return {
-            "data": quote_document(instrument, Quote(**values)),
+            "data": quote_document(instrument, quote),
             "meta": {
                 "provider": meta["provider"],
                 "fallback_trace": meta["fallback_trace"],
                 "as_of": meta["as_of"],
             },
+            "freshness": freshness_of(instrument, quote),
         }
 
 

@@ -1,21 +1,25 @@
 """Quote documents and the merge of a provider's quote with the stored one (pure, no I/O).
 
-A quote answer is what the quotes cache holds and GET /quotes/{symbol} serves, without the
-per-request `meta.cache`:
+A quote answer is what the quotes cache holds:
 
-    {"data": QuoteRead document, "meta": {"provider", "fallback_trace", "as_of"}}
+    {"data": QuoteRead document, "meta": {"provider", "fallback_trace", "as_of"},
+     "freshness": {"as_of": Unix seconds, "interval": seconds, "weekends": bool}}
+
+GET /quotes/{symbol} serves it with `meta.stale` and `meta.age_seconds` worked out from
+`freshness` against the wall clock at each response (`served`), and `meta.cache`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from quantdesk.errors import AppError
 from quantdesk.kit.timeutil import from_epoch, to_epoch
+from quantdesk.marketdata import freshness
 from quantdesk.marketdata.providers.base import Quote as ProviderQuote
 from quantdesk.marketdata.providers.errors import NoProviderAnswered
 from quantdesk.marketdata.schemas import QuoteRead
-from quantdesk.models import Instrument, Quote, utcnow
+from quantdesk.models import AssetClass, Quote, utcnow
 
 SOURCE_MAX_LENGTH = 32  # quotes.source
 # A stored price at most this many UTC days before the provider's quote is taken as its previous
@@ -23,7 +27,20 @@ SOURCE_MAX_LENGTH = 32  # quotes.source
 PREVIOUS_CLOSE_MAX_DAYS = 4
 
 
-def quote_document(instrument: Instrument, quote: Quote) -> dict[str, Any]:
+class QuotedInstrument(Protocol):
+    """An instrument row or `repository.InstrumentRef`."""
+
+    @property
+    def symbol(self) -> str: ...
+
+    @property
+    def currency(self) -> str: ...
+
+    @property
+    def asset_class(self) -> AssetClass: ...
+
+
+def quote_document(instrument: QuotedInstrument, quote: Quote) -> dict[str, Any]:
     return QuoteRead(
         symbol=instrument.symbol,
         currency=instrument.currency,
@@ -41,7 +58,7 @@ def quote_document(instrument: Instrument, quote: Quote) -> dict[str, Any]:
 
 
 def stored_answer(
-    instrument: Instrument, quote: Quote, trace: list[dict[str, Any]]
+    instrument: QuotedInstrument, quote: Quote, trace: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """The stored quote as an answer: its source answered, after the providers in `trace`."""
     document = quote_document(instrument, quote)
@@ -52,7 +69,27 @@ def stored_answer(
             "fallback_trace": trace,
             "as_of": document["as_of"],
         },
+        "freshness": freshness_of(instrument, quote),
     }
+
+
+def freshness_of(instrument: QuotedInstrument, quote: Quote) -> dict[str, Any]:
+    """What `served` needs to age the quote: its price time and the expected update rhythm."""
+    return {
+        "as_of": to_epoch(quote.as_of),
+        "interval": freshness.quote_interval(instrument.asset_class),
+        "weekends": freshness.trades_weekends(instrument.asset_class),
+    }
+
+
+def served(answer: dict[str, Any], now: float) -> dict[str, Any]:
+    """The answer as served at `now`: `meta` gains `stale` and `age_seconds`."""
+    rhythm = answer["freshness"]
+    found = freshness.freshness(
+        rhythm["as_of"], interval=rhythm["interval"], weekends=rhythm["weekends"], now=now
+    )
+    meta = {**answer["meta"], "stale": found.stale, "age_seconds": found.age_seconds}
+    return {"data": answer["data"], "meta": meta}
 
 
 def failure_trace(error: AppError) -> list[dict[str, Any]]:

@@ -12,9 +12,10 @@ from typing import Any
 import asyncpg
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, literal, or_, select, union_all
+from sqlalchemy import bindparam, func, literal, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from quantdesk.kit.repository import Repository
 from quantdesk.kit.timeframes import Timeframe
@@ -310,3 +311,64 @@ class QuoteRepository(Repository[Quote]):
             set_={key: statement.excluded[key] for key in values if key != "instrument_id"},
         )
         await self.session.execute(statement)
+
+
+# --------------------------------------------------------------------------- quote hot path
+# The uncached quote path (GET /quotes with a provider chain) runs these on a bare connection
+# with prebuilt statements: an ORM session, identity map and per-call statement building cost
+# several times the queries themselves (docs/benchmarks.md, cache section).
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentRef:
+    """What a quote answer needs of its instrument."""
+
+    id: int
+    symbol: str
+    currency: str
+    asset_class: AssetClass
+
+
+_QUOTE_COLUMNS = tuple(Quote.__table__.columns)
+_INSTRUMENT_QUOTE = (
+    select(
+        Instrument.id,
+        Instrument.symbol,
+        Instrument.currency,
+        Instrument.asset_class,
+        *_QUOTE_COLUMNS,
+    )
+    .outerjoin(Quote, Quote.instrument_id == Instrument.id)
+    .where(Instrument.symbol == bindparam("symbol"))
+)
+
+
+def _quote_upsert(dialect: str) -> Any:
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(Quote)
+    return statement.on_conflict_do_update(
+        index_elements=[Quote.instrument_id],
+        set_={c.key: statement.excluded[c.key] for c in _QUOTE_COLUMNS if c.key != "instrument_id"},
+    )
+
+
+_QUOTE_UPSERTS = {dialect: _quote_upsert(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+async def instrument_and_quote(
+    connection: AsyncConnection, symbol: str
+) -> tuple[InstrumentRef, Quote | None] | None:
+    """The instrument with this (normalized) symbol and its stored quote, in one query;
+    None when there is no such instrument."""
+    row = (await connection.execute(_INSTRUMENT_QUOTE, {"symbol": symbol})).first()
+    if row is None:
+        return None
+    instrument = InstrumentRef(row[0], row[1], row[2], AssetClass(row[3]))
+    values = row[4:]
+    if values[0] is None:  # quotes.instrument_id: no stored quote
+        return instrument, None
+    return instrument, Quote(**{c.key: v for c, v in zip(_QUOTE_COLUMNS, values, strict=True)})
+
+
+async def upsert_quote(connection: AsyncConnection, values: dict[str, Any]) -> None:
+    """Insert or replace an instrument's quote; `values` has every `quotes` column."""
+    await connection.execute(_QUOTE_UPSERTS[connection.dialect.name], values)

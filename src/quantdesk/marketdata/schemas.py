@@ -92,6 +92,16 @@ class BarsMeta(BaseModel):
         description="Providers that failed before one answered; empty for stored bars"
     )
     as_of: datetime | None = Field(description="Open time of the last bar returned; null if none")
+    stale: bool | None = Field(
+        description=(
+            "True when more than 3 expected updates (the timeframe; at least a trading day "
+            "for equities, indices and funds) of market time have passed since `as_of`, "
+            "by the wall clock (README, Freshness); null if no bars"
+        )
+    )
+    age_seconds: int | None = Field(
+        description="Wall-clock seconds since `as_of`, at this response; null if no bars"
+    )
     cache: Literal["hit", "miss", "stale"]
 
 
@@ -133,6 +143,14 @@ class MarketDataMeta(BaseModel):
     as_of: datetime = Field(
         description="When the provider answered; for a stored quote, the time of its price"
     )
+    stale: bool = Field(
+        description=(
+            "True when more than 3 expected updates (an hour for crypto and FX, a trading "
+            "day otherwise) of market time have passed since the price's time "
+            "(`data.as_of`), by the wall clock (README, Freshness)"
+        )
+    )
+    age_seconds: int = Field(description="Wall-clock seconds since `data.as_of`, at this response")
     cache: Literal["hit", "miss", "stale"]
 
 

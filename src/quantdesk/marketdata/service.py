@@ -71,6 +71,7 @@ class BarSeries:
     timeframe: Timeframe
     source_timeframe: Timeframe
     bars: BarFrame
+    asset_class: AssetClass = AssetClass.EQUITY
 
     @property
     def resampled(self) -> bool:
@@ -127,11 +128,16 @@ class BarService:
         """Write a validated frame for an existing instrument in the caller's transaction,
         then refresh its quote. Chunks exist only to report progress.
 
+        Weekly and monthly bars are stamped at their period's start (Monday 00:00 UTC, the
+        1st 00:00 UTC), as resampling labels them: a file stamping months at their last day
+        is moved to the first (`period_starts`).
+
         With a `cache`, the symbol's cached quotes, bars, indicators and signals are dropped
         once the transaction commits (before, a concurrent reader could cache the old state
         again; after a rollback nothing changed)."""
         started = time.perf_counter()
         instrument = await instrument_service.get(session, symbol)
+        frame = period_starts(frame, timeframe)
         bars = BarRepository(session)
         total = len(frame)
         for offset in range(0, total, INGEST_CHUNK_ROWS):
@@ -178,16 +184,24 @@ class BarService:
         session: AsyncSession,
         *,
         symbol: str,
-        timeframe: Timeframe,
+        timeframe: Timeframe | None,
         start: int | None,
         end: int | None,
         limit: int,
     ) -> BarSeries:
         """Stored bars, or bars resampled from the coarsest stored timeframe that tiles the one
-        asked for. Without `start`, the most recent `limit` bars up to `end` are returned."""
+        asked for. Without `start`, the most recent `limit` bars up to `end` are returned.
+        Without a `timeframe`, the finest stored one (the same query that finds the source)."""
         instrument = await instrument_service.get(session, symbol)
         bars = BarRepository(session)
         stored = await bars.timeframes(instrument.id)
+        if timeframe is None:
+            if not stored:
+                raise Unprocessable(
+                    f"{instrument.symbol} has no bars stored",
+                    errors=[field_error(["path", "symbol"], "has no bars")],
+                )
+            timeframe = stored[0]
         source = _pick_source(stored, timeframe)
         if source is None:
             names = ", ".join(tf.value for tf in stored) or "none"
@@ -202,7 +216,9 @@ class BarService:
             stored_bars = await bars.read(
                 instrument.id, source, start=start, end=end, limit=limit, newest=newest
             )
-            return BarSeries(instrument.symbol, timeframe, source, stored_bars)
+            return BarSeries(
+                instrument.symbol, timeframe, source, stored_bars, instrument.asset_class
+            )
 
         if start is not None:  # whole buckets only: widen start to its bucket's first second
             start = int(timeframe.bucket_starts(np.asarray([start], dtype=np.int64))[0])
@@ -218,7 +234,22 @@ class BarService:
             out = out.slice(max(0, len(out) - limit), len(out))
         else:
             out = out.slice(0, limit)
-        return BarSeries(instrument.symbol, timeframe, source, out)
+        return BarSeries(instrument.symbol, timeframe, source, out, instrument.asset_class)
+
+
+def period_starts(frame: BarFrame, timeframe: Timeframe) -> BarFrame:
+    """Weekly and monthly bars stamped at their period's start; other timeframes unchanged.
+    Two bars of one period are refused (BarsRejected), as any duplicate timestamp is."""
+    if not timeframe.is_calendar or len(frame) == 0:
+        return frame
+    starts = timeframe.bucket_starts(frame.ts)
+    if np.array_equal(starts, frame.ts):
+        return frame
+    moved = BarFrame(starts, frame.open, frame.high, frame.low, frame.close, frame.volume)
+    report = frames.validate(moved)
+    if not report.ok:
+        raise BarsRejected(InvalidBars(report, f"{timeframe.value} bars"))
+    return moved
 
 
 def _pick_source(stored: list[Timeframe], target: Timeframe) -> Timeframe | None:

@@ -34,7 +34,7 @@ class SignalStatus(StrEnum):
 
 
 class Signal(Base):
-    """One signal: a direction with entry, target and stop, valid until ``expires_at``.
+    """One signal: a direction with entry, target and stop, valid for ``lifetime_bars`` bars.
 
     ``source_ts`` is the open time (epoch seconds) of the bar whose close produced it; one
     strategy yields at most one signal per instrument, timeframe and bar, so generation is
@@ -72,3 +72,9 @@ class Signal(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     close_price: Mapped[float | None] = mapped_column(Double)
+    # Market-time lifecycle: the signal lives `lifetime_bars` bars of its timeframe; once
+    # settled, `bars_held` counts the bars to the settling one and `settled_return` is the
+    # return from entry to close_price (a fraction, sign adjusted for shorts).
+    lifetime_bars: Mapped[int] = mapped_column(Integer, server_default="10")
+    bars_held: Mapped[int | None] = mapped_column(Integer)
+    settled_return: Mapped[float | None] = mapped_column(Double)

@@ -1,14 +1,27 @@
-"""Health probes: /health/live, /health/ready, /health and /health/detailed (public)."""
+"""Health probes: /health/live, /health/ready, /health and /health/detailed.
+
+Live and ready are open and say only what an orchestrator needs. /health and /health/detailed
+show everyone the overall status and each component's; the rest (version, environment,
+uptime, database dialect and revision, probe errors, and on /health/detailed the CPU, memory
+and disk figures with the data directory) only to an admin (`system:admin`) or to the
+monitoring token (`QUANTDESK_MONITORING_TOKEN`, sent as `Authorization: Bearer <token>`).
+Credentials that do not check out are a 401; a signed-in caller who is not an admin, a 403.
+"""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from quantdesk.auth.dependencies import OPEN
+from quantdesk.access.scopes import Scope
+from quantdesk.auth.dependencies import OPEN, current_principal
+from quantdesk.config import Settings
+from quantdesk.db import Database
 from quantdesk.dependencies import DatabaseDep, SettingsDep
+from quantdesk.errors import Forbidden
 from quantdesk.ops import health
 
 # Probes are public: orchestrators call them without credentials.
@@ -29,9 +42,37 @@ async def ready(db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-async def _report(db: Any, settings: Any, *, detailed: bool) -> JSONResponse:
+def _monitoring_token(request: Request, settings: Settings) -> bool:
+    token = settings.monitoring_token
+    if token is None:
+        return False
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    expected = token.get_secret_value().encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), expected)
+
+
+async def may_see_details(request: Request, settings: Settings) -> bool:
+    """True for the monitoring token or an admin, False for an anonymous caller."""
+    if _monitoring_token(request, settings):
+        return True
+    principal = await current_principal(request)  # bad credentials: 401
+    if principal.is_anonymous:
+        return False
+    if principal.has(Scope.SYSTEM_ADMIN):
+        return True
+    raise Forbidden("health details need the system:admin scope or the monitoring token")
+
+
+async def _report(
+    request: Request, db: Database, settings: Settings, *, detailed: bool
+) -> JSONResponse:
+    full = await may_see_details(request, settings)
     found = await health.components(db, settings)
     status = health.overall(found)
+    code = 503 if status == "down" else 200
+    if not full:
+        components = {c.name: {"status": c.status} for c in found}
+        return JSONResponse({"status": status, "components": components}, status_code=code)
     body: dict[str, Any] = {
         "status": status,
         **health.service_info(settings),
@@ -39,14 +80,20 @@ async def _report(db: Any, settings: Any, *, detailed: bool) -> JSONResponse:
     }
     if detailed:
         body["system"] = health.system_resources(settings)
-    return JSONResponse(body, status_code=503 if status == "down" else 200)
+    return JSONResponse(body, status_code=code)
 
 
-@router.get("", summary="Every component with status and latency")
-async def summary(db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
-    return await _report(db, settings, detailed=False)
+@router.get(
+    "",
+    summary="Status of every component; versions, latencies and errors for admins (see module)",
+)
+async def summary(request: Request, db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
+    return await _report(request, db, settings, detailed=False)
 
 
-@router.get("/detailed", summary="Components plus CPU, memory, disk, version and uptime")
-async def detailed(db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
-    return await _report(db, settings, detailed=True)
+@router.get(
+    "/detailed",
+    summary="Status of every component; for admins also CPU, memory, disk, version and uptime",
+)
+async def detailed(request: Request, db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
+    return await _report(request, db, settings, detailed=True)

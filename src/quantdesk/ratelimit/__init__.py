@@ -1,5 +1,6 @@
-"""Rate limiting: role tiers and endpoint policies (moving window, memory or Redis), rate-limit
-headers, abuse blocking and the static IP blocklist. See policies.py for the one policy table."""
+"""Rate limiting: role tiers and endpoint policies (sliding-window counters, memory or Redis),
+rate-limit headers, abuse blocking and the static IP blocklist. See policies.py for the one
+policy table and window.py for the counting."""
 
 from quantdesk.ratelimit.config import RateLimitConfig, RateLimitSettings
 from quantdesk.ratelimit.dependencies import rate_limit, rate_limit_marker

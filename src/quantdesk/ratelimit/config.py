@@ -11,6 +11,7 @@ from limits import RateLimitItem
 from quantdesk.access.scopes import Role
 from quantdesk.kit.clientip import Network, parse_networks
 from quantdesk.ratelimit.policies import POLICIES, Policy, build_policies, build_tiers
+from quantdesk.ratelimit.window import EXACT_INTEGER_LIMIT
 
 
 class RateLimitSettings(Protocol):
@@ -81,6 +82,11 @@ class RateLimitConfig:
             raise ValueError("abuse threshold must be at least 1")
         if self.abuse_window_seconds < 1 or self.abuse_block_seconds < 1:
             raise ValueError("abuse window and block time must be at least 1 second")
+        items = [(f"{role.value} tier", item) for role, item in self.tiers.items()]
+        items += [(f"policy {name!r}", policy.item) for name, policy in self.policies.items()]
+        for what, item in items:
+            if item is not None:
+                check_countable(item, what)
 
     @classmethod
     def from_settings(cls, settings: RateLimitSettings) -> RateLimitConfig:
@@ -105,4 +111,14 @@ class RateLimitConfig:
             abuse_block_seconds=settings.abuse_block_seconds,
             redis_retry_seconds=settings.rate_limit_redis_retry_seconds,
             redis_timeout_seconds=settings.rate_limit_redis_timeout_seconds,
+        )
+
+
+def check_countable(item: RateLimitItem, what: str) -> None:
+    """Refuse limits the sliding-window arithmetic cannot count exactly in Redis' Lua (its
+    numbers are doubles, exact below 2**53): its sums reach 2 x (requests + 1) x window ms."""
+    if 2 * (item.amount + 1) * item.get_expiry() * 1000 >= EXACT_INTEGER_LIMIT:
+        raise ValueError(
+            f"{what}: {item.amount} requests per {item.get_expiry()} s is too large to count "
+            "(requests x window in ms must stay below 2**51); use a shorter window"
         )

@@ -21,6 +21,7 @@ from fastapi import Request
 from quantdesk.access.principal import Principal
 from quantdesk.access.scopes import Role
 from quantdesk.observability.metrics import RATE_LIMIT_EXCEEDED
+from quantdesk.ratelimit.acceptance import would_accept
 from quantdesk.ratelimit.errors import RateLimited
 from quantdesk.ratelimit.limiter import Decision, RateLimiter, rate_limit_headers
 from quantdesk.ratelimit.policies import KeyKind, Policy
@@ -117,8 +118,14 @@ async def apply_rate_limits(request: Request, caller: Principal, policy_name: st
             decisions.append(decision)
             if not decision.allowed:
                 refused, refused_by = decision, _TIER_METRIC_LABELS[caller.role]
-    # A refused tier does not spend a slot of the (usually scarcer) endpoint policy.
-    if policy is not None and refused is None and policy.applies_to(caller.role):
+    # A refused tier does not spend a slot of the (usually scarcer) endpoint policy, nor does
+    # a request the route will refuse (422 parameters, missing scope): see ratelimit.acceptance.
+    if (
+        policy is not None
+        and refused is None
+        and policy.applies_to(caller.role)
+        and await would_accept(request, caller)
+    ):
         ip = caller_ip(request, caller)
         decision = await limiter.hit(
             f"policy:{policy.name}:{_policy_key(policy, caller, ip)}",
@@ -131,9 +138,12 @@ async def apply_rate_limits(request: Request, caller: Principal, policy_name: st
             refused, refused_by = decision, policy.name
     if refused is not None:
         RATE_LIMIT_EXCEEDED.labels(refused_by).inc()
-        ip = caller_ip(request, caller)
-        if await limiter.abuse.record_violation(ip) and limiter.on_block is not None:
-            await limiter.on_block(ip)
+        # Only anonymous refusals count towards blocking the address: a caller with
+        # credentials answers to its own limits, and must not lock out its neighbours.
+        if caller.is_anonymous:
+            ip = caller_ip(request, caller)
+            if await limiter.abuse.record_violation(ip) and limiter.on_block is not None:
+                await limiter.on_block(ip)
         raise _refusal(refused, rate_limit_headers(refused))
 
 

@@ -82,7 +82,7 @@ def describe_limits(config: RateLimitConfig, policies: tuple[str, ...]) -> str:
         for role in Role
     )
     lines = [
-        f"{SECTION_TITLE} (moving window; `RateLimit-*` and `X-RateLimit-*` headers on "
+        f"{SECTION_TITLE} (sliding window; `RateLimit-*` and `X-RateLimit-*` headers on "
         "every limited response, 429 problem+json with `Retry-After` when exceeded):",
         "",
         f"- per API key, else user, else client IP, by role: {tiers}",

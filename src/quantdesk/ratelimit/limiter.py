@@ -1,7 +1,8 @@
-"""The rate limiter: moving-window counting on the configured storage, and response headers.
+"""The rate limiter: sliding-window counters on the configured storage, and response headers.
 
-With Redis, `limits` acquires a moving-window slot in one Lua script, so the count is exact
-across every process sharing that Redis.
+Each request costs O(1): one synchronous dict update in memory, or one EVALSHA of a small Lua
+script with Redis (ratelimit/window.py has the algorithm and its accuracy trade-off). With
+Redis the count is shared atomically by every process using it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from quantdesk.ratelimit.abuse import AbuseGuard
 from quantdesk.ratelimit.config import RateLimitConfig, RateLimitSettings
 from quantdesk.ratelimit.policies import describe_item
 from quantdesk.ratelimit.storage import Backend, RateLimitStorage
+from quantdesk.ratelimit.window import Counted, outcome
 
 
 @dataclass(slots=True)  # not frozen: one is built per request, and frozen init costs 2.5x
@@ -24,7 +26,7 @@ class Decision:
     allowed: bool
     limit: int
     remaining: int
-    reset_at: float  # epoch seconds when the oldest counted request leaves the window
+    reset_at: float  # epoch seconds when one more request slot is free (now when all are)
     retry_after: int  # seconds; 0 when allowed
     window_seconds: int
     label: str = ""
@@ -35,8 +37,9 @@ class Decision:
 
 
 class RateLimiter:
-    def __init__(self, config: RateLimitConfig) -> None:
+    def __init__(self, config: RateLimitConfig, *, clock: Callable[[], float] = time.time) -> None:
         self.config = config
+        self.clock = clock  # epoch seconds; tests pass their own
         self.storage = RateLimitStorage(
             config.storage_url,
             key_prefix=config.key_prefix,
@@ -67,35 +70,31 @@ class RateLimiter:
         Raises RateLimitUnavailable only when `fail_closed` and the shared store is down.
         """
 
+        now = self.clock()
+        now_ms = int(now * 1000)
+        limit, window_ms = item.amount, item.get_expiry() * 1000
+        index = now_ms // window_ms
+        elapsed = now_ms - index * window_ms
+        counter_key = storage_key(item, key)
         memory = self.storage.memory_only
-        if memory is not None:  # per-process counting: the same rule in one synchronous call
-            expiry = item.get_expiry()
-            allowed, (start, count) = memory.hit_with_window(
-                storage_key(item, key), item.amount, expiry
-            )
-            reset_at, remaining, shared = start + expiry, item.amount - count, False
+        if memory is not None:  # per-process counting: one synchronous call
+            counted, shared = memory.hit(counter_key, limit, window_ms, index, elapsed), False
         else:
 
-            async def op(backend: Backend) -> tuple[bool, float, int, bool]:
-                allowed = await backend.strategy.hit(item, key)
-                stats = await backend.strategy.get_window_stats(item, key)
-                return allowed, stats.reset_time, stats.remaining, backend.shared
+            async def op(backend: Backend) -> tuple[Counted, bool]:
+                counts = await backend.counters.ahit(counter_key, limit, window_ms, index, elapsed)
+                return counts, backend.shared
 
-            allowed, reset_at, remaining, shared = await self.storage.run(
-                op, fail_closed=fail_closed
-            )
-        now = time.time()
-        remaining = max(0, min(item.amount, remaining))
-        if remaining == item.amount:  # nothing in the window (e.g. the store just restarted)
-            reset_at = now
-        retry_after = 0 if allowed else max(1, math.ceil(reset_at - now))
+            counted, shared = await self.storage.run(op, fail_closed=fail_closed)
+        result = outcome(limit, window_ms, counted, now_ms)
+        allowed = counted.allowed
         return Decision(
             allowed=allowed,
-            limit=item.amount,
-            remaining=remaining,
-            reset_at=reset_at,
-            retry_after=retry_after,
-            window_seconds=item.get_expiry(),
+            limit=limit,
+            remaining=result.remaining,
+            reset_at=now if result.remaining == limit else result.reset_ms / 1000,
+            retry_after=0 if allowed else max(1, -((now_ms - result.retry_ms) // 1000)),
+            window_seconds=window_ms // 1000,
             label=label or describe_item(item),
             shared=shared,
         )
@@ -108,8 +107,9 @@ _KEY_AFFIXES: dict[RateLimitItem, tuple[str, str]] = {}
 
 
 def storage_key(item: RateLimitItem, key: str) -> str:
-    """`item.key_for(key)`, the key `limits` itself stores `key`'s window under, from affixes
-    worked out once per limit (the library rebuilds the whole string per call)."""
+    """`item.key_for(key)` (the limit's amount and window follow the key, so changing a limit
+    starts fresh counts), from affixes worked out once per limit (the library rebuilds the
+    whole string per call)."""
     affixes = _KEY_AFFIXES.get(item)
     if affixes is None:
         marker = "\x00"

@@ -1,12 +1,13 @@
-"""Per-process moving-window storage for `limits`, in O(1) per request.
+"""Per-process counters: the rate limiter's sliding-window counters (`WindowCounters`), and
+the moving-window storage `limits` strategies use (login throttling, abuse counters).
 
-`limits`' own MemoryStorage keeps each key's window as a newest-first list and inserts at the
-front (`events[key][:0] = ...`), so a hit costs O(requests in the window): at a premium tier
-of 1000/minute that is a thousand-pointer move per request, and a generous tier turns the
-limiter into the bottleneck. Here each window is a deque of timestamps, oldest first: expired
-entries leave from the left, new ones join on the right. The answers are the same as the
-library's (same moving-window rule, same `(window start, count)`), and everything else
-(fixed windows, counters used by abuse blocking) is the library's MemoryStorage unchanged.
+The moving-window storage is amortised O(1) per request as well: `limits`' own MemoryStorage
+keeps each key's window as a newest-first list and inserts at the front
+(`events[key][:0] = ...`), so a hit costs O(requests in the window). Here each window is a
+deque of timestamps, oldest first: expired entries leave from the left, new ones join on the
+right. The answers are the same as the library's (same moving-window rule, same
+`(window start, count)`), and everything else (fixed windows, counters used by abuse
+blocking) is the library's MemoryStorage unchanged.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import time
 from collections import deque
 
 from limits.aio.storage import MemoryStorage
+
+from quantdesk.ratelimit.window import Counted, admits, roll
 
 # Idle keys are dropped on a sweep at most this often (a sweep is O(keys)).
 SWEEP_SECONDS = 60.0
@@ -53,22 +56,6 @@ class MovingWindowMemoryStorage(MemoryStorage):
             return False
         window.times.extend([now] * amount)
         return True
-
-    def hit_with_window(self, key: str, limit: int, expiry: int) -> tuple[bool, tuple[float, int]]:
-        """`acquire_entry` then `get_moving_window` in one synchronous call: the limiter's
-        hot path when counting is per process (no awaits, no second key lookup)."""
-        if limit < 1:
-            return False, self._window_of(key, time.time())
-        self._maybe_sweep()
-        window = self.windows.get(key)
-        if window is None:
-            window = self.windows[key] = _Window(expiry)
-        now = time.time()
-        window.prune(now)
-        allowed = len(window.times) + 1 <= limit
-        if allowed:
-            window.times.append(now)
-        return allowed, self._window_of(key, now)
 
     async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         return self._window_of(key, time.time())
@@ -110,3 +97,48 @@ class MovingWindowMemoryStorage(MemoryStorage):
         ]
         for key in idle:
             del self.windows[key]
+
+
+class WindowCounters:
+    """Per-process sliding-window counters (ratelimit/window.py): three integers per key.
+
+    `hit` is synchronous (no await between reading and writing a key's state, so it is atomic
+    on the event loop); `ahit` is the same for callers that expect a coroutine, like the Redis
+    counters. Keys idle for two windows are dropped on a sweep at most every SWEEP_SECONDS.
+    """
+
+    __slots__ = ("_next_sweep", "states")
+
+    def __init__(self) -> None:
+        # key -> [window index, current count, previous count, window ms]
+        self.states: dict[str, list[int]] = {}
+        self._next_sweep = time.monotonic() + SWEEP_SECONDS
+
+    def hit(self, key: str, limit: int, window_ms: int, index: int, elapsed: int) -> Counted:
+        if time.monotonic() >= self._next_sweep:
+            self._sweep(index * window_ms + elapsed)
+        state = self.states.get(key)
+        if state is None:
+            current = previous = 0
+        else:
+            index, elapsed, current, previous = roll(state[0], state[1], state[2], index, elapsed)
+        if not admits(limit, window_ms, elapsed, current, previous):
+            return Counted(False, index, elapsed, current, previous)
+        current += 1
+        if state is None:
+            self.states[key] = [index, current, previous, window_ms]
+        else:
+            state[0], state[1], state[2] = index, current, previous
+        return Counted(True, index, elapsed, current, previous)
+
+    async def ahit(self, key: str, limit: int, window_ms: int, index: int, elapsed: int) -> Counted:
+        return self.hit(key, limit, window_ms, index, elapsed)
+
+    def clear(self) -> None:
+        self.states.clear()
+
+    def _sweep(self, now_ms: int) -> None:
+        self._next_sweep = time.monotonic() + SWEEP_SECONDS
+        idle = [key for key, s in self.states.items() if (s[0] + 2) * s[3] <= now_ms]
+        for key in idle:
+            del self.states[key]

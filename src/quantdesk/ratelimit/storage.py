@@ -1,5 +1,9 @@
 """Where limit counters live: Redis when configured (shared by every process), else memory.
 
+Each backend offers the rate limiter's sliding-window counters (`counters`: ratelimit/memory.py
+or ratelimit/redis_counters.py, one Redis round trip a request) and a `limits` storage and
+moving-window strategy for the rest (abuse blocking, login throttling).
+
 When Redis stops answering, operations run on a per-process MemoryStorage instead and the
 storage is marked degraded; after `retry_seconds` one request probes Redis again, and the
 first success ends the outage. Connection errors never leave this module: callers either get
@@ -11,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import redis.asyncio
 from limits.aio.storage import RedisStorage, Storage
@@ -24,7 +28,9 @@ from redis.exceptions import RedisError
 from quantdesk.kit.outage import Outage
 from quantdesk.observability.logging import get_logger
 from quantdesk.ratelimit.errors import RateLimitUnavailable
-from quantdesk.ratelimit.memory import MovingWindowMemoryStorage
+from quantdesk.ratelimit.memory import MovingWindowMemoryStorage, WindowCounters
+from quantdesk.ratelimit.redis_counters import RedisCounters
+from quantdesk.ratelimit.window import Counted
 
 log = get_logger("quantdesk.ratelimit")
 
@@ -34,15 +40,23 @@ T = TypeVar("T")
 STORAGE_ERRORS: tuple[type[Exception], ...] = (RedisError, StorageError, OSError, TimeoutError)
 
 
+class Counters(Protocol):
+    async def ahit(
+        self, key: str, limit: int, window_ms: int, index: int, elapsed: int
+    ) -> Counted: ...
+
+
 @dataclass(frozen=True)
 class Backend:
     storage: Storage
     strategy: MovingWindowRateLimiter
     shared: bool
+    counters: Counters
 
 
-def _backend(storage: Storage, *, shared: bool) -> Backend:
-    return Backend(storage=storage, strategy=MovingWindowRateLimiter(storage), shared=shared)
+def _backend(storage: Storage, counters: Counters, *, shared: bool) -> Backend:
+    strategy = MovingWindowRateLimiter(storage)
+    return Backend(storage=storage, strategy=strategy, shared=shared, counters=counters)
 
 
 def _limits_uri(url: str) -> str:
@@ -65,8 +79,10 @@ class RateLimitStorage:
     ) -> None:
         self.retry_seconds = retry_seconds
         self.timeout_seconds = timeout_seconds
-        self._memory = _backend(MovingWindowMemoryStorage(), shared=False)
+        self.memory_counters = WindowCounters()
+        self._memory = _backend(MovingWindowMemoryStorage(), self.memory_counters, shared=False)
         self._redis: Backend | None = None
+        self.redis_counters: RedisCounters | None = None
         self._pool: redis.asyncio.ConnectionPool | None = None
         self._outage = Outage(retry_seconds=retry_seconds)
         if url:
@@ -82,15 +98,14 @@ class RateLimitStorage:
             storage = RedisStorage(
                 _limits_uri(url), implementation="redispy", key_prefix=key_prefix, **options
             )
-            self._redis = _backend(storage, shared=True)
+            client = redis.asyncio.Redis(connection_pool=self._pool)
+            self.redis_counters = RedisCounters(client, key_prefix)
+            self._redis = _backend(storage, self.redis_counters, shared=True)
 
     @property
-    def memory_only(self) -> MovingWindowMemoryStorage | None:
-        """The per-process storage when no shared store is configured at all, else None."""
-        storage = self._memory.storage
-        if self._redis is None and isinstance(storage, MovingWindowMemoryStorage):
-            return storage
-        return None
+    def memory_only(self) -> WindowCounters | None:
+        """The per-process counters when no shared store is configured at all, else None."""
+        return self.memory_counters if self._redis is None else None
 
     @property
     def degraded(self) -> bool:

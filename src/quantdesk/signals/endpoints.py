@@ -20,6 +20,7 @@ from quantdesk.auth.dependencies import PUBLIC, require
 from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.infra.cache.dependencies import CACHE_HEADER
 from quantdesk.kit.pagination import ListMeta, Page
+from quantdesk.kit.schemas import Instant
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch
@@ -46,7 +47,9 @@ StrategyQuery = Annotated[
     str | None, Query(max_length=64, description="Only this strategy, e.g. rsi_reversal")
 ]
 MinConfidence = Annotated[float | None, Query(ge=0, le=100, description="Confidence at least")]
-Since = Annotated[datetime | None, Query(description="Created at or after (ISO-8601, naive = UTC)")]
+Since = Annotated[
+    Instant | None, Query(description="Created at or after (ISO-8601 with a timezone)")
+]
 Cursor = Annotated[str | None, Query(max_length=256, description="meta.next_cursor of a page")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from quantdesk.kit.pagination import ListMeta
+from quantdesk.kit.schemas import RequestModel
 from quantdesk.kit.symbols import normalize_symbol
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch
@@ -75,7 +76,7 @@ class SignalResponse(BaseModel):
     data: SignalRead
 
 
-class SignalRefresh(BaseModel):
+class SignalRefresh(RequestModel):
     symbol: str = Field(description="Instrument symbol, e.g. GOOG")
     timeframe: Timeframe = Timeframe.D1
 

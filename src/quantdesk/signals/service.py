@@ -11,35 +11,29 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.config import Settings, get_settings
-from quantdesk.engine.signals import (
-    OHLCV,
-    STRATEGIES,
-    Direction,
-    RiskModel,
-    SignalResult,
-)
+from quantdesk.engine.signals import OHLCV, STRATEGIES, SignalResult
 from quantdesk.errors import NotFound, Unprocessable, field_error
 from quantdesk.kit.pagination import decode_cursor, split_page
 from quantdesk.kit.timeframes import Timeframe
-from quantdesk.kit.timeutil import from_epoch, to_epoch
+from quantdesk.kit.timeutil import to_epoch
 from quantdesk.marketdata.frames import BarFrame
 from quantdesk.marketdata.service import bar_service, instrument_service
-from quantdesk.models import Instrument, Signal, SignalDirection, SignalStatus, utcnow
+from quantdesk.models import Instrument, Signal, SignalStatus, utcnow
 from quantdesk.observability.metrics import (
     SIGNAL_GENERATION_DURATION,
     SIGNALS_ACTIVE,
     SIGNALS_GENERATED,
 )
 from quantdesk.signals.cache import forget_latest_after_commit
+from quantdesk.signals.lifetime import lifetime_bars
 from quantdesk.signals.repository import SignalFilter, SignalRepository
+from quantdesk.signals.rows import RISK, signal_row
 from quantdesk.signals.settlement import bar_close_times, settle
 
-RISK = RiskModel()
 INSTRUMENT_PAGE = 500
 
 
@@ -215,9 +209,12 @@ class SignalService:
         now: datetime | None = None,
         settings: Settings | None = None,
     ) -> dict[str, int]:
-        """Settle active signals against the closed bars after their source bar: target_hit
-        or stopped (stop first when one bar touches both), expired once `expires_at` passes
-        with neither. Returns how many moved to each status and how many stay active."""
+        """Settle active signals against the closed bars after their source bar, in market
+        time: target_hit or stopped (stop first when one bar touches both) within the
+        signal's `lifetime_bars` bars, expired at the close of its last bar when neither was
+        touched. The clock only says which bars have closed (a forming bar is not used); it
+        never expires a signal. Returns how many moved to each status and how many stay
+        active."""
         settings = settings or get_settings()
         now_ts = to_epoch(now or utcnow())
         counts = {status.value: 0 for status in SignalStatus}
@@ -232,13 +229,13 @@ class SignalService:
                 symbol,
                 timeframe,
                 start=min(signal.source_ts for signal in signals) + 1,
-                end=min(now_ts, max(to_epoch(signal.expires_at) for signal in signals)),
+                end=now_ts,
                 now_ts=now_ts,
                 limit=settings.bars_max_limit,
             )
             closes = bar_close_times(bars.ts, timeframe)
             for signal in signals:
-                settle(signal, bars, closes, now_ts)
+                settle(signal, bars, closes)
                 counts[signal.status.value] += 1
         await session.flush()
         if any(n for status, n in counts.items() if status != SignalStatus.ACTIVE.value):
@@ -321,52 +318,19 @@ class SignalService:
             return [], None
         source_ts = int(bars.ts[-1])
         results = await asyncio.to_thread(_latest_signals, _ohlcv(bars), spent)
-        source_close = int(bar_close_times(bars.ts[-1:], timeframe)[0])
-        expires_at = from_epoch(source_close + settings.signals_expiry_bars * timeframe.seconds)
         rows = [
-            _row(instrument, timeframe, result, source_ts, now, expires_at) for result in results
+            signal_row(
+                instrument_id=instrument.id,
+                symbol=instrument.symbol,
+                timeframe=timeframe,
+                result=result,
+                source_ts=source_ts,
+                created_at=now,
+                lifetime=lifetime_bars(settings, result.strategy, timeframe),
+            )
+            for result in results
         ]
         return await SignalRepository(session).insert_new(rows), source_ts
-
-
-def _row(
-    instrument: Instrument,
-    timeframe: Timeframe,
-    result: SignalResult,
-    source_ts: int,
-    now: datetime,
-    expires_at: datetime,
-) -> dict[str, Any]:
-    strategy = STRATEGIES[result.strategy]
-    return {
-        "instrument_id": instrument.id,
-        "symbol": instrument.symbol,
-        "timeframe": timeframe.value,
-        "strategy": result.strategy,
-        "params": {
-            "strategy": strategy.params(),
-            "risk": RISK.params(),
-            "confidence_parts": {
-                "agreement": round(result.agreement, 4),
-                "strength": round(result.strength, 4),
-                "volatility": round(result.volatility, 4),
-            },
-        },
-        "direction": SignalDirection.LONG
-        if result.direction is Direction.LONG
-        else SignalDirection.SHORT,
-        "entry": result.entry,
-        "target": result.target,
-        "stop": result.stop,
-        "confidence": result.confidence,
-        "rationale": [condition.as_dict() for condition in result.rationale],
-        "status": SignalStatus.ACTIVE,
-        "source_ts": source_ts,
-        "created_at": now,
-        "expires_at": expires_at,
-        "closed_at": None,
-        "close_price": None,
-    }
 
 
 signal_service = SignalService()

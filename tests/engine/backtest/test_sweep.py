@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 
-from quantdesk.engine.backtest import BacktestConfig, Bars, SmaCross, backtest_bars
+from quantdesk.engine.backtest import BacktestConfig, Bars, SmaCross, _sweep_kernel, backtest_bars
+from quantdesk.engine.backtest.strategies import sma
 from quantdesk.engine.backtest.sweep import METRICS, sweep_sma_cross
 from tests.engine.conftest import goog_ohlcv, random_ohlcv
 
@@ -75,3 +77,45 @@ def test_drawdown_ranks_ascending() -> None:
 def test_unknown_rank_metric_is_rejected(goog: Bars) -> None:
     with pytest.raises(ValueError, match="rank_by"):
         sweep_sma_cross(goog, [5], [10], rank_by="alpha")
+
+
+def _assert_pairs_equal_singles(bars: Bars, fast: list[int], slow: list[int], config: Any) -> None:
+    result = sweep_sma_cross(bars, fast, slow, config, threads=1)
+    for p in range(len(result.fast)):
+        strategy = SmaCross(int(result.fast[p]), int(result.slow[p]))
+        single = backtest_bars(bars, strategy=strategy, config=config).stats
+        for name, value in zip(METRICS, result.values[p], strict=True):
+            expected = single[name]
+            if expected is None:
+                assert math.isnan(value), (name, p)
+            else:
+                assert np.isclose(value, expected, rtol=1e-9, atol=1e-9), (name, p)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+def test_pairs_equal_singles_on_random_walks(seed: int, config: BacktestConfig) -> None:
+    # Short, volatile series: flat stretches at the start and end, trades on the first
+    # and last bars, re-entries on an exit bar - the out-of-market shortcuts must agree.
+    data = random_ohlcv(400 + 37 * seed, seed=seed)
+    bars = Bars.of(data.open, data.high, data.low, data.close)
+    _assert_pairs_equal_singles(bars, [2, 3, 5, 8], [4, 9, 21, 50], config)
+
+
+def test_pairs_equal_singles_through_ruin() -> None:
+    # Up, down, then a jump to 500: short all-in is ruined (liquidated, equity 0 after).
+    close = np.r_[np.linspace(50.0, 100.0, 20), np.linspace(100.0, 60.0, 40), np.full(30, 500.0)]
+    bars = Bars.of(close, close * 1.01, close * 0.99, close)
+    config = BacktestConfig(allow_short=True, commission=0.001)
+    assert backtest_bars(bars, strategy=SmaCross(2, 5), config=config).stats["equity_final"] == 0
+    _assert_pairs_equal_singles(bars, [2, 3], [5, 8], config)
+
+
+def test_shared_average_pass_equals_each_sma_bit_for_bit() -> None:
+    # Long enough for the periodic re-summing (every 4096 bars) to matter; periods longer
+    # than the series are all NaN.
+    close = random_ohlcv(10_000, seed=11).close
+    periods = np.array([1, 2, 7, 50, 333, 4096, 5000, 12_000], dtype=np.int64)
+    shared = _sweep_kernel.rolling_means(close, periods, np.empty((periods.size, close.size)))
+    for row, period in enumerate(periods):
+        assert np.array_equal(shared[row], sma(close, int(period)), equal_nan=True), period

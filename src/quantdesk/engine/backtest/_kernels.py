@@ -192,12 +192,15 @@ def simulate_into(  # type: ignore[no-untyped-def]
     stop_loss,
     take_profit,
     max_bars,
+    changes,
     equity,
     tf,
     ti,
 ):
     """The bar loop, writing into caller-owned buffers (``simulate`` allocates them;
-    the sweep reuses one set per thread). ``tf``/``ti`` need ``capacity(target)`` rows.
+    the sweep reuses one set per thread). ``changes`` is ``change_bars(target)`` (the
+    sweep gets it from the crossover pass for free); ``tf``/``ti`` need
+    ``changes.size + 1`` rows.
 
     Writes ``equity[i]`` for every bar and closed trade ``k`` as ``ti[k] = (entry_bar,
     exit_bar, exit_reason)``, ``tf[k] = (units, entry_price, exit_price, commission,
@@ -223,7 +226,6 @@ def simulate_into(  # type: ignore[no-untyped-def]
     use_exits = use_levels or max_bars > 0
     ruin = -1
     expiry_price = close if fill_close else open_
-    changes = change_bars(target)
     cursor = 0
 
     i = 0
@@ -349,13 +351,15 @@ def simulate(  # type: ignore[no-untyped-def]
     ``simulate_into`` and ``open_state = (units, entry_price, entry_commission,
     entry_bar)``.
     """
-    rows = capacity(target)
+    changes = change_bars(target)
+    rows = changes.size + 1
     equity = np.empty(close.size)
     tf = np.empty((rows, 6))
     ti = np.empty((rows, 3), dtype=np.int64)
     k, units, entry_price, entry_comm, entry_bar = simulate_into(
         open_, high, low, close, target, cash, commission, slippage, fill_close, all_in,
-        fraction, whole, allow_short, stop_loss, take_profit, max_bars, equity, tf, ti,
+        fraction, whole, allow_short, stop_loss, take_profit, max_bars, changes, equity,
+        tf, ti,
     )  # fmt: skip
     open_state = np.array([units, entry_price, entry_comm, float(entry_bar)])
     return equity, tf[:k].copy(), ti[:k].copy(), open_state

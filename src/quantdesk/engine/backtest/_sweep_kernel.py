@@ -1,8 +1,10 @@
 """Parameter-sweep kernel: many SMA pairs through the same bar loop.
 
-Each pair runs ``cross_target`` and ``simulate_into`` (the very kernels of a single
-backtest) and reduces its equity curve and trades to the summary figures below, with
-the formulas of ``stats.py`` re-stated in compiled code (tests hold them equal).
+Each pair runs the crossover (``cross_target``'s rule, the bars where the target changes
+collected in the same pass) and ``simulate_into`` (the bar loop of a single backtest) and
+reduces its equity curve and trades to the summary figures below, with the formulas of
+``stats.py`` re-stated in compiled code (tests hold them equal). Stretches out of the
+market, where equity cannot move, are summarized in closed form instead of bar by bar.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from quantdesk.engine.backtest._kernels import capacity, cross_target, simulate_into
+from quantdesk.engine.backtest._kernels import _RESUM_EVERY, simulate_into
 
 #: Columns of the summary matrix, in order.
 METRICS = (
@@ -40,43 +42,167 @@ def _div(a, b):  # type: ignore[no-untyped-def]
 _FAST = {"reassoc", "contract", "nsz", "arcp"}
 
 
+@njit(cache=True, nogil=True)
+def rolling_means(x, periods, out):  # type: ignore[no-untyped-def]
+    """``out[r] = rolling_mean(x, periods[r])`` for every ``r``, bit for bit: each row
+    runs exactly the additions of ``rolling_mean``, but the rows advance together, so
+    their running sums are independent chains the CPU overlaps instead of one
+    latency-bound chain per period."""
+    n = x.size
+    m = periods.size
+    totals = np.zeros(m)
+    for i in range(n):
+        resum = (i % _RESUM_EVERY) == 0
+        value = x[i]
+        for r in range(m):
+            period = periods[r]
+            if i >= period and resum:
+                total = 0.0
+                for j in range(i - period + 1, i + 1):
+                    total += x[j]
+            else:
+                total = totals[r] + value
+                if i >= period:
+                    total -= x[i - period]
+            totals[r] = total
+            out[r, i] = total / period if i >= period - 1 else np.nan
+    return out
+
+
+@njit(cache=True, nogil=True)
+def cross_changes(fast, slow, out, changes):  # type: ignore[no-untyped-def]
+    """``cross_target(fast, slow, out)`` that also writes the bars where the target
+    changes (``change_bars(out)``) into ``changes``; returns how many. One pass over the
+    target instead of three (crossover, ``capacity``, ``change_bars``)."""
+    n = out.size
+    for i in range(n):  # vectorized: the side of each bar, as in cross_target
+        out[i] = (fast[i] > slow[i]) - (fast[i] < slow[i])
+    state = 0
+    side = out[0] if n else 0
+    k = 0
+    for i in range(n):
+        now = out[i]
+        if i and now != side:
+            if side == -1 and now == 1 and state != 1:
+                state = 1
+                changes[k] = i
+                k += 1
+            elif side == 1 and now == -1 and state != -1:
+                state = -1
+                changes[k] = i
+                k += 1
+        side = now
+        out[i] = state
+    return k
+
+
+@njit(cache=True, nogil=True)
+def flat_runs(ti, open_units, open_entry_bar, n, runs):  # type: ignore[no-untyped-def]
+    """Write the runs of bars ``[a, b]`` (``b > a``) over which equity cannot change into
+    ``runs`` (``ti.shape[0] + 1`` rows); returns how many.
+
+    Out of the market nothing moves equity: from each exit bar (or bar 0) to the bar
+    before the next entry (or the last bar) it is the cash after that exit, exactly, so
+    every return inside such a run is exactly 0."""
+    r = 0
+    start = 0
+    for j in range(ti.shape[0]):
+        end = ti[j, 0] - 1
+        if end > start:
+            runs[r, 0] = start
+            runs[r, 1] = end
+            r += 1
+        start = ti[j, 1]
+    end = open_entry_bar - 1 if open_units != 0.0 else n - 1
+    if end > start:
+        runs[r, 0] = start
+        runs[r, 1] = end
+        r += 1
+    return r
+
+
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def _return_moments(equity, count, scratch):  # type: ignore[no-untyped-def]
-    """Sample variance and downside sum of squares of the first ``count`` per-bar
-    returns. Growth factors go to ``scratch`` through ``np.divide`` (numba vectorizes
-    it; a division inside a reduction loop it does not), shifted by the first one so
-    the one-pass variance stays accurate."""
-    growth = scratch[:count]
-    np.divide(equity[1 : count + 1], equity[:count], growth)
-    shift = growth[0]
+def _moments_of(equity, lo, hi, shift, scratch):  # type: ignore[no-untyped-def]
+    """Sums of ``d``, ``d * d`` and the downside squares of returns ``lo .. hi - 1``
+    (return ``i`` is ``equity[i + 1] / equity[i] - 1``), ``d`` the growth minus
+    ``shift``. Growth factors go to ``scratch`` through ``np.divide`` (numba vectorizes
+    it; a division inside a reduction loop it does not)."""
+    growth = scratch[lo:hi]
+    np.divide(equity[lo + 1 : hi + 1], equity[lo:hi], growth)
     s1 = 0.0
     s2 = 0.0
     down = 0.0
-    for i in range(count):
+    for i in range(hi - lo):
         d = growth[i] - shift
         s1 += d
         s2 += d * d
         low = min(growth[i] - 1.0, 0.0)
         down += low * low
+    return s1, s2, down
+
+
+@njit(cache=True, nogil=True)
+def _return_moments(equity, count, runs, nruns, scratch):  # type: ignore[no-untyped-def]
+    """Sample variance and downside sum of squares of the first ``count`` per-bar
+    returns, shifted by the first one so the one-pass variance stays accurate. Returns
+    inside flat ``runs`` are exactly 0 and are added in closed form."""
+    flat_first = nruns > 0 and runs[0, 0] == 0
+    shift = 1.0 if flat_first else equity[1] / equity[0]
+    d = 1.0 - shift
+    s1 = 0.0
+    s2 = 0.0
+    down = 0.0
+    i = 0
+    for r in range(nruns):
+        a = min(runs[r, 0], count)
+        b = min(runs[r, 1], count)  # the run's returns are a .. b - 1
+        if a > i:
+            p1, p2, p3 = _moments_of(equity, i, a, shift, scratch)
+            s1 += p1
+            s2 += p2
+            down += p3
+        m = b - a
+        if m > 0:
+            s1 += m * d
+            s2 += m * (d * d)
+        i = max(i, b)
+    if count > i:
+        p1, p2, p3 = _moments_of(equity, i, count, shift, scratch)
+        s1 += p1
+        s2 += p2
+        down += p3
     variance = (s2 - s1 * s1 / count) / (count - 1) if count > 1 else np.nan
     return variance, down
 
 
 @njit(cache=True, nogil=True)
-def summarize(  # type: ignore[no-untyped-def]
-    equity, tf, ti, open_units, open_entry_bar, cash, periods, rf, scratch, out
-):
-    """Write the ``METRICS`` of one run into ``out``; ``scratch`` holds ``n`` floats."""
-    n = equity.size
-    lowest = 1.0  # min of equity / running peak
+def _lowest(equity, runs, nruns):  # type: ignore[no-untyped-def]
+    """min(equity / running peak), a flat run counted once (its bars are all equal)."""
+    lowest = 1.0
     peak = equity[0]
-    for i in range(n):
-        value = equity[i]
-        if value > peak:
-            peak = value
-        elif value < peak * lowest:
-            lowest = value / peak
-    max_dd = 1.0 - lowest
+    i = 0
+    for r in range(nruns + 1):
+        stop = runs[r, 0] + 1 if r < nruns else equity.size
+        for j in range(i, stop):
+            value = equity[j]
+            if value > peak:
+                peak = value
+            elif value < peak * lowest:
+                lowest = value / peak
+        if r < nruns:
+            i = runs[r, 1] + 1
+    return lowest
+
+
+@njit(cache=True, nogil=True)
+def summarize(  # type: ignore[no-untyped-def]
+    equity, tf, ti, open_units, open_entry_bar, cash, periods, rf, scratch, runs, out
+):
+    """Write the ``METRICS`` of one run into ``out``; ``scratch`` holds ``n`` floats,
+    ``runs`` ``ti.shape[0] + 1`` rows of two ints."""
+    n = equity.size
+    nruns = flat_runs(ti, open_units, open_entry_bar, n, runs)
+    max_dd = 1.0 - _lowest(equity, runs, nruns)
     # Returns stop at the bar of ruin (equity 0 from there on: pandas' dropna).
     count = n - 1
     if equity[n - 1] <= 0.0:
@@ -84,7 +210,7 @@ def summarize(  # type: ignore[no-untyped-def]
         while equity[count] > 0.0:
             count += 1
     if count:
-        variance, down = _return_moments(equity, count, scratch)
+        variance, down = _return_moments(equity, count, runs, nruns, scratch)
     else:
         variance, down = np.nan, 0.0
     # Telescoping: exp(mean(log(1 + r))) = (E[last] / E[0]) ** (1 / count); 0 after ruin.
@@ -172,21 +298,25 @@ def sweep_sma(  # type: ignore[no-untyped-def]
     pair cost page faults, which serialize threads)."""
     n = close.size
     target = np.empty(n, dtype=np.int8)
+    changes = np.empty(n, dtype=np.int64)
     equity = np.empty(n)
     scratch = np.empty(n)
     rows = 0
     tf = np.empty((rows, 6))
     ti = np.empty((rows, 3), dtype=np.int64)
+    runs = np.empty((rows + 1, 2), dtype=np.int64)
     for p in pairs:
-        cross_target(averages[fast_rows[p]], averages[slow_rows[p]], target)
-        need = capacity(target)
-        if need > rows:
-            rows = need
+        c = cross_changes(averages[fast_rows[p]], averages[slow_rows[p]], target, changes)
+        if c + 1 > rows:
+            rows = c + 1
             tf = np.empty((rows, 6))
             ti = np.empty((rows, 3), dtype=np.int64)
+            runs = np.empty((rows + 1, 2), dtype=np.int64)
         k, units, _, _, entry_bar = simulate_into(
             open_, high, low, close, target, cash, commission, slippage, fill_close,
             all_in, fraction, whole, allow_short, stop_loss, take_profit, max_bars,
-            equity, tf, ti,
+            changes[:c], equity, tf, ti,
         )  # fmt: skip
-        summarize(equity, tf[:k], ti[:k], units, entry_bar, cash, periods, rf, scratch, out[p])
+        summarize(
+            equity, tf[:k], ti[:k], units, entry_bar, cash, periods, rf, scratch, runs, out[p]
+        )

@@ -1,8 +1,8 @@
 """SMA-crossover parameter sweeps: every (fast, slow) pair through compiled code.
 
-Each distinct period's SMA is computed once; chunks of pairs then run on parallel
-threads (the kernel releases the GIL) through the same crossover and bar-loop kernels
-as ``run_backtest``, each pair reduced to summary figures without leaving compiled
+Each distinct period's SMA is computed once, all of them in one shared pass (bit for bit
+``sma``); chunks of pairs then run (on parallel threads when asked: the kernel releases
+the GIL) through the same crossover rule and bar-loop kernel as ``run_backtest``, each pair reduced to summary figures without leaving compiled
 code or allocating per pair. A pair's figures equal
 ``run_backtest(..., strategy=SmaCross(fast, slow), config=config).stats`` for the same
 names (to float rounding).
@@ -10,6 +10,7 @@ names (to float rounding).
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Sequence
@@ -23,7 +24,6 @@ from quantdesk.engine.backtest import _sweep_kernel
 from quantdesk.engine.backtest.bars import Bars, FloatArray, IntArray
 from quantdesk.engine.backtest.config import BacktestConfig
 from quantdesk.engine.backtest.simulator import kernel_settings
-from quantdesk.engine.backtest.strategies import sma
 
 METRICS: tuple[str, ...] = _sweep_kernel.METRICS
 
@@ -100,8 +100,8 @@ def sweep_sma_cross(
         float(config.risk_free_rate),
     )
 
-    def average(row: int) -> None:
-        averages[row] = sma(bars.close, int(periods[row]))
+    def average(rows: slice) -> None:
+        _sweep_kernel.rolling_means(bars.close, periods[rows], averages[rows])
 
     def run(pairs: IntArray) -> None:
         _sweep_kernel.sweep_sma(
@@ -112,14 +112,15 @@ def sweep_sma_cross(
     workers = max(1, min(threads or _cpus(), fast.size))
     chunks = [np.arange(start, fast.size, workers) for start in range(workers)]
     if workers == 1 or not fast.size:
-        for row in range(periods.size):
-            average(row)
+        average(slice(None))
         for chunk in chunks:
             run(chunk)
     else:
         # The kernels release the GIL: plain threads run them in parallel.
+        bounds = np.linspace(0, periods.size, workers + 1).astype(np.int64)
+        blocks = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(average, range(periods.size)))
+            list(pool.map(average, blocks))
             list(pool.map(run, chunks))
     scores = values[:, METRICS.index(rank_by)]
     key = scores if rank_by in _ASCENDING else -scores

@@ -46,7 +46,8 @@ Confidence (0-100)
   50), 0, 1)`` - 1 when ATR is at most half its 50-bar average, 0.5 at the average, 0 at
   1.5 times it.
 
-Lifecycle: :func:`resolve` (``lifecycle``) settles a signal against later bars.
+Lifecycle: :func:`resolve` (``lifecycle``) settles a signal against the ``lifetime`` bars
+after it (market time: a signal whose bars have not advanced stays active).
 """
 
 from quantdesk.engine.signals.bars import OHLCV
@@ -65,7 +66,7 @@ from quantdesk.engine.signals.base import (
     confidence,
 )
 from quantdesk.engine.signals.composite import Composite, Weighted, recent_votes
-from quantdesk.engine.signals.lifecycle import Outcome, Resolution, resolve
+from quantdesk.engine.signals.lifecycle import Outcome, Resolution, resolve, settled_return
 from quantdesk.engine.signals.registry import STRATEGIES, get_strategy
 from quantdesk.engine.signals.strategies import (
     BollingerBreakout,
@@ -102,4 +103,5 @@ __all__ = [
     "get_strategy",
     "recent_votes",
     "resolve",
+    "settled_return",
 ]

@@ -1,15 +1,17 @@
 """Where a signal ends: target hit, stopped or expired, judged against the bars after it.
 
-``resolve`` scans the bars that follow the signal bar, in time order, the way the backtest
-engine treats a stop-loss / take-profit (``quantdesk.engine.backtest.config``):
+A signal lives ``lifetime`` bars of its timeframe: market time, never the wall clock.
+``resolve`` scans the closed bars that follow the signal bar, in time order, the way the
+backtest engine treats a stop-loss / take-profit (``quantdesk.engine.backtest.config``):
 
+* only the first ``lifetime`` bars after the signal bar count;
 * a long is stopped in the first bar whose low reaches the stop and hits its target in the
   first bar whose high reaches the target (short: high reaches the stop, low the target);
 * intrabar order is unknown, so when one bar touches both, the stop counts (the
   conservative reading);
 * a bar that opens beyond a level settles at its open (a gap is not filled at the level);
-* only bars that open before ``expires_at`` count; once ``now`` reaches ``expires_at``
-  with neither level touched the signal has expired, settling at the last counted close.
+* with neither level touched, the signal expires on its ``lifetime``-th bar and settles at
+  that bar's close; with fewer bars than that it is still active, however old it is.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
-import numpy.typing as npt
 
 from quantdesk.engine.signals.bars import FloatArray
 from quantdesk.engine.signals.base import Direction
@@ -33,11 +34,17 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    """``bar`` indexes the deciding bar in the arrays given (None: none decided)."""
+    """``bar`` indexes the deciding bar in the arrays given (None while active); ``price`` is
+    what the signal settled at. A settled signal always has both."""
 
     outcome: Outcome
     bar: int | None = None
     price: float | None = None
+
+    @property
+    def bars_held(self) -> int | None:
+        """Bars from the signal bar to the settling one (1: the next bar settled it)."""
+        return None if self.bar is None else self.bar + 1
 
 
 def resolve(
@@ -45,20 +52,19 @@ def resolve(
     direction: Direction,
     target: float,
     stop: float,
-    ts: npt.NDArray[np.int64],
     open: FloatArray,
     high: FloatArray,
     low: FloatArray,
     close: FloatArray,
-    expires_at: int,
-    now: int,
+    lifetime: int,
 ) -> Resolution:
-    """The outcome of one signal given the closed bars after its signal bar.
+    """The outcome of one signal given the closed bars after its signal bar, oldest first.
 
-    ``ts`` are bar open times (epoch seconds, ascending); ``expires_at`` and ``now`` are
-    epoch seconds. The caller passes only bars after the signal bar that have closed.
+    Only the first ``lifetime`` bars count (more may be passed); ``lifetime`` >= 1.
     """
-    counted = int(np.searchsorted(ts, expires_at, side="left"))
+    if lifetime < 1:
+        raise ValueError(f"lifetime must be at least 1 bar, got {lifetime}")
+    counted = min(lifetime, int(close.size))
     high, low, open_ = high[:counted], low[:counted], open[:counted]
     if direction is Direction.LONG:
         stopped, reached = low <= stop, high >= target
@@ -74,8 +80,12 @@ def resolve(
             return Resolution(Outcome.STOPPED, bar, float(price))
         price = max(gap, target) if direction is Direction.LONG else min(gap, target)
         return Resolution(Outcome.TARGET_HIT, bar, float(price))
-    if now >= expires_at:
-        if counted == 0:
-            return Resolution(Outcome.EXPIRED)
-        return Resolution(Outcome.EXPIRED, counted - 1, float(close[counted - 1]))
+    if counted == lifetime:
+        return Resolution(Outcome.EXPIRED, lifetime - 1, float(close[lifetime - 1]))
     return Resolution(Outcome.ACTIVE)
+
+
+def settled_return(direction: Direction, entry: float, price: float) -> float:
+    """The signal's return from ``entry`` to the settling ``price``, as a fraction: ``price /
+    entry - 1`` for a long, ``1 - price / entry`` for a short."""
+    return (price / entry - 1.0) if direction is Direction.LONG else (1.0 - price / entry)
