@@ -14,7 +14,7 @@ import logging
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -27,18 +27,16 @@ from quantdesk.app import create_app
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.models import Base
-from tests.secrets_watch import SECRETS, LogCollector
+from tests.support.secrets_watch import LOG_COLLECTOR, SECRETS
 from tests.support.servers import (
     PostgresServer,
     RedisProcess,
-    ServerUnavailable,
     running_postgres,
     running_redis,
-    server_required,
 )
+from tests.support.settings import make_settings, sqlite_url, start_or_skip
 
 T = TypeVar("T")
-LOG_COLLECTOR = LogCollector()
 logging.getLogger().addHandler(LOG_COLLECTOR)
 
 
@@ -56,31 +54,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         + (": " + ", ".join(secret[:6] + "..." for secret in leaks) if leaks else ""),
         red=bool(leaks),
     )
-
-
-def unavailable(exc: ServerUnavailable) -> NoReturn:
-    if server_required():
-        pytest.fail(f"server required on CI but unavailable: {exc}")
-    pytest.skip(f"server unavailable: {exc}")
-
-
-def make_settings(database_url: str, **overrides: Any) -> Settings:
-    """Settings for tests: no .env file, development unless overridden; no gc.freeze (the
-    suite builds hundreds of apps, and frozen objects are never collected)."""
-    overrides.setdefault("gc_freeze_at_startup", False)
-    return Settings(_env_file=None, database_url=database_url, **overrides)
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
-
-
-def start_or_skip(stack: contextlib.ExitStack, server: contextlib.AbstractContextManager[T]) -> T:
-    """Enter a server's context on `stack`; skip (fail on CI) when it cannot start."""
-    try:
-        return stack.enter_context(server)
-    except ServerUnavailable as exc:
-        unavailable(exc)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from quantdesk.db import Database
 from quantdesk.marketdata.service import instrument_service
 from quantdesk.models import Instrument
-from tests.factories import instrument_data
+from tests.support.factories import instrument_data
 
 
 async def count_instruments(db: Database) -> int:

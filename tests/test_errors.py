@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from quantdesk.dependencies import SessionDep
 from quantdesk.errors import Conflict
-from tests.marketdata.test_api import assert_problem
+from tests.support.problems import assert_problem
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from sqlalchemy import inspect
 from quantdesk import migrate
 from quantdesk.db import create_engine
 from quantdesk.models import Base
-from tests.conftest import sqlite_url
 from tests.support.servers import PostgresServer
+from tests.support.settings import sqlite_url
 
 
 def _tables(url: str) -> set[str]:

@@ -12,7 +12,6 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from tests.conftest import start_or_skip, unavailable
 from tests.support import postgres_server, redis_server, servers
 from tests.support.servers import (
     PostgresServer,
@@ -23,6 +22,7 @@ from tests.support.servers import (
     running_redis,
     server_required,
 )
+from tests.support.settings import start_or_skip, unavailable
 
 
 # Function-scoped on purpose: these tests stop, restart and break their servers.

@@ -15,7 +15,7 @@ from quantdesk.cli import app as cli
 from quantdesk.config import get_settings
 from quantdesk.db import Database
 from quantdesk.models import AuditEvent
-from tests.auth.factories import bearer, create_key, create_user, login, new_password
+from tests.support.accounts import bearer, create_key, create_user, login, new_password
 
 
 async def actions(db: Database) -> list[tuple[str, str]]:
@@ -120,7 +120,7 @@ def test_cli_verify_names_the_broken_row(tmp_path: Path, monkeypatch: pytest.Mon
     import asyncio
 
     from quantdesk import migrate
-    from tests.conftest import make_settings, sqlite_url
+    from tests.support.settings import make_settings, sqlite_url
 
     url = sqlite_url(tmp_path / "audit.db")
     migrate.upgrade(url)

@@ -9,9 +9,9 @@ import pytest
 
 from quantdesk.access.scopes import Role
 from quantdesk.db import Database
-from tests.auth.factories import bearer, create_key, create_user, login
-from tests.marketdata.test_api import assert_problem
-from tests.secrets_watch import remember
+from tests.support.accounts import bearer, create_key, create_user, login
+from tests.support.problems import assert_problem
+from tests.support.secrets_watch import remember
 
 
 def _error_fields(response: httpx.Response) -> set[str]:

@@ -14,8 +14,8 @@ from quantdesk.auth.key_cache import api_key_cache
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.models import ApiKey
-from tests.auth.factories import bearer, create_key, create_user, login
-from tests.marketdata.test_api import assert_problem
+from tests.support.accounts import bearer, create_key, create_user, login
+from tests.support.problems import assert_problem
 
 
 async def test_key_is_shown_once_and_stored_hashed(client: httpx.AsyncClient, db: Database) -> None:
@@ -104,7 +104,7 @@ async def test_rotation_replaces_the_secret(client: httpx.AsyncClient, db: Datab
     rotated = await client.post(f"/api/v1/api-keys/{created['id']}/rotate", headers=bearer(tokens))
     assert rotated.status_code == 200
     new_secret = rotated.json()["key"]
-    from tests.secrets_watch import remember
+    from tests.support.secrets_watch import remember
 
     remember(new_secret)
     assert new_secret != created["key"] and rotated.json()["id"] == created["id"]

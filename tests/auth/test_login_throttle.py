@@ -18,9 +18,9 @@ from quantdesk.app import create_app
 from quantdesk.auth import passwords
 from quantdesk.config import Settings
 from quantdesk.db import Database
-from tests.auth.factories import Account, create_user, new_password
-from tests.marketdata.test_api import assert_problem
-from tests.secrets_watch import remember
+from tests.support.accounts import Account, create_user, new_password
+from tests.support.problems import assert_problem
+from tests.support.secrets_watch import remember
 
 Clients = Callable[[str], httpx.AsyncClient]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -18,9 +17,9 @@ from quantdesk.auth import tokens
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.models import PasswordResetToken
-from tests.auth.factories import create_user, new_password
-from tests.marketdata.test_api import assert_problem
-from tests.secrets_watch import remember
+from tests.support.accounts import create_user, new_password, read_mails
+from tests.support.problems import assert_problem
+from tests.support.secrets_watch import remember
 
 
 @pytest.fixture
@@ -33,16 +32,6 @@ async def mail_client(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             yield client, app.state.db, inbox
-
-
-def read_mails(inbox: Path) -> list[str]:
-    """Every mail body in the inbox, oldest first (file names start with the send time)."""
-    bodies = []
-    for message_file in sorted(inbox.glob("*.eml")):
-        body = email.message_from_bytes(message_file.read_bytes()).get_payload(decode=True)
-        assert isinstance(body, bytes)
-        bodies.append(body.decode())
-    return bodies
 
 
 def token_in(body: str) -> str:

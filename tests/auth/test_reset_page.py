@@ -15,10 +15,9 @@ from asgi_lifespan import LifespanManager
 from quantdesk.app import create_app
 from quantdesk.config import Settings
 from quantdesk.db import Database
-from tests.auth.factories import create_user, new_password
-from tests.auth.test_password_reset import read_mails
-from tests.marketdata.test_api import assert_problem
-from tests.secrets_watch import remember
+from tests.support.accounts import create_user, new_password, read_mails
+from tests.support.problems import assert_problem
+from tests.support.secrets_watch import remember
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 

@@ -12,8 +12,8 @@ from quantdesk.access.scopes import ROLE_SCOPES, Role, Scope
 from quantdesk.auth.dependencies import route_policy
 from quantdesk.db import Database
 from quantdesk.ratelimit import limited_routes
-from tests.auth.factories import bearer, create_user, login
-from tests.marketdata.test_api import assert_problem
+from tests.support.accounts import bearer, create_user, login
+from tests.support.problems import assert_problem
 
 # Framework pages (OpenAPI document and the docs UI) are public by construction.
 FRAMEWORK_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}

@@ -17,9 +17,9 @@ from pydantic import SecretStr
 from quantdesk.auth.tokens import signing_keys
 from quantdesk.config import Settings
 from quantdesk.db import Database
-from tests.auth.factories import bearer, create_user, login
-from tests.marketdata.test_api import assert_problem
-from tests.secrets_watch import remember
+from tests.support.accounts import bearer, create_user, login
+from tests.support.problems import assert_problem
+from tests.support.secrets_watch import remember
 
 
 def _b64(data: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ from quantdesk.engine.backtest import Bars
 from quantdesk.marketdata import frames
 from quantdesk.marketdata.demo import DEMO_SERIES
 from quantdesk.marketdata.service import bar_service, instrument_service
-from tests.auth.factories import bearer, create_user, login
+from tests.support.accounts import bearer, create_user, login
 
 GOOG = DEMO_SERIES[0]
 

@@ -15,7 +15,7 @@ from quantdesk.db import Database
 from quantdesk.engine.backtest import BacktestConfig, Bars, SmaCross, Strategy, run_backtest
 from quantdesk.engine.backtest.ema import EmaCross
 from tests.backtest.conftest import signed_in, wait_for
-from tests.marketdata.test_api import assert_problem
+from tests.support.problems import assert_problem
 
 URL = "/api/v1/backtests"
 REQUEST: dict[str, Any] = {

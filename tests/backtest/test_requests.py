@@ -15,7 +15,7 @@ from quantdesk.db import Database
 from quantdesk.engine.backtest import Bars
 from tests.backtest.conftest import signed_in, wait_for
 from tests.backtest.test_api import REQUEST, URL
-from tests.marketdata.test_api import assert_problem
+from tests.support.problems import assert_problem
 
 BAD: list[tuple[dict[str, Any], list[str]]] = [
     ({"cash": 0}, ["body", "cash"]),

@@ -12,7 +12,7 @@ from quantdesk.backtest.compute import json_safe
 from quantdesk.engine.backtest import Bars, SmaCross
 from tests.backtest.conftest import wait_for
 from tests.backtest.test_api import URL, direct
-from tests.marketdata.test_api import assert_problem
+from tests.support.problems import assert_problem
 
 SWEEP: dict[str, Any] = {
     "symbol": "GOOG",

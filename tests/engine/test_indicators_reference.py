@@ -13,7 +13,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from quantdesk.engine import indicators as ind
 from quantdesk.engine.indicators import FloatArray
 from quantdesk.engine.indicators._kernels import rolling_sum, rolling_variance
-from tests.engine.conftest import OHLCV
+from tests.support.ohlcv import OHLCV
 
 
 @pytest.mark.parametrize("dataset", ["random", "goog"])

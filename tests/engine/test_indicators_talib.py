@@ -10,7 +10,7 @@ import pytest
 import talib
 
 from quantdesk.engine import indicators as ind
-from tests.engine.conftest import OHLCV
+from tests.support.ohlcv import OHLCV
 
 Outputs = Any  # an array or a tuple of arrays
 Pair = tuple[Callable[..., Outputs], Callable[..., Outputs]]

@@ -13,7 +13,7 @@ import pytest
 from quantdesk.engine import indicators as ind
 from quantdesk.engine.indicators import _jit_averages, _jit_oscillators
 from quantdesk.engine.indicators._jit import fma, jit
-from tests.engine.conftest import OHLCV
+from tests.support.ohlcv import OHLCV
 
 KERNELS = [
     getattr(module, name)

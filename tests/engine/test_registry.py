@@ -10,7 +10,7 @@ import pytest
 
 from quantdesk.engine import indicators as ind
 from quantdesk.engine.indicators import INDICATORS, FloatArray, IndicatorSpec
-from tests.engine.conftest import OHLCV
+from tests.support.ohlcv import OHLCV
 
 
 @pytest.mark.parametrize(

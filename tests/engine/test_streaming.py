@@ -22,7 +22,7 @@ from quantdesk.engine.indicators.streaming import (
     StreamingSMA,
     StreamingVWAP,
 )
-from tests.engine.conftest import OHLCV
+from tests.support.ohlcv import OHLCV
 
 #: Largest period drawn, so that most generated series get past the warm-up.
 SMALL_PERIOD = 12

@@ -6,7 +6,7 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from quantdesk.app import create_app
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 
 async def test_app_responses_carry_security_headers(client: httpx.AsyncClient) -> None:

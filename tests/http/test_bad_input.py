@@ -15,8 +15,8 @@ from quantdesk.access.scopes import Role
 from quantdesk.db import Database
 from quantdesk.kit.pagination import decode_cursor, encode_cursor
 from quantdesk.kit.schemas import RequestModel
-from tests.auth.factories import bearer, create_user, login
-from tests.http import assert_problem
+from tests.support.accounts import bearer, create_user, login
+from tests.support.http import assert_exact_problem as assert_problem
 
 
 def fields(response: httpx.Response) -> list[str]:

@@ -14,7 +14,8 @@ from starlette.types import Receive, Scope, Send
 from quantdesk.errors import ServiceUnavailable
 from quantdesk.http.edge import EdgeMiddleware
 from quantdesk.http.headers import TrustedHosts, host_name
-from tests.http import assert_problem, client_for
+from tests.support.http import assert_exact_problem as assert_problem
+from tests.support.http import client_for
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 HSTS = "max-age=63072000; includeSubDomains"

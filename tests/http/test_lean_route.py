@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from quantdesk.app import create_app
 from quantdesk.kit.lean_route import LeanPlan, LeanRoute, plan_for
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 
 class Denied(Exception):

@@ -14,7 +14,8 @@ from pydantic import BaseModel
 
 from quantdesk.http.edge import EdgeMiddleware
 from quantdesk.http.limits import RequestLimitsMiddleware
-from tests.http import assert_problem, client_for
+from tests.support.http import assert_exact_problem as assert_problem
+from tests.support.http import client_for
 
 LIMIT = 1_000
 

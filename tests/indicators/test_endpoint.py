@@ -12,7 +12,7 @@ import talib
 
 from quantdesk.db import Database
 from quantdesk.marketdata.demo import load_demo
-from tests.marketdata.test_api import assert_problem
+from tests.support.problems import assert_problem
 
 
 @pytest.fixture

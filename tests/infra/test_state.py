@@ -15,8 +15,8 @@ from quantdesk.infra.redis_state import RedisStateStore
 from quantdesk.infra.state import MemoryStateStore, StateStore, state_store_from_settings
 from quantdesk.marketdata.providers.breaker import BreakerSettings, BreakerState, CircuitBreaker
 from quantdesk.marketdata.providers.resilience import Budget, RequestBudget
-from tests.conftest import make_settings
 from tests.support.servers import RedisProcess
+from tests.support.settings import make_settings
 
 
 def prefix() -> str:

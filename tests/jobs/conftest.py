@@ -3,29 +3,15 @@ backoff waits are recorded instead of slept, and a files-provider folder for new
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from quantdesk.config import Settings
-from quantdesk.db import Database
 from quantdesk.jobs import registry
-from quantdesk.jobs.inprocess import InProcessRunner
-from quantdesk.models import JobRun
-from tests.conftest import make_settings
-
-
-class RecordedSleep:
-    """Stands in for asyncio.sleep: remembers each delay and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
+from tests.support.jobs import backoff, jobs_db, runner  # noqa: F401 (fixtures)
+from tests.support.settings import make_settings
 
 
 @pytest.fixture
@@ -52,49 +38,9 @@ def bars_dir(job_settings: Settings) -> Path:
 
 
 @pytest.fixture
-async def jobs_db(job_settings: Settings) -> AsyncIterator[Database]:
-    database = Database(job_settings)
-    try:
-        yield database
-    finally:
-        await database.dispose()
-
-
-@pytest.fixture
-def backoff() -> RecordedSleep:
-    return RecordedSleep()
-
-
-@pytest.fixture
-async def runner(
-    jobs_db: Database, job_settings: Settings, backoff: RecordedSleep
-) -> AsyncIterator[InProcessRunner]:
-    registry.load_tasks()
-    running = InProcessRunner(jobs_db, job_settings, sleep=backoff)
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
-
-
-@pytest.fixture
 def throwaway_tasks() -> Iterator[list[str]]:
     """Names of test-only tasks registered by a test; unregistered afterwards."""
     names: list[str] = []
     yield names
     for name in names:
         registry.unregister(name)
-
-
-async def job_runs(db: Database, name: str | None = None) -> list[JobRun]:
-    async with db.session() as session:
-        query = select(JobRun).order_by(JobRun.id)
-        if name is not None:
-            query = query.where(JobRun.name == name)
-        return list((await session.scalars(query)).all())
-
-
-def register(names: list[str], name: str, fn: Any, **options: Any) -> None:
-    registry.task(name, **options)(fn)
-    names.append(name)

@@ -27,11 +27,10 @@ from quantdesk.jobs.celery_app import CronSchedule, create_celery
 from quantdesk.jobs.registry import JobContext, PermanentJobError, registered
 from quantdesk.jobs.schedule import Cron, schedule_from_settings
 from quantdesk.models import JobRun, JobStatus
-from tests.conftest import make_settings
-from tests.factories import create_instrument, load_bars, synthetic_bars
-from tests.jobs.conftest import job_runs, register
-from tests.jobs.support import write_bars_csv
+from tests.support.factories import create_instrument, load_bars, synthetic_bars
+from tests.support.jobs import job_runs, register, write_bars_csv
 from tests.support.servers import RedisProcess
+from tests.support.settings import make_settings
 
 MEMORY = "sqlite+aiosqlite:///:memory:"
 BROKER = "redis://127.0.0.1:9/0"  # never contacted: building the app does not connect

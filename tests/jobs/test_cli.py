@@ -14,8 +14,8 @@ from quantdesk.cli import app as cli
 from quantdesk.config import get_settings
 from quantdesk.db import Database
 from quantdesk.models import JobStatus
-from tests.conftest import make_settings, sqlite_url
-from tests.jobs.conftest import job_runs
+from tests.support.jobs import job_runs
+from tests.support.settings import make_settings, sqlite_url
 
 
 @pytest.fixture

@@ -31,10 +31,10 @@ from quantdesk.jobs.celery_runner import CeleryRunner
 from quantdesk.jobs.schedule import configured_crons
 from quantdesk.jobs.service import job_run_service
 from quantdesk.models import Bar, JobRun, JobStatus
-from tests.conftest import make_settings, sqlite_url
-from tests.factories import create_instrument, load_bars, synthetic_bars
-from tests.jobs.support import write_bars_csv
+from tests.support.factories import create_instrument, load_bars, synthetic_bars
+from tests.support.jobs import write_bars_csv
 from tests.support.servers import PostgresServer, RedisProcess
+from tests.support.settings import make_settings, sqlite_url
 
 QUANTDESK = [sys.executable, "-m", "quantdesk.cli"]
 ROOT = Path(__file__).resolve().parents[2]

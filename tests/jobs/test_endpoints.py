@@ -9,9 +9,9 @@ from quantdesk.access.scopes import Role
 from quantdesk.db import Database
 from quantdesk.jobs.inprocess import InProcessRunner
 from quantdesk.jobs.registry import JobContext
-from tests.auth.factories import bearer, create_user, login
-from tests.jobs.conftest import register
-from tests.marketdata.test_api import assert_problem
+from tests.support.accounts import bearer, create_user, login
+from tests.support.jobs import register
+from tests.support.problems import assert_problem
 
 
 async def _headers(client: httpx.AsyncClient, db: Database, role: Role) -> dict[str, str]:

@@ -15,7 +15,7 @@ from quantdesk.jobs.inprocess import InProcessRunner
 from quantdesk.jobs.registry import JobContext, PermanentJobError
 from quantdesk.jobs.runner import JobsUnavailable
 from quantdesk.models import JobStatus
-from tests.jobs.conftest import RecordedSleep, job_runs, register
+from tests.support.jobs import RecordedSleep, job_runs, register
 
 
 async def test_a_run_is_recorded_from_queue_to_success(

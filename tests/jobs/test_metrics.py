@@ -14,9 +14,9 @@ from quantdesk.db import Database
 from quantdesk.jobs.celery_runner import CeleryRunner
 from quantdesk.jobs.inprocess import QUEUE_NAME, InProcessRunner
 from quantdesk.jobs.registry import JobContext, PermanentJobError
-from tests.conftest import make_settings
-from tests.jobs.conftest import register
+from tests.support.jobs import register
 from tests.support.servers import RedisProcess
+from tests.support.settings import make_settings
 
 OUTCOMES = ("succeeded", "retrying", "failed")
 

@@ -9,7 +9,7 @@ import pytest
 
 from quantdesk.jobs import registry
 from quantdesk.jobs.registry import InvalidJobArgs, JobContext, UnknownJob, checked_args
-from tests.jobs.conftest import register
+from tests.support.jobs import register
 
 
 def test_the_built_in_jobs_are_registered_by_name() -> None:
@@ -93,7 +93,7 @@ def test_arguments_that_a_worker_could_not_take_are_refused(
 
 
 def test_backoff_doubles_per_attempt_up_to_the_cap() -> None:
-    from tests.conftest import make_settings
+    from tests.support.settings import make_settings
 
     settings = make_settings(
         "sqlite+aiosqlite:///:memory:",

@@ -9,7 +9,7 @@ import pytest
 
 from quantdesk.config import ConfigError
 from quantdesk.jobs.schedule import Cron, configured_crons, schedule_from_settings
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 MEMORY = "sqlite+aiosqlite:///:memory:"
 

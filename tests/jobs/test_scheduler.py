@@ -17,9 +17,8 @@ from quantdesk.jobs.registry import JobContext
 from quantdesk.jobs.schedule import Cron, ScheduleEntry, schedule_from_settings
 from quantdesk.jobs.scheduler import Scheduler
 from quantdesk.models import Bar, JobStatus
-from tests.factories import create_instrument, load_bars, synthetic_bars
-from tests.jobs.conftest import job_runs, register
-from tests.jobs.support import write_bars_csv
+from tests.support.factories import create_instrument, load_bars, synthetic_bars
+from tests.support.jobs import job_runs, register, write_bars_csv
 
 
 class Clock:

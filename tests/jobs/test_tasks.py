@@ -31,9 +31,8 @@ from quantdesk.models import (
     QuarantinedRow,
     utcnow,
 )
-from tests.factories import create_instrument, load_bars, synthetic_bars
-from tests.jobs.conftest import RecordedSleep, job_runs
-from tests.jobs.support import write_bars_csv
+from tests.support.factories import create_instrument, load_bars, synthetic_bars
+from tests.support.jobs import RecordedSleep, job_runs, write_bars_csv
 
 
 async def _count(db: Database, model: type[Bar | JobRun | ProviderFetch | QuarantinedRow]) -> int:

@@ -12,7 +12,8 @@ import pytest
 from quantdesk.db import Database
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.models import AssetClass
-from tests.factories import START_2024, create_instrument, load_bars, synthetic_bars
+from tests.support.factories import START_2024, create_instrument, load_bars, synthetic_bars
+from tests.support.problems import assert_problem
 
 PROBLEM = "application/problem+json"
 
@@ -35,17 +36,6 @@ async def catalog(db: Database) -> None:
         db, "BTCUSD", name="Bitcoin", exchange="CRYPTO", asset_class=AssetClass.CRYPTO, sector=None
     )
     await load_bars(db, "TEST", synthetic_bars(300))
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, object] = response.json()
-    assert body["status"] == status
-    for key in ("type", "title", "detail", "instance", "request_id"):
-        assert key in body
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body
 
 
 @pytest.mark.usefixtures("catalog")

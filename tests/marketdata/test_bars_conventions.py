@@ -15,7 +15,7 @@ from quantdesk.marketdata.frames import BarFrame
 from quantdesk.marketdata.freshness import DAY, use_clock
 from quantdesk.marketdata.service import BarsRejected, bar_service
 from quantdesk.models import AssetClass
-from tests.factories import create_instrument, load_bars, synthetic_bars
+from tests.support.factories import create_instrument, load_bars, synthetic_bars
 
 
 def epoch(text: str) -> int:

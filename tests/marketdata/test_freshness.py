@@ -19,7 +19,7 @@ from quantdesk.marketdata.freshness import (
     weekday_seconds,
 )
 from quantdesk.models import AssetClass
-from tests.factories import create_instrument, load_bars, synthetic_bars
+from tests.support.factories import create_instrument, load_bars, synthetic_bars
 
 
 def at(text: str) -> float:

@@ -14,7 +14,7 @@ from quantdesk.marketdata import frames
 from quantdesk.marketdata.frames import InvalidBars
 from quantdesk.marketdata.service import BarsRejected, InstrumentNotFound, bar_service
 from quantdesk.models import Bar, Quote
-from tests.factories import create_instrument, load_bars, synthetic_bars
+from tests.support.factories import create_instrument, load_bars, synthetic_bars
 
 HEADER = "timestamp,open,high,low,close,volume\n"
 GOOD_ROWS = [

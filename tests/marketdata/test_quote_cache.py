@@ -10,7 +10,7 @@ from sqlalchemy import event
 from quantdesk.db import Database
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.marketdata.service import bar_service
-from tests.factories import create_instrument, load_bars, synthetic_bars
+from tests.support.factories import create_instrument, load_bars, synthetic_bars
 
 FIRST = synthetic_bars(30, seed=3)
 LATER = synthetic_bars(31, seed=4, price=250.0)  # one more day, other prices

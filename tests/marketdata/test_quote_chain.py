@@ -22,11 +22,11 @@ from quantdesk.marketdata.providers.base import Quote as ProviderQuote
 from quantdesk.marketdata.quote_service import quote_service
 from quantdesk.marketdata.quotes import provider_quote_values
 from quantdesk.models import Quote
-from tests.conftest import make_settings
-from tests.factories import create_instrument, load_bars, synthetic_bars
-from tests.marketdata.providers.fakes import FakeServer, Reply, fake_server, payload
-from tests.marketdata.test_api import assert_problem
-from tests.secrets_watch import remember
+from tests.support.factories import create_instrument, load_bars, synthetic_bars
+from tests.support.problems import assert_problem
+from tests.support.provider_fakes import FakeServer, Reply, fake_server, payload
+from tests.support.secrets_watch import remember
+from tests.support.settings import make_settings
 
 POLYGON_KEY = "pk_test_Qc47vN2xLe9R"
 remember(POLYGON_KEY)

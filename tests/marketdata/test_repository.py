@@ -10,7 +10,7 @@ import pytest
 from quantdesk.db import Database
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.marketdata.repository import BarRepository, _sqlite_frame
-from tests.factories import create_instrument, load_bars, synthetic_bars
+from tests.support.factories import create_instrument, load_bars, synthetic_bars
 
 SQL = (
     "SELECT ts, open, high, low, close, volume FROM bars "

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import pytest
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from quantdesk.observability.figures import (
     API_ERROR_RATE,
@@ -15,43 +14,13 @@ from quantdesk.observability.figures import (
     JOBS_FAILED,
     PROVIDER_FAILURE_RATE,
     QUEUE_LENGTH,
-    Snapshot,
     bucket_quantile,
     format_value,
-    read_snapshot,
     window_figures,
 )
+from tests.support.metrics import Series
 
 INF = math.inf
-BUCKETS = (0.01, 0.1, 0.5, 1.0, 2.5)
-
-
-class Series:
-    """The series the monitor reads, on a registry of their own (the global one is shared
-    by every test in the run)."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        labels = ["method", "route", "status"]
-        self.requests = Counter("api_requests_total", "", labels, registry=self.registry)
-        self.duration = Histogram(
-            "api_request_duration_seconds", "", labels, buckets=BUCKETS, registry=self.registry
-        )
-        self.provider = Counter(
-            "provider_requests_total", "", ["provider", "kind", "status"], registry=self.registry
-        )
-        self.jobs = Counter("jobs_total", "", ["name", "status"], registry=self.registry)
-        self.queue = Gauge("queue_length", "", ["queue"], registry=self.registry)
-        self.breaker = Gauge("circuit_breaker_state", "", ["provider"], registry=self.registry)
-
-    def serve(self, count: int, *, status: int = 200, seconds: float = 0.005) -> None:
-        labels = ("GET", "/api/v1/quotes/{symbol}", str(status))
-        for _ in range(count):
-            self.requests.labels(*labels).inc()
-            self.duration.labels(*labels).observe(seconds)
-
-    def snapshot(self) -> Snapshot:
-        return read_snapshot(self.registry.collect())
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from asgi_lifespan import LifespanManager
 
 from quantdesk.app import create_app
 from quantdesk.observability.logging import REDACTED, redact, redact_text
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 PRODUCTION = {
     "environment": "production",

@@ -6,8 +6,6 @@ beside each domain: tests/marketdata/providers, ratelimit, jobs and signals)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -38,11 +36,12 @@ from quantdesk.marketdata.providers.recorder import MemoryFetchRecorder
 from quantdesk.observability import metrics
 from quantdesk.ops.metrics_endpoint import metrics_router
 from quantdesk.signals.service import signal_service
-from tests.factories import START_2024, create_instrument, load_bars, synthetic_bars
-from tests.marketdata.providers.conftest import RecordingSleep
-from tests.marketdata.providers.scripted import ScriptedBars, make_chain
-from tests.ratelimit.support import serving, small_config
-from tests.signals.factories import after_close, goog_window
+from tests.support.factories import START_2024, create_instrument, load_bars, synthetic_bars
+from tests.support.metrics import run_worker
+from tests.support.providers import RecordingSleep
+from tests.support.ratelimit import serving, small_config
+from tests.support.scripted_providers import ScriptedBars, make_chain
+from tests.support.signals import after_close, goog_window
 
 TEMPLATE = "/api/v1/quotes/{symbol}"
 ISSUE_METRICS = [
@@ -199,22 +198,6 @@ def test_the_metrics_route_declares_its_access_policy(token: SecretStr | None, p
         if context.path == "/metrics"
     }
     assert found == {"/metrics": policy}
-
-
-WORKER = """
-import sys
-from quantdesk.observability import metrics
-
-metrics.API_REQUESTS.labels("GET", "/api/v1/quotes/{symbol}", "200").inc(int(sys.argv[1]))
-metrics.CIRCUIT_BREAKER_STATE.labels("demo").set(float(sys.argv[2]))
-if sys.argv[3] == "exit":
-    metrics.worker_exit()
-"""
-
-
-def run_worker(directory: Path, *args: str) -> None:
-    env = {**os.environ, metrics.MULTIPROC_ENV: str(directory)}
-    subprocess.run([sys.executable, "-c", WORKER, *args], env=env, check=True, timeout=60)
 
 
 def sample(exposed: str, prefix: str) -> float:

@@ -11,8 +11,8 @@ from asgi_lifespan import LifespanManager
 
 from quantdesk.access.scopes import Role
 from quantdesk.app import create_app
-from tests.auth.factories import bearer, create_key, create_user, login
-from tests.conftest import make_settings
+from tests.support.accounts import bearer, create_key, create_user, login
+from tests.support.settings import make_settings
 
 GUEST_TIER = 3
 THRESHOLD = 2

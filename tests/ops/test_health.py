@@ -15,11 +15,11 @@ from quantdesk.access.scopes import Role
 from quantdesk.app import create_app
 from quantdesk.config import Settings
 from quantdesk.db import Database
-from tests.auth.factories import bearer, create_user, login
-from tests.conftest import make_settings, sqlite_url
-from tests.marketdata.test_api import assert_problem
-from tests.secrets_watch import remember
+from tests.support.accounts import bearer, create_user, login
+from tests.support.problems import assert_problem
+from tests.support.secrets_watch import remember
 from tests.support.servers import RedisProcess
+from tests.support.settings import make_settings, sqlite_url
 
 
 async def _client_for(**settings: object) -> AsyncIterator[httpx.AsyncClient]:

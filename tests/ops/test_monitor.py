@@ -32,10 +32,9 @@ from quantdesk.ops.monitor import (
     performance_monitor,
     registry_samples,
 )
-from tests.conftest import make_settings
-from tests.observability.test_figures import Series
-from tests.observability.test_metrics import run_worker
-from tests.secrets_watch import remember
+from tests.support.metrics import Series, run_worker
+from tests.support.secrets_watch import remember
+from tests.support.settings import make_settings
 
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 

@@ -13,8 +13,8 @@ from quantdesk.access.scopes import Role
 from quantdesk.db import Database
 from quantdesk.observability.figures import API_ERROR_RATE, QUEUE_LENGTH, Figure
 from quantdesk.ops.monitor import PerformanceMonitor
-from tests.auth.factories import bearer, create_user, login
-from tests.marketdata.test_api import assert_problem
+from tests.support.accounts import bearer, create_user, login
+from tests.support.problems import assert_problem
 
 PATHS = ["/api/v1/admin/alerts", "/api/v1/admin/monitor"]
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ import os
 
 from quantdesk.access.scopes import Role
 from quantdesk.ratelimit.policies import build_tiers
-from tests.ratelimit.support import make_app, small_config
+from tests.support.ratelimit import make_app, small_config
 
 app = make_app(
     small_config(

@@ -10,7 +10,7 @@ import pytest
 from quantdesk.http import ratelimit_gate as gate
 from quantdesk.kit.clientip import parse_networks
 from quantdesk.ratelimit import abuse
-from tests.ratelimit.support import client_for, limiter_of, serving, small_config
+from tests.support.ratelimit import client_for, limiter_of, serving, small_config
 
 PROXY = "10.0.0.5"
 TRUSTED = parse_networks(["10.0.0.0/8"])

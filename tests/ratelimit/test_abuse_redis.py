@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from quantdesk.ratelimit import RateLimiter
-from tests.ratelimit.support import small_config
+from tests.support.ratelimit import small_config
 from tests.support.servers import RedisProcess
 
 pytestmark = pytest.mark.redis

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from quantdesk.kit.clientip import parse_networks
-from tests.ratelimit.support import limiter_of, serving, small_config, user
+from tests.support.ratelimit import limiter_of, serving, small_config, user
 
 # The test app reads who is calling from X-Test-User; the edge sees the credential header.
 ADMIN = {**user(1, "admin", key=7), "X-API-Key": "qd_test_admin_key"}

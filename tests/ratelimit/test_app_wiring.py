@@ -11,10 +11,10 @@ from asgi_lifespan import LifespanManager
 
 from quantdesk.app import create_app
 from quantdesk.db import Database
-from tests.auth.factories import bearer, create_user, login
-from tests.conftest import make_settings, sqlite_url
-from tests.marketdata.test_api import assert_problem
+from tests.support.accounts import bearer, create_user, login
+from tests.support.problems import assert_problem
 from tests.support.servers import RedisProcess
+from tests.support.settings import make_settings, sqlite_url
 
 
 async def test_guest_tier_headers_then_429(client: httpx.AsyncClient) -> None:

@@ -16,7 +16,7 @@ from quantdesk.cli import app as cli
 from quantdesk.config import get_settings
 from quantdesk.kit.cli import with_session
 from quantdesk.ratelimit import RateLimiter
-from tests.ratelimit.support import small_config
+from tests.support.ratelimit import small_config
 from tests.support.servers import RedisProcess
 
 

@@ -12,9 +12,9 @@ from fastapi import Depends, Query, Request
 from quantdesk.access.scopes import Role, Scope
 from quantdesk.db import Database
 from quantdesk.errors import Forbidden
-from tests.auth.factories import bearer, create_user, login
-from tests.factories import create_instrument, load_bars, synthetic_bars
-from tests.ratelimit.support import (
+from tests.support.accounts import bearer, create_user, login
+from tests.support.factories import create_instrument, load_bars, synthetic_bars
+from tests.support.ratelimit import (
     client_for,
     header_principal,
     limited,

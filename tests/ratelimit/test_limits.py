@@ -8,7 +8,7 @@ import httpx
 
 from quantdesk.access.scopes import Role
 from quantdesk.ratelimit.limiter import storage_key
-from tests.ratelimit.support import limiter_of, serving, small_config, user
+from tests.support.ratelimit import limiter_of, serving, small_config, user
 
 HEADERS = (
     "RateLimit-Limit",

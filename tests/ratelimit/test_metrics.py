@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY
 
-from tests.ratelimit.support import serving, small_config, user
+from tests.support.ratelimit import serving, small_config, user
 
 
 def refusals(policy: str) -> float:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from quantdesk.access.scopes import Role
 from quantdesk.ratelimit import POLICIES, RateLimitConfig, document_rate_limits
 from quantdesk.ratelimit.policies import DEFAULT_TIERS, build_policies, build_tiers
-from tests.ratelimit.support import limited, make_app, small_config
+from tests.support.ratelimit import limited, make_app, small_config
 
 
 def test_default_tiers_match_the_product_rules() -> None:

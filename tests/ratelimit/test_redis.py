@@ -14,7 +14,7 @@ import pytest
 from quantdesk.access.scopes import Role
 from quantdesk.ratelimit import RateLimitConfig, RateLimiter, storage
 from quantdesk.ratelimit.policies import parse_limit
-from tests.ratelimit.support import limiter_of, serving, small_config, user
+from tests.support.ratelimit import limiter_of, serving, small_config, user
 from tests.support.servers import RedisProcess
 
 pytestmark = pytest.mark.redis

@@ -11,10 +11,10 @@ import pytest
 from quantdesk.access.scopes import Role
 from quantdesk.db import Database
 from quantdesk.models import SignalDirection, SignalStatus
-from tests.auth.factories import bearer, create_user, login
-from tests.factories import create_instrument, load_bars
-from tests.marketdata.test_api import assert_problem
-from tests.signals.factories import create_signal, goog_window
+from tests.support.accounts import bearer, create_user, login
+from tests.support.factories import create_instrument, load_bars
+from tests.support.problems import assert_problem
+from tests.support.signals import create_signal, goog_window
 
 NOW = datetime.now(UTC)
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from quantdesk.cli import app as cli
 from quantdesk.config import get_settings
 from quantdesk.kit.timeutil import epochs_to_iso
-from tests.signals.factories import goog_window
+from tests.support.signals import goog_window
 
 
 @pytest.fixture

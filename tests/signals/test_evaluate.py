@@ -16,8 +16,8 @@ from quantdesk.marketdata.frames import BarFrame
 from quantdesk.models import Signal, SignalDirection, SignalStatus
 from quantdesk.signals.service import signal_service
 from quantdesk.signals.settlement import to_direction
-from tests.factories import create_instrument, load_bars
-from tests.signals.factories import WINDOW_END, after_close, create_signal, goog_window
+from tests.support.factories import create_instrument, load_bars
+from tests.support.signals import WINDOW_END, after_close, create_signal, goog_window
 
 DAY = 86_400
 SOURCE = 1_704_067_200  # 2024-01-01: the signal bar

@@ -18,8 +18,8 @@ from quantdesk.kit.timeutil import from_epoch
 from quantdesk.marketdata.frames import BarFrame
 from quantdesk.models import Signal, SignalDirection, SignalStatus
 from quantdesk.signals.service import signal_service
-from tests.factories import create_instrument, load_bars
-from tests.signals.factories import after_close, create_signal, goog_window
+from tests.support.factories import create_instrument, load_bars
+from tests.support.signals import after_close, create_signal, goog_window
 
 DAY = 86_400
 DIRECTIONS = ("long", "short")

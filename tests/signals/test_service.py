@@ -17,8 +17,8 @@ from quantdesk.marketdata.frames import BarFrame
 from quantdesk.marketdata.service import InstrumentNotFound
 from quantdesk.models import Signal, SignalStatus
 from quantdesk.signals.service import signal_service
-from tests.factories import create_instrument, load_bars
-from tests.signals.factories import (
+from tests.support.factories import create_instrument, load_bars
+from tests.support.signals import (
     WINDOW_END,
     WINDOW_START,
     after_close,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from quantdesk.engine.backtest import EXIT_REASONS, BacktestConfig, Bars, simulate
-from tests.engine.conftest import random_ohlcv
+from tests.support.ohlcv import random_ohlcv
 
 EPS = sys.float_info.epsilon
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quantdesk.engine.backtest import SmaCross, crossover_target, sma, sma_cross
-from tests.engine.conftest import goog_ohlcv, random_ohlcv
+from tests.support.ohlcv import goog_ohlcv, random_ohlcv
 
 
 @pytest.mark.parametrize("period", [1, 2, 10, 20, 200])

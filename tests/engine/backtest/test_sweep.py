@@ -11,7 +11,7 @@ import pytest
 from quantdesk.engine.backtest import BacktestConfig, Bars, SmaCross, _sweep_kernel, backtest_bars
 from quantdesk.engine.backtest.strategies import sma
 from quantdesk.engine.backtest.sweep import METRICS, sweep_sma_cross
-from tests.engine.conftest import goog_ohlcv, random_ohlcv
+from tests.support.ohlcv import goog_ohlcv, random_ohlcv
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from quantdesk.engine.signals import (
     recent_votes,
 )
 from quantdesk.engine.signals.base import ParamValue
-from tests.engine.conftest import random_ohlcv
+from tests.support.ohlcv import random_ohlcv
 
 
 @dataclass(frozen=True)

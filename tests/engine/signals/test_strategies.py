@@ -20,7 +20,7 @@ from quantdesk.engine.signals import (
     get_strategy,
 )
 from quantdesk.engine.signals.base import confidence
-from tests.engine.conftest import OHLCV as Columns
+from tests.support.ohlcv import OHLCV as Columns
 
 READY_FROM = 100  # past every warm-up (ATR 14 + its 50-bar average, SMA 50, MACD 33)
 

@@ -2,47 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from quantdesk.infra.cache import Cache, MemoryBackend, RedisBackend
+from tests.support.cache import CacheMaker
 from tests.support.servers import RedisProcess
-
-CacheMaker = Callable[..., Cache]
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class Compute:
-    """An async compute function that counts its calls and answers `<prefix><call number>`."""
-
-    def __init__(self, prefix: str = "v", *, delay: float = 0.0) -> None:
-        self.prefix = prefix
-        self.delay = delay
-        self.calls = 0
-        self.failures: list[Exception] = []
-
-    async def __call__(self) -> str:
-        self.calls += 1
-        call = self.calls
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if self.failures:
-            raise self.failures.pop(0)
-        return f"{self.prefix}{call}"
 
 
 def redis_backend(url: str, prefix: str, **options: Any) -> RedisBackend:

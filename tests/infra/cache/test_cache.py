@@ -16,7 +16,7 @@ from quantdesk.infra.cache import (
     symbol_tag,
 )
 from quantdesk.infra.cache import cache as cache_module
-from tests.infra.cache.conftest import CacheMaker, Compute, FakeClock
+from tests.support.cache import CacheMaker, Compute, FakeClock
 
 QUOTES, SIGNALS = CacheCategory.QUOTES, CacheCategory.SIGNALS
 HIT, MISS, STALE = CacheStatus.HIT, CacheStatus.MISS, CacheStatus.STALE

@@ -14,9 +14,9 @@ from quantdesk.db import Database
 from quantdesk.infra.cache import Cache, CacheCategory, MemoryBackend, symbol_tag
 from quantdesk.infra.cache.dependencies import set_cache_header
 from quantdesk.ops.cache_endpoints import router as cache_router
-from tests.auth.factories import bearer, create_user, login
-from tests.infra.cache.conftest import Compute, FakeClock
-from tests.marketdata.test_api import assert_problem
+from tests.support.accounts import bearer, create_user, login
+from tests.support.cache import Compute, FakeClock
+from tests.support.problems import assert_problem
 
 QUOTES = CacheCategory.QUOTES
 URL = "/api/v1/admin/cache"

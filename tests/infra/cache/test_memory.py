@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from quantdesk.infra.cache import Cache, CacheCategory, CacheStatus, MemoryBackend, symbol_tag
-from tests.infra.cache.conftest import Compute, FakeClock
+from tests.support.cache import Compute, FakeClock
 
 QUOTES = CacheCategory.QUOTES
 

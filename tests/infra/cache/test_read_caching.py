@@ -22,9 +22,9 @@ from quantdesk.marketdata.bars_cache import STORE_PROVIDER
 from quantdesk.marketdata.frames import BarFrame
 from quantdesk.marketdata.service import bar_service
 from quantdesk.signals.service import signal_service
-from tests.auth.factories import bearer, create_user, login
-from tests.factories import create_instrument, load_bars, synthetic_bars
-from tests.signals.factories import after_close, create_signal, goog_window
+from tests.support.accounts import bearer, create_user, login
+from tests.support.factories import create_instrument, load_bars, synthetic_bars
+from tests.support.signals import after_close, create_signal, goog_window
 
 FIRST = synthetic_bars(30, seed=3)  # 2024-01-01 .. 2024-01-30
 LATER = synthetic_bars(31, seed=4, price=250.0)  # one more day, other prices

@@ -15,7 +15,7 @@ import redis.asyncio
 
 from quantdesk.infra.cache import Cache, CacheCategory, CacheStatus, RedisBackend, symbol_tag
 from quantdesk.infra.cache import redis_backend as redis_backend_module
-from tests.infra.cache.conftest import Compute, FakeClock
+from tests.support.cache import Compute, FakeClock
 from tests.support.servers import RedisProcess
 
 pytestmark = pytest.mark.redis

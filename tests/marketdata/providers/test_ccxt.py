@@ -20,8 +20,8 @@ from quantdesk.marketdata.providers.errors import (
 )
 from quantdesk.marketdata.providers.recorder import MemoryFetchRecorder
 from quantdesk.models import FetchStatus
-from tests.marketdata.providers.conftest import RecordingSleep, fast_settings
-from tests.marketdata.providers.fakes import FakeServer, Reply, payload
+from tests.support.provider_fakes import FakeServer, Reply, payload
+from tests.support.providers import RecordingSleep, fast_settings
 
 KLINES = "/api/v3/klines"
 START = 1_704_067_200  # 2024-01-01T00:00:00Z

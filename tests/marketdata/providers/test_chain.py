@@ -23,9 +23,9 @@ from quantdesk.marketdata.providers.errors import (
 from quantdesk.marketdata.providers.quality import QualitySettings
 from quantdesk.marketdata.providers.recorder import MemoryFetchRecorder
 from quantdesk.models import FetchStatus
-from tests.factories import START_2024, synthetic_bars
-from tests.marketdata.providers.conftest import RecordingSleep
-from tests.marketdata.providers.scripted import ScriptedBars, make_chain
+from tests.support.factories import START_2024, synthetic_bars
+from tests.support.providers import RecordingSleep
+from tests.support.scripted_providers import ScriptedBars, make_chain
 
 QUERY = BarsQuery("BTCUSD", Timeframe.D1, start=START_2024, end=START_2024 + 40 * 86_400)
 GOOD = synthetic_bars(30)

@@ -19,10 +19,10 @@ from quantdesk.marketdata.providers.errors import NoProviderAnswered
 from quantdesk.marketdata.providers.registry import ProviderRuntime, build_provider_runtime
 from quantdesk.marketdata.providers.repository import ProviderFetchRepository
 from quantdesk.models import FetchStatus
-from tests.auth.factories import bearer, create_user, login
-from tests.marketdata.providers.conftest import RecordingSleep
-from tests.marketdata.providers.fakes import FakeServer, Reply
-from tests.marketdata.test_api import assert_problem
+from tests.support.accounts import bearer, create_user, login
+from tests.support.problems import assert_problem
+from tests.support.provider_fakes import FakeServer, Reply
+from tests.support.providers import RecordingSleep
 
 CSV = "date,open,high,low,close,volume\n2024-01-01,10,11,9,10.5,100\n2024-01-02,10,9,9.5,9.8,100\n"
 

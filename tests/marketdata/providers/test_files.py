@@ -13,8 +13,8 @@ from quantdesk.kit.timeframes import Timeframe
 from quantdesk.marketdata.providers.base import BarsQuery, Calendar, FundNavQuery
 from quantdesk.marketdata.providers.errors import ProviderSubjectNotFound
 from quantdesk.marketdata.providers.recorder import MemoryFetchRecorder
-from tests.factories import START_2024, synthetic_bars
-from tests.marketdata.providers.conftest import fast_settings
+from tests.support.factories import START_2024, synthetic_bars
+from tests.support.providers import fast_settings
 
 CSV = """timestamp,open,high,low,close,volume
 2024-01-02,10,11,9,10.5,100

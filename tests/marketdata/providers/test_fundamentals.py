@@ -12,9 +12,9 @@ import pytest
 from quantdesk.marketdata.providers.base import FundamentalsQuery
 from quantdesk.marketdata.providers.errors import NoProviderAnswered, ProviderSubjectNotFound
 from quantdesk.marketdata.providers.registry import ProviderRuntime
-from tests.marketdata.providers.conftest import fast_settings
-from tests.marketdata.providers.fakes import FakeServer, Reply, payload
-from tests.secrets_watch import remember
+from tests.support.provider_fakes import FakeServer, Reply, payload
+from tests.support.providers import fast_settings
+from tests.support.secrets_watch import remember
 
 FINANCIALS_PATH = "/vX/reference/financials"
 POLYGON_KEY = "pk_test_Fq3nW8sLd2Rv6T"

@@ -15,7 +15,7 @@ from quantdesk.marketdata.providers.errors import (
 )
 from quantdesk.marketdata.providers.health import HealthSettings, ProviderHealth
 from quantdesk.marketdata.providers.http import HttpClient, parse_retry_after
-from tests.marketdata.providers.fakes import FakeServer, Reply
+from tests.support.provider_fakes import FakeServer, Reply
 
 
 def test_health_figures_over_a_rolling_window() -> None:

@@ -13,9 +13,9 @@ from quantdesk.marketdata.providers.errors import NoProviderAnswered, ProviderSu
 from quantdesk.marketdata.providers.recorder import MemoryFetchRecorder
 from quantdesk.marketdata.providers.registry import ProviderRuntime
 from quantdesk.models import FetchStatus
-from tests.marketdata.providers.conftest import RecordingSleep, fast_settings
-from tests.marketdata.providers.fakes import FakeServer, Reply, payload
-from tests.secrets_watch import remember
+from tests.support.provider_fakes import FakeServer, Reply, payload
+from tests.support.providers import RecordingSleep, fast_settings
+from tests.support.secrets_watch import remember
 
 ECB_PATH = "/stats/eurofxref/eurofxref-daily.xml"
 BAM_PATH = "/en/Markets/Reference-rate"
@@ -275,7 +275,7 @@ async def test_the_fred_key_never_reaches_the_logs(
     server: FakeServer, runtime_factory: Any
 ) -> None:
     from quantdesk.observability.logging import configure_logging
-    from tests.conftest import LOG_COLLECTOR
+    from tests.support.secrets_watch import LOG_COLLECTOR
 
     settings = fast_settings(
         providers_economic_series=["fred"],

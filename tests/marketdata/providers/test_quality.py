@@ -24,7 +24,7 @@ from quantdesk.marketdata.providers.quality_kinds import (
     check_quote,
     check_series,
 )
-from tests.factories import START_2024, synthetic_bars
+from tests.support.factories import START_2024, synthetic_bars
 
 DAY = 86_400
 SETTINGS = QualitySettings(outlier_sigma=8.0, stale_bars=3)

@@ -8,7 +8,7 @@ from quantdesk.config import ConfigError, Settings
 from quantdesk.infra.state import MemoryStateStore
 from quantdesk.marketdata.providers.base import DataKind
 from quantdesk.marketdata.providers.registry import build_provider_runtime
-from tests.marketdata.providers.conftest import fast_settings
+from tests.support.providers import fast_settings
 
 
 async def test_defaults_work_offline_first() -> None:

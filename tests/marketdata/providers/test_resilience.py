@@ -23,7 +23,7 @@ from quantdesk.marketdata.providers.resilience import (
     RetryPolicy,
     RetrySettings,
 )
-from tests.marketdata.providers.conftest import RecordingSleep
+from tests.support.providers import RecordingSleep
 
 
 class Clock:

@@ -10,8 +10,8 @@ from quantdesk.marketdata.providers.base import NewsQuery
 from quantdesk.marketdata.providers.errors import MalformedResponse
 from quantdesk.marketdata.providers.recorder import MemoryFetchRecorder
 from quantdesk.marketdata.providers.rss import parse_feed
-from tests.marketdata.providers.conftest import fast_settings
-from tests.marketdata.providers.fakes import FakeServer, Reply, payload
+from tests.support.provider_fakes import FakeServer, Reply, payload
+from tests.support.providers import fast_settings
 
 RSS = "application/rss+xml"
 ATOM = "application/atom+xml"

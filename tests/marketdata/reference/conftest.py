@@ -10,16 +10,12 @@ from pathlib import Path
 import pytest
 
 from quantdesk.config import Settings
-from tests.conftest import make_settings
-from tests.jobs.conftest import backoff, jobs_db, runner  # noqa: F401 (fixtures)
-from tests.marketdata.providers.fakes import FakeServer, fake_server
-from tests.secrets_watch import remember
+from tests.jobs.conftest import runner  # noqa: F401 (fixtures
+from tests.support.provider_fakes import FakeServer, fake_server
+from tests.support.reference_data import ECB_PATH, FRED_KEY, POLYGON_KEY
+from tests.support.secrets_watch import remember
+from tests.support.settings import make_settings
 
-ECB_PATH = "/stats/eurofxref/eurofxref-daily.xml"
-FRED_PATH = "/fred/series/observations"
-FINANCIALS_PATH = "/vX/reference/financials"
-FRED_KEY = "5c1e0a9d7b3f4e2a8c6d0b9f1e3a7c5d"
-POLYGON_KEY = "pk_test_Rf7Kq2Zw9Lm4Tx"
 remember(FRED_KEY, POLYGON_KEY)
 
 

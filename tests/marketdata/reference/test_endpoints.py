@@ -19,8 +19,8 @@ from quantdesk.marketdata.reference.service import (
     series_service,
 )
 from quantdesk.models import SeriesKind
-from tests.auth.factories import bearer, create_user, login
-from tests.marketdata.test_api import assert_problem
+from tests.support.accounts import bearer, create_user, login
+from tests.support.problems import assert_problem
 
 DAY = 86_400
 JAN_4, JAN_5 = 1_704_326_400, 1_704_412_800  # 2024-01-04 and 2024-01-05, 00:00 UTC

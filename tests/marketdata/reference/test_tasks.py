@@ -26,16 +26,10 @@ from quantdesk.models import (
     SeriesKind,
     SeriesObservation,
 )
-from tests.factories import create_instrument
-from tests.jobs.conftest import RecordedSleep, job_runs
-from tests.marketdata.providers.fakes import FakeServer, Reply, payload
-from tests.marketdata.reference.conftest import (
-    ECB_PATH,
-    FINANCIALS_PATH,
-    FRED_KEY,
-    FRED_PATH,
-    POLYGON_KEY,
-)
+from tests.support.factories import create_instrument
+from tests.support.jobs import RecordedSleep, job_runs
+from tests.support.provider_fakes import FakeServer, Reply, payload
+from tests.support.reference_data import ECB_PATH, FINANCIALS_PATH, FRED_KEY, FRED_PATH, POLYGON_KEY
 
 XML = "text/xml"
 ECB_DAY = dt.date(2024, 1, 5)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import email
 import itertools
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
 from quantdesk.access.scopes import Role
 from quantdesk.auth.service import ClientInfo, auth_service
 from quantdesk.db import Database
-from tests.secrets_watch import remember
+from tests.support.secrets_watch import remember
 
 _serial = itertools.count(1)
 
@@ -68,3 +70,13 @@ async def create_key(
     created: dict[str, object] = response.json()
     remember(str(created["key"]))
     return created
+
+
+def read_mails(inbox: Path) -> list[str]:
+    """Every mail body in the inbox, oldest first (file names start with the send time)."""
+    bodies = []
+    for message_file in sorted(inbox.glob("*.eml")):
+        body = email.message_from_bytes(message_file.read_bytes()).get_payload(decode=True)
+        assert isinstance(body, bytes)
+        bodies.append(body.decode())
+    return bodies

@@ -19,7 +19,7 @@ from quantdesk.marketdata.providers.resilience import (
     RetryPolicy,
     RetrySettings,
 )
-from tests.marketdata.providers.conftest import RecordingSleep
+from tests.support.providers import RecordingSleep
 
 Outcome = BarFrame | Exception | float  # a float: hang that many seconds
 

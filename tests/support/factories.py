@@ -1,4 +1,4 @@
-"""Factory functions for test data (CONVENTIONS: factories, not a giant fixture file)."""
+"""Factory functions for test data (factories, not a giant fixture file)."""
 
 from __future__ import annotations
 

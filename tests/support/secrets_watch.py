@@ -35,3 +35,7 @@ class LogCollector(logging.Handler):
     def leaks(self) -> list[str]:
         text = "\n".join(self.lines)
         return sorted(secret for secret in SECRETS if secret in text)
+
+
+# One collector for the whole run: conftest attaches it to the root logger.
+LOG_COLLECTOR = LogCollector()

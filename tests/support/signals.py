@@ -11,7 +11,7 @@ from quantdesk.db import Database
 from quantdesk.marketdata import frames
 from quantdesk.marketdata.frames import BarFrame
 from quantdesk.models import Signal, SignalDirection, SignalStatus
-from tests.factories import create_instrument
+from tests.support.factories import create_instrument
 
 # GOOG bars [WINDOW_START, WINDOW_END): the last of them fires several strategies at once.
 WINDOW_START, WINDOW_END = 126, 526
