@@ -2,7 +2,7 @@
 
 Code below the endpoints raises `AppError` subclasses and never imports FastAPI. The handlers
 registered in `install_error_handlers` cover app errors, request validation, Starlette's own
-404/405, and (in the request-context middleware) anything unhandled, so no response ever carries
+404/405, and (in the edge middleware, http/edge.py) anything unhandled, so no response ever carries
 a traceback or SQL.
 """
 
