@@ -229,8 +229,9 @@ def _print_error(error: AppError) -> None:
 def demo_load(
     force: Annotated[bool, typer.Option(help="Re-ingest series that are already loaded")] = False,
 ) -> None:
-    """Load the genuine GOOG (1d), EURUSD (1h), BTCUSD (1M) history shipped by `backtesting`."""
-    from quantdesk.marketdata.demo import load_demo
+    """Load the genuine GOOG (1d), EURUSD (1h), BTCUSD (1M) history shipped by `backtesting`,
+    then backfill the signals over it (each settled by the later bars)."""
+    from quantdesk.marketdata.demo import backfill_demo_signals, load_demo
     from quantdesk.marketdata.service import IngestResult
 
     settings = _settings()
@@ -244,6 +245,12 @@ def demo_load(
             loaded = f"{outcome.symbol} {outcome.timeframe.value}: {outcome.rows:,} bars loaded"
             outcome = f"[green]{loaded}[/green]"
         console.print(outcome)
+    # Signals over the demo history, settled by the later bars (idempotent).
+    for result in with_session(settings, backfill_demo_signals):
+        console.print(
+            f"{result.symbol} {result.timeframe.value}: {result.signals:,} signals "
+            f"({result.settled:,} settled, {result.created:,} new)"
+        )
 
 
 @users_app.command("create")

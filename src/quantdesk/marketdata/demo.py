@@ -3,12 +3,14 @@
 GOOG daily (2004-2013), EURUSD hourly (2017-2018) and BTCUSD monthly (2012-2024) are read
 from the installed distribution with importlib.resources, validated and ingested like any
 other file, so `make run` serves real market history without network access.
+`quantdesk demo load` then backfills the signals over that history (`backfill_demo_signals`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib.resources import as_file, files
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +19,9 @@ from quantdesk.marketdata import frames
 from quantdesk.marketdata.schemas import InstrumentCreate
 from quantdesk.marketdata.service import IngestResult, bar_service, instrument_service
 from quantdesk.models import AssetClass
+
+if TYPE_CHECKING:
+    from quantdesk.signals.backfill import BackfillResult
 
 DEMO_PACKAGE = "backtesting.test"
 
@@ -85,3 +90,18 @@ async def load_demo(session: AsyncSession, *, force: bool = False) -> list[Inges
             )
         )
     return outcomes
+
+
+async def backfill_demo_signals(session: AsyncSession) -> list[BackfillResult]:
+    """Signals over every demo series' history, each settled by the bars after it
+    (idempotent: signals already stored are kept). `quantdesk demo load` runs it."""
+    from quantdesk.signals.service import signal_service
+
+    results: list[BackfillResult] = []
+    for series in DEMO_SERIES:
+        results.extend(
+            await signal_service.backfill(
+                session, symbols=[series.instrument.symbol], timeframe=series.timeframe
+            )
+        )
+    return results

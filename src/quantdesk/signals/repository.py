@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -72,6 +72,23 @@ class SignalRepository(Repository[Signal]):
             select(Signal).where(Signal.id.in_(ids)).order_by(Signal.id)
         )
         return list(found.scalars())
+
+    async def insert_many(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert rows (all with the same keys) in one executemany (batched multi-row
+        INSERTs), skipping those whose key is stored already; return how many were
+        inserted."""
+        if not rows:
+            return 0
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        table = Signal.__table__  # Core: executemany, no ORM bulk bookkeeping
+        assert isinstance(table, Table)
+        statement = (
+            insert(table)
+            .on_conflict_do_nothing(index_elements=list(UNIQUE_KEY))
+            .returning(table.c.id)
+        )
+        result = await self.session.execute(statement, list(rows))
+        return len(result.all())
 
     async def page(
         self, filters: SignalFilter, *, before_id: int | None, limit: int
