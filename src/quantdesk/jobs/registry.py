@@ -32,6 +32,7 @@ TASK_MODULES = (
     "quantdesk.jobs.tasks",
     "quantdesk.marketdata.tasks",
     "quantdesk.marketdata.reference.tasks",
+    "quantdesk.backtest.tasks",
 )
 
 Enqueue = Callable[..., Awaitable[Any]]
