@@ -141,6 +141,20 @@ class ProviderRuntime:
         await self.http.aclose()
 
 
+_installed: ProviderRuntime | None = None
+
+
+def install_provider_runtime(runtime: ProviderRuntime | None) -> None:
+    """Make `runtime` (the serving app's) the one jobs run in this process borrow, so their
+    calls share its breakers, budgets and health window (`quantdesk.marketdata.tasks`)."""
+    global _installed
+    _installed = runtime
+
+
+def installed_provider_runtime() -> ProviderRuntime | None:
+    return _installed
+
+
 def _guarded(
     provider: Provider,
     settings: Settings,
