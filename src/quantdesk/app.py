@@ -22,6 +22,7 @@ from quantdesk.auth.throttle import LoginThrottle
 from quantdesk.config import Environment, Settings, get_settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError, problem_body, problem_response
+from quantdesk.http.docs import install_docs
 from quantdesk.http.edge import EdgeMiddleware
 from quantdesk.http.problems import validation_errors
 from quantdesk.infra.cache import build_cache, install_cache
@@ -178,8 +179,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs" if settings.docs_enabled else None,
-        redoc_url="/redoc" if settings.docs_enabled else None,
+        # Served offline by quantdesk.http.docs, not from FastAPI's CDN-loading pages.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
         telemetry=None
         if settings.opentelemetry_enabled
@@ -197,6 +199,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     include_flat(app.router, health_router)
     include_flat(app.router, reset_page_router)  # the page password-reset mails link to
     include_flat(app.router, metrics_router(settings))
+    if settings.docs_enabled:
+        install_docs(app, "/openapi.json")
     # FastAPI registers its docs pages first; behind everything else they cost no API request.
     app.router.routes.sort(key=lambda route: not isinstance(route, APIRoute))
     app.state.rate_limit_config = RateLimitConfig.from_settings(settings)
