@@ -4,6 +4,8 @@ Reads need `read:tickers` (every role, anonymous guests included). Refresh compu
 demand, so it needs `run:backtest`, the compute scope every signed-in role from `user` up
 holds and guests lack, plus its own per-user rate limit. `/signals/historic` is public,
 limited per client IP, and shows only signals older than `signals_historic_delay_hours`.
+`/signals/stats` has the policy of `/signals` (`read:tickers`), not of the public delayed
+feed: its figures include every signal, however recent.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ from quantdesk.signals.schemas import (
     SignalRefresh,
     SignalRefreshResponse,
     SignalResponse,
+    SignalStatsRead,
+    SignalStatsResponse,
+    StatsMeta,
 )
 from quantdesk.signals.service import signal_service
 
@@ -189,6 +194,42 @@ async def refresh_signals(
             source_bar_at=from_epoch(result.source_ts) if result.source_ts is not None else None,
         ),
     )
+
+
+STATS_HINT = (
+    "No signals{scope} yet. Compute them over the stored history with `quantdesk signals "
+    "backfill` (`quantdesk demo load` does it for the demo data); `quantdesk signals generate` "
+    "adds the signals of the latest bar, and `quantdesk signals evaluate` settles them."
+)
+
+
+@router.get(
+    "/stats",
+    response_model=SignalStatsResponse,
+    dependencies=[READ],
+    description=(
+        "Track record per strategy, symbol and timeframe: signal counts by status and, over "
+        "the settled ones, hit rate (share with a positive return), average return and "
+        "average bars held. Same policy as `GET /signals` (`read:tickers`): it is computed "
+        "from every signal, recent ones included. Empty: `meta.hint` says how to get signals."
+    ),
+)
+async def signal_stats(
+    session: SessionDep,
+    symbol: SymbolQuery = None,
+    strategy: StrategyQuery = None,
+    timeframe: Timeframe | None = None,
+) -> SignalStatsResponse:
+    filters = SignalFilter(
+        symbol=symbol.upper() if symbol else None,
+        timeframe=timeframe.value if timeframe else None,
+        strategy=strategy,
+    )
+    rows = [SignalStatsRead.of(row) for row in await signal_service.stats(session, filters=filters)]
+    filtered = symbol is not None or strategy is not None or timeframe is not None
+    hint = None if rows else STATS_HINT.format(scope=" match these filters" if filtered else "")
+    meta = StatsMeta(count=len(rows), signals=sum(row.count for row in rows), hint=hint)
+    return SignalStatsResponse(data=rows, meta=meta)
 
 
 @router.get("/{signal_id}", response_model=SignalResponse, dependencies=[READ])

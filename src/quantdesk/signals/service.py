@@ -31,7 +31,7 @@ from quantdesk.observability.metrics import (
 from quantdesk.signals.backfill import BackfillResult, backfill_series
 from quantdesk.signals.cache import forget_latest_after_commit
 from quantdesk.signals.lifetime import lifetime_bars
-from quantdesk.signals.repository import SignalFilter, SignalRepository
+from quantdesk.signals.repository import SignalFilter, SignalRepository, SignalStats
 from quantdesk.signals.rows import RISK, signal_row
 from quantdesk.signals.settlement import bar_close_times, settle
 
@@ -129,6 +129,10 @@ class SignalService:
             cutoff = min(cutoff, filters.created_before)
         delayed = replace(filters, created_before=cutoff)
         return await self.search(session, filters=delayed, cursor=cursor, limit=limit)
+
+    async def stats(self, session: AsyncSession, *, filters: SignalFilter) -> list[SignalStats]:
+        """Track record per strategy, symbol and timeframe (aggregated in SQL)."""
+        return await SignalRepository(session).stats(filters)
 
     async def latest(
         self, session: AsyncSession, *, filters: SignalFilter, limit: int = 100
