@@ -86,6 +86,8 @@ class ProviderHealth:
         )
 
     def rank(self, providers: Sequence[str]) -> list[str]:
+        if len(providers) < 2:  # nothing to reorder: skip the figures (on every chain call)
+            return list(providers)
         return rank_by(providers, self.figures)
 
 
