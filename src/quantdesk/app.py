@@ -221,5 +221,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "max_json_depth": settings.max_json_depth,
             "max_json_array_length": settings.max_json_array_length,
         },
+        max_header_bytes=settings.max_request_header_bytes,
+        max_head_bytes=settings.max_request_head_bytes,
     )
     return app

@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     max_request_body_bytes: int = 1_048_576
     max_json_depth: int = 32
     max_json_array_length: int = 10_000
+    # Request headers (http/edge.py, 431): one header's name and value, and all of them.
+    max_request_header_bytes: int = Field(default=16_384, ge=1024)
+    max_request_head_bytes: int = Field(default=32_768, ge=1024)
     # "*.example.com" allows subdomains; production refuses every other Host header.
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["localhost", "127.0.0.1"]

@@ -80,7 +80,9 @@ async def current_principal(request: Request) -> Principal:
     settings: Settings = request.app.state.settings
     database = app_database(request)
     ip = request_ip(request, settings)
-    if api_key:
+    if api_key is not None:  # present but empty is a bad credential too, not anonymity
+        if not api_key.strip():
+            raise Unauthorized("the X-API-Key header is empty")
         principal = await api_key_service.authenticate(database, settings, api_key.strip(), ip)
     elif authorization:
         scheme, _, token = authorization.partition(" ")
