@@ -27,7 +27,7 @@ from quantdesk.marketdata.job_runtime import (
 from quantdesk.marketdata.providers import BarsQuery, Calendar, DataKind
 from quantdesk.marketdata.providers.errors import NoProviderAnswered, ProviderSubjectNotFound
 from quantdesk.marketdata.quote_service import quote_service
-from quantdesk.marketdata.service import bar_service, instrument_service
+from quantdesk.marketdata.service import bar_service, instrument_service, period_starts
 from quantdesk.models import AssetClass, Instrument
 from quantdesk.observability.logging import get_logger
 
@@ -210,6 +210,9 @@ async def _store_new_bars(session: AsyncSession, item: StoredSeries, frame: BarF
     instrument = await instrument_service.get(session, item.symbol)
     coverage = {c.timeframe: c for c in await instrument_service.coverage(session, instrument)}
     stored = coverage.get(item.timeframe)
+    # Weekly and monthly bars are stored at their period's start: a provider stamping months
+    # at their last day must not make the stored last month look new (ingest moves it too).
+    frame = period_starts(frame, item.timeframe)
     if stored is not None:  # ts is strictly increasing: everything after the last stored bar
         frame = frame.slice(int(np.searchsorted(frame.ts, stored.last_ts, "right")), len(frame))
     if len(frame) == 0:
