@@ -24,6 +24,8 @@ from quantdesk.db import Database
 from quantdesk.errors import AppError, problem_body, problem_response
 from quantdesk.http.docs import install_docs
 from quantdesk.http.edge import EdgeMiddleware
+from quantdesk.http.methods import allowed_methods
+from quantdesk.http.openapi import document_problems
 from quantdesk.http.problems import validation_errors
 from quantdesk.infra.cache import build_cache, install_cache
 from quantdesk.infra.state import state_store_from_settings
@@ -158,7 +160,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else None
     if status == 404 and detail == "Not Found":
         detail = f"no route matches {request.method} {request.url.path}"
+    headers = dict(exc.headers or {})
     if status == 405:
+        # Every route of the path counts, not only the first one Starlette tried.
+        allowed = allowed_methods(request.app.router.routes, request.scope)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=headers)
         detail = f"{request.method} is not allowed on {request.url.path}"
     body = problem_body(
         status=status,
@@ -167,7 +176,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         instance=request.url.path,
         request_id=_request_id(request),
     )
-    return problem_response(body, dict(exc.headers or {}))
+    return problem_response(body, headers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -206,6 +215,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limit_config = RateLimitConfig.from_settings(settings)
     document_rate_limits(app, app.state.rate_limit_config)
     document_security(app)
+    document_problems(app)
     # Request id, trusted hosts, CORS, IP blocks, body limits, security and rate-limit
     # headers, the 500 answer, access log and request metrics: one pure-ASGI layer
     # (quantdesk.http.edge; BaseHTTPMiddleware would cost ~3.5x throughput).

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from quantdesk.kit.schemas import RequestModel
 from quantdesk.models import JobStatus
 
 
@@ -52,7 +53,7 @@ class JobRunResponse(BaseModel):
     data: JobRunRead
 
 
-class JobRunCreate(BaseModel):
+class JobRunCreate(RequestModel):
     args: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments (JSON)")
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quantdesk.errors import NotFound
 from quantdesk.jobs.repository import JobRunRepository, RetentionRepository
 from quantdesk.jobs.result import JobResult
-from quantdesk.kit.pagination import decode_cursor, split_page
+from quantdesk.kit.pagination import decode_int_cursor, split_page
 from quantdesk.models import JobRun, JobStatus, utcnow
 
 ERROR_MAX_CHARS = 2_000
@@ -120,7 +120,7 @@ class JobRunService:
         cursor: str | None = None,
         limit: int = 100,
     ) -> tuple[Sequence[JobRun], str | None]:
-        before = int(decode_cursor(cursor)) if cursor else None
+        before = decode_int_cursor(cursor) if cursor else None
         rows = await JobRunRepository(session).search(
             name=name, status=status, before_id=before, limit=limit + 1
         )
