@@ -17,6 +17,12 @@ rewrites its own section of docs/benchmarks.md. It always exits 0: a missed bar 
 as FAIL. The servers are `benchmarks/_uvicorn.py`'s, the rounds `benchmarks/_rounds.py`'s,
 the database `benchmarks/_access_db.py`'s; the checks, table and section are in
 `benchmarks/_access_report.py`.
+
+`--storage redis` measures the same with the rate limiter's counters in a real Redis
+(a throwaway `redis-server`, `benchmarks/_access_redis.py`): A must reach 0.5x B, and Redis'
+own CPU per request (from its `INFO`) must stay at most 15 us and the same at two window
+fills. The quote cache stays in process memory unless `--redis-cache` puts it in Redis too.
+That run writes its own section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -29,7 +35,25 @@ from pathlib import Path
 
 from benchmarks._access_db import ROLE, TIER_LIMIT, prepared_run
 from benchmarks._access_db import prepare as prepare  # kept importable from here for scripts
-from benchmarks._access_report import HEADER, cells, check_answers, rows, section, write_docs
+from benchmarks._access_redis import (
+    REDIS_HEADER,
+    RedisMeter,
+    metered_rounds,
+    redis_report,
+    redis_rows,
+    redis_server,
+)
+from benchmarks._access_report import (
+    HEADER,
+    P99_BAR,
+    REDIS_RPS_BAR,
+    RPS_BAR,
+    cells,
+    check_answers,
+    rows,
+    section,
+    write_docs,
+)
 from benchmarks._docs import DOCS_PATH, print_table
 from benchmarks._rounds import (
     LoadShape,
@@ -60,16 +84,35 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add_shape_arguments(parser, DEFAULT_SHAPE, processes=True)
     parser.add_argument("--tier-limit", default=TIER_LIMIT, help=f"the {ROLE.value} tier")
     parser.add_argument("--bare-mode", choices=("dict", "bytes"), default="dict")
+    parser.add_argument(
+        "--storage",
+        choices=("embedded", "redis"),
+        default="embedded",
+        help="where the rate limiter counts: process memory, or a throwaway redis-server",
+    )
+    parser.add_argument(
+        "--redis-cache",
+        action="store_true",
+        help="with --storage redis, put the quote cache in Redis too (default: memory)",
+    )
     return parse_benchmark_args(parser, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     shape = parsed_shape(args)
+    use_redis = args.storage == "redis"
+    meter: RedisMeter | None = None
     with prepared_run("access", args.tier_limit) as run, ExitStack() as stack:
         tmp, prepared = run.tmp, run.prepared
+        env = dict(prepared.env)
+        if use_redis:
+            redis_url = stack.enter_context(redis_server())
+            env["QUANTDESK_REDIS_URL"] = redis_url
+            env["QUANTDESK_CACHE_BACKEND"] = "redis" if args.redis_cache else "memory"
+            print(f"Redis: {redis_url} (quote cache in {env['QUANTDESK_CACHE_BACKEND']})")
         server_a = stack.enter_context(
-            running(Server("A", "quantdesk.main:app", prepared.env, tmp, tmp / "a.log"), READY_PATH)
+            running(Server("A", "quantdesk.main:app", env, tmp, tmp / "a.log"), READY_PATH)
         )
         answer = fetch_sync(server_a.target(QUOTE_PATH, {"X-API-Key": prepared.api_key}))
         if answer.status != 200:
@@ -103,12 +146,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{shape.warmup_seconds:g} s warm-up",
             flush=True,
         )
-        interleave([a, b], shape)
+        if use_redis:
+            meter = RedisMeter(redis_url, a.target, int(checks.rate_limit or 0))
+            stack.callback(meter.close)
+            metered_rounds([a, b], a, shape, meter)
+        else:
+            interleave([a, b], shape)
 
     all_ok = set(a.statuses()) == {200} and not a.errors()
-    table = rows(a, b, all_ok)
+    if meter is None:
+        table = rows(a, b, all_ok, RPS_BAR, P99_BAR)
+    else:
+        table = rows(a, b, all_ok, REDIS_RPS_BAR, None)
     print()
     print_table(HEADER, cells(table))
+    if meter is not None:
+        print()
+        print_table(REDIS_HEADER, redis_rows(meter, all_ok))
+        print(f"Redis commands per request: {meter.calls_text()}")
     print(f"\nStatuses A: {a.status_text()}")
     print(f"Statuses B: {b.status_text()}")
     if not all_ok:
@@ -122,8 +177,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"NOTE: {note}")
     print(run.total())
     if not args.no_docs:
-        tier, mode = args.tier_limit, args.bare_mode
-        write_docs(section(table, a, b, checks, shape, tier, mode, run.info, QUOTE_PATH))
+        tier, bare = args.tier_limit, args.bare_mode
+        mode = None if meter is None else redis_report(meter, all_ok, args.redis_cache)
+        write_docs(
+            section(table, a, b, checks, shape, tier, bare, run.info, QUOTE_PATH, mode), mode
+        )
         print(f"Wrote {DOCS_PATH}")
     return 0
 

@@ -30,6 +30,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 from benchmarks._access_db import TIER_LIMIT, prepared_run
+from benchmarks._cache_cpu import CPU_REQUESTS, SETTLE_SECONDS, CpuSide, interleaved_cpu
 from benchmarks._cache_runs import QUOTE_PATH, SYMBOL, Stampede, check_quote, quantdesk, stampede
 from benchmarks._docs import DOCS_PATH, markdown_table, print_table, render_section, write_section
 from benchmarks._fake_polygon import fake_provider
@@ -55,6 +56,7 @@ DEFAULT_SHAPE = LoadShape(
     connections=32, processes=1, rounds=3, round_seconds=4.0, warmup_seconds=1.0
 )
 SPEEDUP_BAR = 5.0
+MISS_CPU_BAR_MS = 2.0  # server CPU per uncached quote (issue 25)
 
 SECTION_START = "<!-- bench:cache:start -->"
 SECTION_END = "<!-- bench:cache:end -->"
@@ -78,6 +80,8 @@ class Results:
     flight: Stampede
     shape: LoadShape
     stampede_delay_ms: float
+    cpu_a: CpuSide
+    cpu_b: CpuSide
 
     @property
     def ratio(self) -> float:
@@ -102,7 +106,17 @@ class Results:
             return side.median(lambda r: float(getattr(r.load, pick)))
 
         flight = self.flight
+        cpu_a, cpu_b = self.cpu_a, self.cpu_b
+        miss_ms = cpu_b.median_ms()
         return [
+            (
+                f"server CPU per request, median of {len(cpu_b.rounds)} runs of "
+                f"{CPU_REQUESTS:,}: B uncached (provider call) / A cache hit",
+                f"{miss_ms:.2f} ms / {cpu_a.median_ms():.2f} ms = "
+                f"{miss_ms / cpu_a.median_ms():.1f}x",
+                f"B <= {MISS_CPU_BAR_MS:g} ms",
+                verdict(miss_ms <= MISS_CPU_BAR_MS and cpu_b.rounds[0].provider_calls > 0),
+            ),
             (
                 f"requests/s, best of {n}: A cached / B cache disabled",
                 f"{a.best_rps():,.0f} / {b.best_rps():,.0f} = {self.ratio:.1f}x",
@@ -184,7 +198,12 @@ METHOD = (
     "once first (`GET /instruments/{symbol}`, no provider call; the fake's counter is checked "
     "to be 0). Then {stampede:,} connections are opened, and only once all are open is the "
     "same request written on every one of them in a single pass of the event loop (no await "
-    "between writes), then every answer is read; the fake's counter is read afterwards."
+    "between writes), then every answer is read; the fake's counter is read afterwards. "
+    "**Server CPU per request**: after the rounds, {cpu_requests:,} requests on the same "
+    "{connections} connections to A, then to B, {cpu_rounds} times alternating who goes "
+    "first; the uvicorn process's CPU time (user + system, all threads, psutil `cpu_times`) "
+    "is read before and {settle:g} s after each run (so the fetch records B writes after its "
+    "answers are counted), divided by the run's requests; medians compared."
 )
 
 
@@ -208,6 +227,9 @@ def section(results: Results, info: str) -> str:
         stampede_delay=results.stampede_delay_ms,
         stampede=STAMPEDE,
         symbol=SYMBOL,
+        cpu_requests=CPU_REQUESTS,
+        cpu_rounds=len(results.cpu_b.rounds),
+        settle=SETTLE_SECONDS,
     )
     ratios = [x.load.rps / y.load.rps for x, y in zip(a.rounds, b.rounds, strict=True)]
     notes = [
@@ -220,9 +242,14 @@ def section(results: Results, info: str) -> str:
         f"Server CPU while loaded (median): A {a.median(lambda r: r.server_cpu):.0%}, "
         f"B {b.median(lambda r: r.server_cpu):.0%} of a core; other CPU on the machine: "
         f"A {a.median(lambda r: r.other_cpu):.0%}, B {b.median(lambda r: r.other_cpu):.0%}. "
-        f"Server CPU per request: A {cpu_ms(a):.2f} ms, B {cpu_ms(b):.2f} ms (B's miss path: "
-        "a read unit of work, the provider call through the chain with its quality check, "
-        "the fetch record's own transaction and the quote upsert).",
+        f"Server CPU per request over the throughput rounds: A {cpu_ms(a):.2f} ms, B "
+        f"{cpu_ms(b):.2f} ms (B's miss path: one query for the instrument and its stored "
+        "quote, the provider call through the chain with its quality check, the quote upsert; "
+        "the fetch record queued and written in a batch off the request path).",
+        f"Server CPU per request, each of the fixed-count runs (ms): A {results.cpu_a.spread()}; "
+        f"B {results.cpu_b.spread()}; provider calls per B run: "
+        + ", ".join(f"{r.provider_calls:,}" for r in results.cpu_b.rounds)
+        + ".",
         f"Single-flight: {sent.requests:,} connections opened in {sent.connect_s:.2f} s; "
         f"all {sent.requests:,} requests written within {sent.send_s * 1000:.1f} ms; all "
         f"answered {sent.answered_s:.2f} s after the first write.",
@@ -278,6 +305,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 flush=True,
             )
             interleave([a, b], shape, RoundCounter("provider calls", provider.count))
+            cpu_a = CpuSide("A cached  ", server_a, a.target)
+            cpu_b = CpuSide("B no cache", server_b, b.target)
+            interleaved_cpu([cpu_a, cpu_b], provider.count, connections=shape.connections)
         with ExitStack() as stack:
             slow = stack.enter_context(fake_provider(args.stampede_delay_ms, tmp / "fake-c.log"))
             server_c = stack.enter_context(running(quantdesk("C", tmp, prepared, slow), READY_PATH))
@@ -288,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             flight = stampede(server_c, slow, key, STAMPEDE)
 
-    results = Results(a, b, flight, shape, args.stampede_delay_ms)
+    results = Results(a, b, flight, shape, args.stampede_delay_ms, cpu_a, cpu_b)
     print()
     print_table(HEADER, results.rows())
     print(f"\nStatuses A: {a.status_text()}; B: {b.status_text()}")

@@ -21,7 +21,10 @@ from quantdesk.auth.throttle import LoginThrottle
 from quantdesk.config import Environment, Settings, get_settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError, problem_body, problem_response
+from quantdesk.http.docs import install_docs
 from quantdesk.http.edge import EdgeMiddleware
+from quantdesk.http.methods import allowed_methods
+from quantdesk.http.openapi import document_problems
 from quantdesk.http.problems import validation_errors
 from quantdesk.infra.cache import build_cache, install_cache
 from quantdesk.infra.mail import mail_backend
@@ -36,6 +39,7 @@ from quantdesk.ops.endpoints import router as health_router
 from quantdesk.ops.metrics_endpoint import metrics_router
 from quantdesk.ops.monitor import performance_monitor
 from quantdesk.ratelimit import RateLimitConfig, RateLimiter, document_rate_limits
+from quantdesk.tasks import load_tasks
 
 log = get_logger("quantdesk.app")
 
@@ -158,7 +162,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else None
     if status == 404 and detail == "Not Found":
         detail = f"no route matches {request.method} {request.url.path}"
+    headers = dict(exc.headers or {})
     if status == 405:
+        # Every route of the path counts, not only the first one Starlette tried.
+        allowed = allowed_methods(request.app.router.routes, request.scope)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=headers)
         detail = f"{request.method} is not allowed on {request.url.path}"
     body = problem_body(
         status=status,
@@ -167,20 +178,22 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         instance=request.url.path,
         request_id=_request_id(request),
     )
-    return problem_response(body, dict(exc.headers or {}))
+    return problem_response(body, headers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.check()
     configure_logging(settings)
+    load_tasks()  # the job catalogue, before the lifespan's runner looks a job up
     app = FastAPI(
         title="quantdesk",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs" if settings.docs_enabled else None,
-        redoc_url="/redoc" if settings.docs_enabled else None,
+        # Served offline by quantdesk.http.docs, not from FastAPI's CDN-loading pages.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
         telemetry=None
         if settings.opentelemetry_enabled
@@ -198,11 +211,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     include_flat(app.router, health_router)
     include_flat(app.router, reset_page_router)  # the page password-reset mails link to
     include_flat(app.router, metrics_router(settings))
+    if settings.docs_enabled:
+        install_docs(app, "/openapi.json")
     # FastAPI registers its docs pages first; behind everything else they cost no API request.
     app.router.routes.sort(key=lambda route: not isinstance(route, APIRoute))
     app.state.rate_limit_config = RateLimitConfig.from_settings(settings)
     document_rate_limits(app, app.state.rate_limit_config)
     document_security(app)
+    document_problems(app)
     # Request id, trusted hosts, CORS, IP blocks, body limits, security and rate-limit
     # headers, the 500 answer, access log and request metrics: one pure-ASGI layer
     # (quantdesk.http.edge; BaseHTTPMiddleware would cost ~3.5x throughput).
@@ -218,5 +234,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "max_json_depth": settings.max_json_depth,
             "max_json_array_length": settings.max_json_array_length,
         },
+        max_header_bytes=settings.max_request_header_bytes,
+        max_head_bytes=settings.max_request_head_bytes,
     )
     return app

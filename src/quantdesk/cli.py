@@ -15,21 +15,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quantdesk import migrate
 from quantdesk.access.scopes import Role
 from quantdesk.backtest.cli import backtest_command
+from quantdesk.cli_support import auto_migrate, checked_settings, with_session
 from quantdesk.config import Settings, get_settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError
 from quantdesk.jobs.cli import PASS_THROUGH, beat, jobs_app, worker
-from quantdesk.kit.cli import auto_migrate, checked_settings, with_session
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch, iso_z
 from quantdesk.marketdata.schemas import InstrumentCreate
 from quantdesk.models import AssetClass
 from quantdesk.ratelimit.cli import ratelimit_app
 from quantdesk.signals.cli import signals_app
+from quantdesk.tasks import load_tasks
 
 T = TypeVar("T")
 console = Console(stderr=True)
 app = typer.Typer(help="quantdesk: self-hosted market-intelligence server.", no_args_is_help=True)
+
+
+@app.callback()
+def _every_command() -> None:
+    # Every command sees the whole job catalogue (worker, beat, `jobs list|run`, serve).
+    load_tasks()
+
+
 db_app = typer.Typer(help="Database schema migrations (Alembic).", no_args_is_help=True)
 ingest_app = typer.Typer(help="Load market data from files.", no_args_is_help=True)
 demo_app = typer.Typer(help="The bundled demo data set.", no_args_is_help=True)
@@ -229,9 +238,11 @@ def _print_error(error: AppError) -> None:
 def demo_load(
     force: Annotated[bool, typer.Option(help="Re-ingest series that are already loaded")] = False,
 ) -> None:
-    """Load the genuine GOOG (1d), EURUSD (1h), BTCUSD (1M) history shipped by `backtesting`."""
+    """Load the genuine GOOG (1d), EURUSD (1h), BTCUSD (1M) history shipped by `backtesting`,
+    then backfill the signals over it (each settled by the later bars)."""
     from quantdesk.marketdata.demo import load_demo
     from quantdesk.marketdata.service import IngestResult
+    from quantdesk.signals.demo import backfill_demo_signals
 
     settings = _settings()
     auto_migrate(settings)
@@ -244,6 +255,12 @@ def demo_load(
             loaded = f"{outcome.symbol} {outcome.timeframe.value}: {outcome.rows:,} bars loaded"
             outcome = f"[green]{loaded}[/green]"
         console.print(outcome)
+    # Signals over the demo history, settled by the later bars (idempotent).
+    for result in with_session(settings, backfill_demo_signals):
+        console.print(
+            f"{result.symbol} {result.timeframe.value}: {result.signals:,} signals "
+            f"({result.settled:,} settled, {result.created:,} new)"
+        )
 
 
 @users_app.command("create")

@@ -6,6 +6,7 @@ names each offending setting so the operator knows exactly what to change.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +14,9 @@ from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from quantdesk.engine.signals import STRATEGIES
+from quantdesk.kit.timeframes import Timeframe
 
 DEFAULT_SECRET_KEY = "insecure-development-secret-change-me"  # noqa: S105 (the point is to reject it)
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/quantdesk.db"
@@ -36,6 +40,28 @@ DEFAULT_THRESHOLDS: dict[str, tuple[float, float]] = {
     QUEUE_LENGTH: (100, 500),
     BREAKERS_OPEN: (1, 3),
 }
+
+
+def check_lifetimes(value: Mapping[str, int]) -> dict[str, int]:
+    """`signals_lifetime_bars` with every key a known strategy, timeframe or both, and every
+    lifetime at least one bar (ValueError naming the bad entry otherwise)."""
+    timeframes = {tf.value for tf in Timeframe}
+    strategies = ", ".join(STRATEGIES)
+    checked: dict[str, int] = {}
+    for key, bars in value.items():
+        if ":" in key:
+            strategy, _, timeframe = key.partition(":")
+            if strategy not in STRATEGIES:
+                raise ValueError(f"{key!r}: unknown strategy {strategy!r} (known: {strategies})")
+            if timeframe not in timeframes:
+                known = ", ".join(tf.value for tf in Timeframe)
+                raise ValueError(f"{key!r}: unknown timeframe {timeframe!r} (known: {known})")
+        elif key not in STRATEGIES and key not in timeframes:
+            raise ValueError(f"{key!r} is neither a strategy ({strategies}) nor a timeframe")
+        if bars < 1:
+            raise ValueError(f"{key!r}: a signal lives at least 1 bar, got {bars}")
+        checked[key] = bars
+    return checked
 
 
 class Environment(StrEnum):
@@ -169,6 +195,9 @@ class Settings(BaseSettings):
     max_request_body_bytes: int = 1_048_576
     max_json_depth: int = 32
     max_json_array_length: int = 10_000
+    # Request headers (http/edge.py, 431): one header's name and value, and all of them.
+    max_request_header_bytes: int = Field(default=16_384, ge=1024)
+    max_request_head_bytes: int = Field(default=32_768, ge=1024)
     # "*.example.com" allows subdomains; production refuses every other Host header.
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["localhost", "127.0.0.1"]
@@ -310,8 +339,6 @@ class Settings(BaseSettings):
     @field_validator("signals_lifetime_bars")
     @classmethod
     def _known_lifetimes(cls, value: dict[str, int]) -> dict[str, int]:
-        from quantdesk.signals.lifetime import check_lifetimes
-
         return check_lifetimes(value)
 
     @field_validator("monitor_thresholds")

@@ -12,41 +12,9 @@ from fastapi import FastAPI
 from quantdesk.access.scopes import Role
 from quantdesk.backtest.compute import json_safe
 from quantdesk.db import Database
-from quantdesk.engine.backtest import BacktestConfig, Bars, SmaCross, Strategy, run_backtest
+from quantdesk.engine.backtest import Bars, SmaCross, Strategy
 from quantdesk.engine.backtest.ema import EmaCross
-from tests.backtest.conftest import signed_in, wait_for
-from tests.support.problems import assert_problem
-
-URL = "/api/v1/backtests"
-REQUEST: dict[str, Any] = {
-    "symbol": "GOOG",
-    "timeframe": "1d",
-    "strategy": "sma_cross",
-    "params": {"fast": 10, "slow": 20},
-    "cash": 10_000,
-    "commission": 0.002,
-    "slippage_bps": 5,
-    "fill": "next_open",
-    "sizing": "all_in",
-    "allow_short": True,
-    "stop_loss_pct": None,
-    "take_profit_pct": None,
-    "max_bars": None,
-}
-
-
-def direct(bars: Bars, strategy: Strategy, **config: Any) -> Any:
-    return run_backtest(
-        bars.open,
-        bars.high,
-        bars.low,
-        bars.close,
-        bars.volume,
-        bars.ts,
-        strategy=strategy,
-        config=BacktestConfig(**config),
-    )
-
+from tests.support.backtests import REQUEST, URL, assert_problem, direct, signed_in, wait_for
 
 CASES = [
     pytest.param(

@@ -14,8 +14,7 @@ from quantdesk.backtest.report import format_stat
 from quantdesk.cli import app as cli
 from quantdesk.config import get_settings
 from quantdesk.engine.backtest import SmaCross
-from tests.backtest.conftest import goog_bars
-from tests.backtest.test_api import direct
+from tests.support.backtests import direct, goog_bars
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

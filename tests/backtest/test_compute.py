@@ -16,7 +16,7 @@ from quantdesk.engine.backtest.ema import EmaCross
 from quantdesk.errors import Unprocessable
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.models import AssetClass
-from tests.backtest.conftest import goog_bars
+from tests.support.backtests import goog_bars
 
 
 def test_ema_cross_targets_follow_talib_ema_crosses() -> None:

@@ -13,9 +13,7 @@ from quantdesk.backtest.service import backtest_service
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.engine.backtest import Bars
-from tests.backtest.conftest import signed_in, wait_for
-from tests.backtest.test_api import REQUEST, URL
-from tests.support.problems import assert_problem
+from tests.support.backtests import REQUEST, URL, assert_problem, signed_in, wait_for
 
 BAD: list[tuple[dict[str, Any], list[str]]] = [
     ({"cash": 0}, ["body", "cash"]),

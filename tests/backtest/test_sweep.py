@@ -10,17 +10,7 @@ import pytest
 
 from quantdesk.backtest.compute import json_safe
 from quantdesk.engine.backtest import Bars, SmaCross
-from tests.backtest.conftest import wait_for
-from tests.backtest.test_api import URL, direct
-from tests.support.problems import assert_problem
-
-SWEEP: dict[str, Any] = {
-    "symbol": "GOOG",
-    "cash": 10_000,
-    "commission": 0.001,
-    "grid": {"fast": {"start": 5, "stop": 30, "step": 5}, "slow": [20, 40, 60, 10]},
-    "rank_by": "sharpe",
-}
+from tests.support.backtests import SWEEP, URL, assert_problem, direct, wait_for
 
 
 async def test_sweep_ranks_every_pair_and_matches_single_runs(

@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 
 from quantdesk.errors import ServiceUnavailable
 from quantdesk.http.edge import EdgeMiddleware
-from quantdesk.http.headers import TrustedHosts, host_name
+from quantdesk.http.headers import DOCS_CSP, TrustedHosts, host_name
 from tests.support.http import assert_exact_problem as assert_problem
 from tests.support.http import client_for
 
@@ -117,10 +117,13 @@ async def test_hsts_when_enabled() -> None:
 
 
 @pytest.mark.parametrize("path", ["/docs", "/docs/oauth2-redirect", "/redoc"])
-async def test_docs_pages_only_forbid_framing(path: str, client: httpx.AsyncClient) -> None:
+async def test_docs_pages_allow_only_same_origin_assets(
+    path: str, client: httpx.AsyncClient
+) -> None:
     response = await client.get(path)
     assert response.status_code == 200
-    assert_security_headers(response, csp="frame-ancestors 'none'")
+    assert_security_headers(response, csp=DOCS_CSP)
+    assert "script-src 'self';" in DOCS_CSP and "frame-ancestors 'none'" in DOCS_CSP
 
 
 async def test_docs_relaxation_is_by_path_segment(client: httpx.AsyncClient) -> None:

@@ -29,7 +29,9 @@ def cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     get_settings.cache_clear()
 
 
-@pytest.mark.parametrize("command", [["worker"], ["beat"], ["jobs"], ["jobs", "run"]])
+@pytest.mark.parametrize(
+    "command", [["worker"], ["beat"], ["jobs"], ["jobs", "run"], ["jobs", "runs"]]
+)
 def test_job_commands_have_help(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--help"])
     assert result.exit_code == 0, result.output
@@ -37,9 +39,9 @@ def test_job_commands_have_help(command: list[str]) -> None:
 
 
 def test_jobs_run_runs_a_job_here_and_records_it(cli_database: str) -> None:
-    result = CliRunner().invoke(cli, ["jobs", "run", "maintenance.cleanup"])
+    result = CliRunner().invoke(cli, ["jobs", "run", "maintenance.cleanup"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "maintenance.cleanup: succeeded" in result.output
+    assert "maintenance.cleanup: succeeded: 0 rows written, job_runs 0" in result.output
 
     async def recorded() -> list[tuple[str, JobStatus]]:
         db = Database(make_settings(cli_database))
@@ -49,6 +51,21 @@ def test_jobs_run_runs_a_job_here_and_records_it(cli_database: str) -> None:
             await db.dispose()
 
     assert asyncio.run(recorded()) == [("maintenance.cleanup", JobStatus.SUCCEEDED)]
+
+
+def test_jobs_run_and_runs_show_a_skipped_run_and_why(cli_database: str) -> None:
+    """Nothing configured for the economy job: `skipped` with the reason, not `succeeded`."""
+    wide = {"COLUMNS": "250"}
+    ran = CliRunner().invoke(cli, ["jobs", "run", "economy.fetch_series"], env=wide)
+    assert ran.exit_code == 0, ran.output
+    assert "economy.fetch_series: skipped: no series configured" in ran.output
+
+    listed = CliRunner().invoke(cli, ["jobs", "runs", "--status", "skipped"], env=wide)
+    assert listed.exit_code == 0, listed.output
+    assert "economy.fetch_series" in listed.output and "skipped" in listed.output
+    assert "no series configured (QUANTDESK_JOBS_ECONOMIC_SERIES" in listed.output
+    bad = CliRunner().invoke(cli, ["jobs", "runs", "--status", "done"])
+    assert bad.exit_code == 2 and "skipped" in bad.output
 
 
 def test_jobs_run_reports_unknown_jobs_and_bad_arguments(cli_database: str) -> None:

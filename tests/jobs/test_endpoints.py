@@ -57,9 +57,48 @@ async def test_run_now_queues_the_job_and_records_its_outcome(
     assert run["data"]["task_id"] == queued["task_id"]
     assert run["data"]["attempts"] == 1
     assert run["data"]["finished_at"].endswith("Z")
+    # What it did: rows deleted per table, nothing written, nothing skipped.
+    result = run["data"]["result"]
+    assert result["counts"] == {
+        "job_runs": 0,
+        "provider_fetches": 0,
+        "quarantined_rows": 0,
+        "alert_events": 0,
+    }
+    assert (result["rows_written"], result["skipped"], result["reason"]) == (0, [], None)
 
     audit = (await client.get("/api/v1/admin/audit?action=jobs.run", headers=admin)).json()
     assert [e["resource_id"] for e in audit["data"]] == [str(queued["run_id"])]
+
+
+async def test_a_run_with_nothing_to_do_is_skipped_and_says_why_in_the_api(
+    app: FastAPI, client: httpx.AsyncClient, db: Database
+) -> None:
+    """No economic series or fund configured (the defaults): the run is `skipped`, not a
+    1 ms `succeeded`, and its result gives the reason, in the run and in the list."""
+    admin = await _headers(client, db, Role.ADMIN)
+    queued = (await client.post("/api/v1/jobs/economy.fetch_series/run", headers=admin)).json()[
+        "data"
+    ]
+    await _runner(app).drain()
+
+    run = (await client.get(f"/api/v1/jobs/runs/{queued['run_id']}", headers=admin)).json()
+    assert run["data"]["status"] == "skipped" and run["data"]["error"] is None
+    assert run["data"]["result"]["reason"] == (
+        "no series configured (QUANTDESK_JOBS_ECONOMIC_SERIES and QUANTDESK_JOBS_FUND_NAVS "
+        "are empty)"
+    )
+    listed = (
+        await client.get("/api/v1/jobs?status=skipped&name=economy.fetch_series", headers=admin)
+    ).json()
+    assert [item["id"] for item in listed["data"]] == [queued["run_id"]]
+    assert listed["data"][0]["result"] == run["data"]["result"]
+
+    schema = app.openapi()["components"]["schemas"]
+    declared = schema["JobRunRead"]["properties"]["result"]
+    assert "#/components/schemas/JobResultRead" in str(declared)
+    assert {"rows_written", "skipped", "reason"} <= set(schema["JobResultRead"]["properties"])
+    assert "skipped" in schema["JobStatus"]["enum"]
 
 
 async def test_run_now_passes_arguments_and_refuses_bad_ones(
@@ -137,7 +176,14 @@ async def test_stats_show_the_runner_the_run_counts_and_the_schedule(
     assert stats["workers_healthy"] is True
     assert stats["runs"]["succeeded"] == 1
     assert stats["runs"]["failed"] == 1
-    assert set(stats["runs"]) == {"queued", "running", "succeeded", "failed", "retrying"}
+    assert set(stats["runs"]) == {
+        "queued",
+        "running",
+        "succeeded",
+        "failed",
+        "retrying",
+        "skipped",
+    }
     assert {"maintenance.cleanup", "marketdata.fetch_bars"} <= set(stats["registered"])
     schedule = {entry["name"]: entry for entry in stats["schedule"]}
     assert schedule["maintenance.cleanup"]["cron"] == "0 3 * * 0"

@@ -9,11 +9,12 @@ import pytest
 
 from quantdesk.jobs import registry
 from quantdesk.jobs.registry import InvalidJobArgs, JobContext, UnknownJob, checked_args
+from quantdesk.tasks import load_tasks
 from tests.support.jobs import register
 
 
 def test_the_built_in_jobs_are_registered_by_name() -> None:
-    registry.load_tasks()
+    load_tasks()
     names = registry.registered()
     assert {"maintenance.cleanup", "marketdata.fetch_bars"} <= set(names)
     assert registry.get_task("maintenance.cleanup").fn.__name__ == "cleanup"

@@ -31,6 +31,7 @@ from quantdesk.models import (
     QuarantinedRow,
     utcnow,
 )
+from quantdesk.tasks import load_tasks
 from tests.support.factories import create_instrument, load_bars, synthetic_bars
 from tests.support.jobs import RecordedSleep, job_runs, write_bars_csv
 
@@ -161,7 +162,8 @@ async def test_fetch_bars_asks_the_chain_for_what_follows_the_last_stored_bar(
 
     result = await _run_directly(jobs_db, job_settings)
 
-    assert result == {"new_rows": 5, "series": {"TEST:1d": 5}}
+    assert (result.rows_written, result.written, result.skipped) == (5, {"TEST:1d": 5}, [])
+    assert result.providers == {"TEST:1d": "csv"}
     async with jobs_db.session() as session:
         fetches = (await session.scalars(select(ProviderFetch))).all()
     # One recorded call to the chain's first provider, which answered the 5 new bars only.
@@ -202,9 +204,11 @@ async def test_new_bars_start_signal_generation(
     assert len(generated) == 2
 
 
-async def test_a_series_no_provider_has_fails_the_run_without_retries_and_keeps_the_others(
+async def test_a_series_no_provider_has_is_skipped_with_its_reason_not_failed(
     runner: InProcessRunner, jobs_db: Database, bars_dir: Path, backoff: RecordedSleep
 ) -> None:
+    """A symbol ingested from a CSV file that no provider serves: the run goes on every 15
+    minutes without failing (nor alerting) on it, and says why it was left alone."""
     await create_instrument(jobs_db, "GOOD")
     await load_bars(jobs_db, "GOOD", synthetic_bars(12, step=3600), Timeframe.H1)
     write_bars_csv(bars_dir, "GOOD", "1h", synthetic_bars(24, step=3600))
@@ -220,8 +224,12 @@ async def test_a_series_no_provider_has_fails_the_run_without_retries_and_keeps_
         )
     assert stored == 24
     [run] = await job_runs(jobs_db, "marketdata.fetch_bars")
-    assert (run.status, run.attempts) == (JobStatus.FAILED, 1)
-    assert run.error == "PermanentJobError: NOFILE:1d: no provider has bars for 'NOFILE'"
+    assert (run.status, run.attempts, run.error) == (JobStatus.SUCCEEDED, 1, None)
+    assert run.result is not None
+    assert run.result["skipped"] == [
+        {"subject": "NOFILE:1d", "reason": "no provider has bars for 'NOFILE'"}
+    ]
+    assert (run.result["rows_written"], run.result["written"]) == (12, {"GOOD:1h": 12})
     assert backoff.delays == []
 
 
@@ -248,6 +256,7 @@ async def test_a_series_no_provider_could_answer_is_retried(
     assert run.error is not None
     assert run.error.startswith("ProvidersUnavailable: BROKEN:1d: no provider could answer")
     assert "GOOD" not in run.error
+    assert run.result is not None and run.result["written"] == {"GOOD:1d": 0}  # the last try's
     assert backoff.delays == [2.0, 4.0]
     assert await _count(jobs_db, Bar) == 5 + 3  # GOOD's 2 new bars, stored once
 
@@ -258,7 +267,8 @@ async def test_fetch_bars_leaves_inactive_instruments_alone(
     await create_instrument(jobs_db, "GONE", active=False)
     await load_bars(jobs_db, "GONE", synthetic_bars(3))
     write_bars_csv(bars_dir, "GONE", "1d", synthetic_bars(5))
-    assert await _run_directly(jobs_db, job_settings) == {"new_rows": 0, "series": {}}
+    result = await _run_directly(jobs_db, job_settings)
+    assert result.did_nothing and result.reason == "no active instrument has bars stored"
     assert await _count(jobs_db, Bar) == 3
 
 
@@ -270,7 +280,7 @@ async def test_fetch_bars_without_a_bars_chain_does_nothing(
     write_bars_csv(bars_dir, "TEST", "1d", synthetic_bars(5))
     job_settings.providers_bars = []
     result = await _run_directly(jobs_db, job_settings)
-    assert result["skipped"] == "no bars provider configured"
+    assert result.reason == "no bars provider chain (QUANTDESK_PROVIDERS_BARS is empty)"
     assert await _count(jobs_db, Bar) == 3
 
 
@@ -282,10 +292,9 @@ async def test_fetch_bars_keeps_the_demo_series_without_any_file(
     async with jobs_db.session() as session:
         await load_demo(session)
     job_settings.providers_files_demo = True
-    assert await _run_directly(jobs_db, job_settings) == {
-        "new_rows": 0,
-        "series": {"BTCUSD:1M": 0, "EURUSD:1h": 0, "GOOG:1d": 0},
-    }
+    result = await _run_directly(jobs_db, job_settings)
+    assert result.written == {"BTCUSD:1M": 0, "EURUSD:1h": 0, "GOOG:1d": 0}
+    assert not result.did_nothing
 
 
 async def _run_directly(db: Database, settings: Settings) -> Any:
@@ -294,7 +303,7 @@ async def _run_directly(db: Database, settings: Settings) -> Any:
     async def no_follow_ups(name: str, **args: Any) -> None:
         raise AssertionError(f"unexpected follow-up job {name}")
 
-    registry.load_tasks()
+    load_tasks()
     settings.jobs_signals_after_bars = False
     context = JobContext(
         db=db,

@@ -6,6 +6,7 @@ Binance's REST format (ccxt pointed at it); the app is the real one, on both eng
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,14 +15,16 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.jobs.registry import JobContext, get_task
+from quantdesk.marketdata.freshness import use_clock
 from quantdesk.marketdata.providers.base import Quote as ProviderQuote
 from quantdesk.marketdata.quote_service import quote_service
 from quantdesk.marketdata.quotes import provider_quote_values
-from quantdesk.models import Quote
+from quantdesk.models import FetchStatus, ProviderFetch, Quote
 from tests.support.factories import create_instrument, load_bars, synthetic_bars
 from tests.support.problems import assert_problem
 from tests.support.provider_fakes import FakeServer, Reply, fake_server, payload
@@ -118,12 +121,30 @@ async def test_a_miss_asks_the_chain_and_stores_its_quote(
 async def test_a_hit_answers_the_same_meta_without_asking_the_provider(
     client: httpx.AsyncClient, server: FakeServer
 ) -> None:
-    _, first = await _get(client, "/api/v1/quotes/AAPL")
-    status, second = await _get(client, "/api/v1/quotes/AAPL")
+    with use_clock(lambda: SNAPSHOT_TS + 60.0):  # both answers aged at the same instant
+        _, first = await _get(client, "/api/v1/quotes/AAPL")
+        status, second = await _get(client, "/api/v1/quotes/AAPL")
     assert status == "hit"
     assert second["data"] == first["data"]
     assert {**second["meta"], "cache": "miss"} == first["meta"]
     assert len(server.hits(SNAPSHOT.format("AAPL"))) == 1
+
+
+@pytest.mark.usefixtures("aapl")
+async def test_a_miss_records_its_fetch_off_the_request_path_within_a_second(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await _get(client, "/api/v1/quotes/AAPL")
+    fetches: list[ProviderFetch] = []
+    for _ in range(100):  # the batch is written within 0.2 s of the call
+        async with db.session() as session:
+            fetches = list((await session.scalars(select(ProviderFetch))).all())
+        if fetches:
+            break
+        await asyncio.sleep(0.01)
+    (fetch,) = fetches
+    assert (fetch.provider, fetch.kind, fetch.subject) == ("polygon", "quotes", "AAPL")
+    assert fetch.status is FetchStatus.SUCCESS and fetch.healthy is True
 
 
 @pytest.mark.parametrize("chain", [["polygon", "ccxt:binance"]])
@@ -253,8 +274,8 @@ async def test_fetch_quotes_stores_every_active_quote_and_drops_the_cached_one(
 
     result = await _run_fetch_quotes(db, settings)
 
-    assert result["updated"] == 1 and result["providers"] == {"AAPL": "polygon"}
-    assert list(result["failed"]) == ["MSFT"]
+    assert result.written == {"AAPL": 1} and result.providers == {"AAPL": "polygon"}
+    assert [item["subject"] for item in result.skipped] == ["MSFT"]
     assert server.hits(SNAPSHOT.format("IBM")) == []
     stored = await _stored(db, "AAPL")
     assert (stored.price, stored.source) == (190.5, "polygon")
@@ -266,7 +287,7 @@ async def test_fetch_quotes_without_a_quotes_chain_is_skipped(
     db: Database, settings: Settings, server: FakeServer
 ) -> None:
     result = await _run_fetch_quotes(db, settings.model_copy(update={"providers_quotes": []}))
-    assert set(result) == {"skipped"}
+    assert result.did_nothing and result.reason is not None and not result.written
     assert server.requests == []
 
 

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from quantdesk.audit.service import audit_service
 from quantdesk.cli import app as cli
+from quantdesk.cli_support import with_session
 from quantdesk.config import get_settings
-from quantdesk.kit.cli import with_session
 from quantdesk.ratelimit import RateLimiter
 from tests.support.ratelimit import small_config
 from tests.support.servers import RedisProcess

@@ -13,7 +13,9 @@ import uuid
 from typing import Any
 
 import pytest
+import redis as sync_redis
 import redis.asyncio
+import uvloop
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -113,8 +115,66 @@ async def test_one_script_call_and_constant_work_per_request_however_full_the_wi
         await limiter.aclose()
         await client.aclose()
     for stats in calls:
-        # One EVALSHA a request; inside it one read, one write and one expiry, whatever the
-        # window holds (500, 1000 or 1500 requests): no list scans, no second script call.
+        # One EVALSHA a request; inside it one read and one increment, whatever the window
+        # holds (500, 1000 or 1500 requests): no list scans, no second script call.
         assert stats.pop("config|resetstat", 0) <= 1
-        assert stats == {"evalsha": 500, "hmget": 500, "hset": 500, "pexpire": 500}
+        assert stats == {"evalsha": 500, "hmget": 500, "hincrby": 500}
     assert len(set(sizes)) == 1  # the key does not grow with the count
+
+
+async def test_concurrent_requests_share_round_trips_but_each_is_counted_once(
+    redis_process: RedisProcess,
+) -> None:
+    prefix = f"test:{uuid.uuid4().hex}"
+    limiter = RateLimiter(
+        RateLimitConfig(storage_url=redis_process.url, key_prefix=prefix),
+        clock=Clock(1_700_000_040.0),
+    )
+    client = redis.asyncio.Redis.from_url(redis_process.url)
+    item = parse_limit("20/minute")
+    try:
+        await limiter.hit("warm", item, fail_closed=True)  # loads the script
+        await client.config_resetstat()
+        decisions = await asyncio.gather(
+            *(limiter.hit("key:2", item, fail_closed=True) for _ in range(30))
+        )
+        stats = await command_stats(client)
+        # Redis lost its scripts (a restart, SCRIPT FLUSH): the next call loads it again.
+        await client.script_flush()
+        again = await asyncio.gather(
+            *(limiter.hit("key:3", item, fail_closed=True) for _ in range(3))
+        )
+    finally:
+        await limiter.aclose()
+        await client.aclose()
+    assert [d.allowed for d in decisions] == [True] * 20 + [False] * 10
+    assert [d.remaining for d in decisions[:20]] == list(range(19, -1, -1))
+    assert stats["evalsha"] == 30
+    assert [d.remaining for d in again] == [19, 18, 17]
+
+
+def test_the_url_database_is_used_and_uvloop_works(redis_process: RedisProcess) -> None:
+    """The pipelined connection selects the URL's database, and runs on uvloop (what uvicorn
+    uses), whose transports are not asyncio's."""
+    prefix = f"test:{uuid.uuid4().hex}"
+    url = redis_process.url.rsplit("/", 1)[0] + "/3"
+    item = parse_limit("2/minute")
+
+    async def run() -> list[Decision]:
+        limiter = RateLimiter(RateLimitConfig(storage_url=url, key_prefix=prefix))
+        try:
+            return list(
+                await asyncio.gather(
+                    *(limiter.hit("ip:1", item, fail_closed=True) for _ in range(3))
+                )
+            )
+        finally:
+            await limiter.aclose()
+
+    decisions = uvloop.run(run())
+    assert [(d.allowed, d.shared) for d in decisions] == [(True, True)] * 2 + [(False, True)]
+    client = sync_redis.Redis.from_url(url)
+    try:
+        assert client.exists(f"{prefix}:sw:" + storage_key(item, "ip:1")) == 1
+    finally:
+        client.close()

@@ -71,7 +71,8 @@ def test_limits_too_large_to_count_exactly_are_refused_at_startup() -> None:
 
 
 def exact_weighted(counted: Counted, window_ms: int) -> Fraction:
-    return Fraction(counted.previous * (window_ms - counted.elapsed), window_ms) + counted.current
+    _, _, elapsed, current, previous = counted
+    return Fraction(previous * (window_ms - elapsed), window_ms) + current
 
 
 def probe(counters: WindowCounters, key: str, limit: int, window_ms: int, at_ms: int) -> Counted:
@@ -98,30 +99,31 @@ def test_decisions_remaining_reset_and_retry_follow_the_weighted_count(
         counted = counters.hit("k", limit, window_ms, *position(now_ms, window_ms))
         weighted = exact_weighted(counted, window_ms)
         # The decision: the weighted count (this request included) stays within the limit.
-        if counted.allowed:
+        allowed, window = counted[0], counted[1]
+        if allowed:
             assert weighted <= limit
         else:
             assert weighted + 1 > limit
-        if counted.allowed:
-            counted_in_window[counted.window] = counted_in_window.get(counted.window, 0) + 1
+        if allowed:
+            counted_in_window[window] = counted_in_window.get(window, 0) + 1
         assert all(n <= limit for n in counted_in_window.values())
-        result = outcome(limit, window_ms, counted, now_ms)
-        assert result.remaining == max(0, int(limit - weighted))
+        remaining, reset_ms, retry_ms = outcome(limit, window_ms, counted, now_ms)
+        assert remaining == max(0, int(limit - weighted))
         # The reset time: the first ms at which one more slot is free.
-        if result.remaining < limit:
-            later = probe(counters, "k", limit, window_ms, result.reset_ms)
-            assert limit - exact_weighted(later, window_ms) + later.allowed >= result.remaining + 1
-            if result.reset_ms > now_ms:
-                before = probe(counters, "k", limit, window_ms, result.reset_ms - 1)
-                room = limit - exact_weighted(before, window_ms) + before.allowed
-                assert room < result.remaining + 1
+        if remaining < limit:
+            later = probe(counters, "k", limit, window_ms, reset_ms)
+            assert limit - exact_weighted(later, window_ms) + later[0] >= remaining + 1
+            if reset_ms > now_ms:
+                before = probe(counters, "k", limit, window_ms, reset_ms - 1)
+                room = limit - exact_weighted(before, window_ms) + before[0]
+                assert room < remaining + 1
         else:
-            assert result.reset_ms == now_ms
+            assert reset_ms == now_ms
         # The retry time of a refusal: the first ms a request would be let through.
-        if not counted.allowed:
-            assert probe(counters, "k", limit, window_ms, result.retry_ms).allowed
-            assert result.retry_ms > now_ms
-            assert not probe(counters, "k", limit, window_ms, result.retry_ms - 1).allowed
+        if not allowed:
+            assert probe(counters, "k", limit, window_ms, retry_ms)[0]
+            assert retry_ms > now_ms
+            assert not probe(counters, "k", limit, window_ms, retry_ms - 1)[0]
 
 
 def test_admits_is_the_weighted_count_plus_one_within_the_limit() -> None:

@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import text
 
+from quantdesk import migrate
 from quantdesk.config import Settings
-from quantdesk.db import Database
+from quantdesk.db import Database, create_engine
 from quantdesk.engine.signals import settled_return
 from quantdesk.kit.timeutil import from_epoch
 from quantdesk.marketdata.frames import BarFrame
@@ -17,6 +22,7 @@ from quantdesk.models import Signal, SignalDirection, SignalStatus
 from quantdesk.signals.service import signal_service
 from quantdesk.signals.settlement import to_direction
 from tests.support.factories import create_instrument, load_bars
+from tests.support.settings import sqlite_url
 from tests.support.signals import WINDOW_END, after_close, create_signal, goog_window
 
 DAY = 86_400
@@ -155,3 +161,66 @@ async def test_signals_generated_on_old_bars_stay_active_until_the_bars_advance(
             if stored.status is SignalStatus.EXPIRED:
                 assert stored.bars_held == lifetime
                 assert stored.closed_at == from_epoch(int(following.ts[-1]) + DAY)
+
+
+def test_migration_reopens_signals_expired_by_the_clock_without_a_price(tmp_path: Path) -> None:
+    """Before market time, `evaluate` expired old signals with close_price null: the
+    migration makes them active again; settled ones get their return."""
+    url = sqlite_url(tmp_path / "old.db")
+    migrate.upgrade(url, "72e95cdbae79")  # the revision before lifetime_bars
+
+    async def seed_then_read() -> list[tuple[Any, ...]]:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text(
+                        "INSERT INTO instruments (id, symbol, name, exchange, asset_class, "
+                        "currency, active, created_at, updated_at) VALUES (1, 'GOOG', 'G', "
+                        "'NASDAQ', 'equity', 'USD', 1, '2026-01-01', '2026-01-01')"
+                    )
+                )
+                for index, (direction, status, price) in enumerate(
+                    [
+                        ("LONG", "expired", None),
+                        ("SHORT", "target_hit", 90.0),
+                        ("LONG", "active", None),
+                    ]
+                ):
+                    await connection.execute(
+                        text(
+                            "INSERT INTO signals (instrument_id, symbol, timeframe, strategy, "
+                            "params, direction, entry, target, stop, confidence, rationale, "
+                            "status, source_ts, created_at, expires_at, closed_at, close_price) "
+                            "VALUES (1, 'GOOG', '1d', 'sma_cross', '{}', :direction, 100, 110, "
+                            "95, 50, '[]', :status, :ts, '2026-01-01', '2013-03-15', "
+                            ":closed, :price)"
+                        ),
+                        {
+                            "direction": direction,
+                            "status": status,
+                            "ts": 1_362_096_000 + index,
+                            "closed": None if status == "active" else "2026-01-01",
+                            "price": price,
+                        },
+                    )
+            await asyncio.to_thread(migrate.upgrade, url)
+            async with engine.connect() as connection:
+                rows = await connection.execute(
+                    text(
+                        "SELECT status, closed_at, lifetime_bars, settled_return FROM signals "
+                        "ORDER BY source_ts"
+                    )
+                )
+                return [tuple(row) for row in rows]
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(seed_then_read())
+    assert [(status, closed, lifetime) for status, closed, lifetime, _ in rows] == [
+        ("active", None, 10),
+        ("target_hit", rows[1][1], 10),
+        ("active", None, 10),
+    ]
+    assert rows[1][1] is not None and rows[1][3] == pytest.approx(0.1)  # short 100 -> 90
+    assert rows[0][3] is None and rows[2][3] is None

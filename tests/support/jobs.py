@@ -16,6 +16,7 @@ from quantdesk.jobs import registry
 from quantdesk.jobs.inprocess import InProcessRunner
 from quantdesk.marketdata.frames import BarFrame
 from quantdesk.models import JobRun
+from quantdesk.tasks import load_tasks
 
 
 def write_bars_csv(folder: Path, symbol: str, timeframe: str, frame: BarFrame) -> Path:
@@ -61,7 +62,7 @@ def backoff() -> RecordedSleep:
 async def runner(
     jobs_db: Database, job_settings: Settings, backoff: RecordedSleep
 ) -> AsyncIterator[InProcessRunner]:
-    registry.load_tasks()
+    load_tasks()
     running = InProcessRunner(jobs_db, job_settings, sleep=backoff)
     await running.start()
     try:

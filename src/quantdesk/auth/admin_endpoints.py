@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from quantdesk.audit.schemas import AuditEventRead
 from quantdesk.audit.service import audit_service
 from quantdesk.auth.admin import admin_service
 from quantdesk.auth.dependencies import ManageUsers, SystemAdmin
@@ -68,7 +69,7 @@ async def audit_log(
     until: Instant | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
-) -> dict[str, Any]:
+) -> Page[AuditEventRead]:
     """Newest first."""
     rows = await audit_service.search(
         session,
@@ -81,21 +82,5 @@ async def audit_log(
         limit=limit + 1,
     )
     page, next_cursor = split_page(rows, limit, lambda event: event.id)
-    data = [
-        {
-            "id": e.id,
-            "created_at": e.created_at,
-            "action": e.action,
-            "outcome": e.outcome,
-            "actor_user_id": e.actor_user_id,
-            "actor_api_key_id": e.actor_api_key_id,
-            "ip": e.ip,
-            "user_agent": e.user_agent,
-            "resource_type": e.resource_type,
-            "resource_id": e.resource_id,
-            "details": e.details,
-            "hash": e.hash,
-        }
-        for e in page
-    ]
-    return {"data": data, "meta": {"count": len(data), "next_cursor": next_cursor}}
+    data = [AuditEventRead.model_validate(event) for event in page]
+    return Page[AuditEventRead](data=data, meta=ListMeta(count=len(data), next_cursor=next_cursor))

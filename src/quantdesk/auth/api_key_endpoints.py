@@ -11,19 +11,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from quantdesk.auth.api_keys import api_key_service
-from quantdesk.auth.dependencies import ManageApiKeys
+from quantdesk.auth.dependencies import ManageApiKeys, policy
 from quantdesk.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.errors import Unprocessable, field_error
 from quantdesk.kit.pagination import ListMeta, Page, decode_cursor, split_page
 from quantdesk.kit.schemas import IdPath
-from quantdesk.ratelimit import rate_limit
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, dependencies=[Depends(rate_limit("api-keys-create"))]
+    "", status_code=status.HTTP_201_CREATED, dependencies=[Depends(policy("api-keys-create"))]
 )
 async def create_api_key(
     body: ApiKeyCreate, principal: ManageApiKeys, session: SessionDep, settings: SettingsDep

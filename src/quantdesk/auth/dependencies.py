@@ -27,6 +27,7 @@ from quantdesk.ratelimit.dependencies import (
     STATE_CLIENT_IP,
     RateLimitMarker,
     apply_rate_limits,
+    rate_limit,
 )
 
 
@@ -76,7 +77,9 @@ async def current_principal(request: Request) -> Principal:
     settings: Settings = request.app.state.settings
     database = app_database(request)
     ip = request_ip(request, settings)
-    if api_key:
+    if api_key is not None:  # present but empty is a bad credential too, not anonymity
+        if not api_key.strip():
+            raise Unauthorized("the X-API-Key header is empty")
         principal = await api_key_service.authenticate(database, settings, api_key.strip(), ip)
     elif authorization:
         scheme, _, token = authorization.partition(" ")
@@ -214,6 +217,13 @@ async def open_endpoint() -> None:
 
 open_endpoint.__quantdesk_public__ = True  # type: ignore[attr-defined]
 OPEN = Depends(open_endpoint)
+
+
+def policy(name: str) -> Callable[..., Awaitable[Principal]]:
+    """`Depends(policy("backtests-create"))`: the caller's tier plus the named endpoint policy
+    (ratelimit/policies.py), charged only when the route accepts the request."""
+    return rate_limit(name, principal=current_principal)
+
 
 ReadTickers = Annotated[Principal, Depends(require(Scope.READ_TICKERS))]
 ManageUsers = Annotated[Principal, Depends(require(Scope.MANAGE_USERS))]

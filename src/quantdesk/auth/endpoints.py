@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import ValidationError
 
-from quantdesk.auth.dependencies import PUBLIC, SignedIn, request_ip
+from quantdesk.auth.dependencies import PUBLIC, SignedIn, policy, request_ip
 from quantdesk.auth.schemas import (
     Credentials,
     MeRead,
@@ -23,7 +23,6 @@ from quantdesk.auth.throttle import LoginThrottle
 from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.errors import Unprocessable, field_error
 from quantdesk.infra.mail import MailBackend
-from quantdesk.ratelimit import rate_limit
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -67,7 +66,7 @@ Client = Annotated[ClientInfo, Depends(client_info)]
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    dependencies=[PUBLIC, Depends(rate_limit("auth-register"))],
+    dependencies=[PUBLIC, Depends(policy("auth-register"))],
 )
 async def register(body: Credentials, session: SessionDep, client: Client) -> UserRead:
     user = await auth_service.register(
@@ -96,7 +95,7 @@ async def _credentials(request: Request) -> Credentials:
 
 
 @router.post(
-    "/login", openapi_extra=LOGIN_BODY, dependencies=[PUBLIC, Depends(rate_limit("auth-login"))]
+    "/login", openapi_extra=LOGIN_BODY, dependencies=[PUBLIC, Depends(policy("auth-login"))]
 )
 async def login(
     request: Request,

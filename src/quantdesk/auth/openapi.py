@@ -4,7 +4,9 @@ one is needed (what drives the docs page's Authorize button and padlocks).
 FastAPI derives this from security dependencies (`OAuth2PasswordBearer`, `APIKeyHeader`) in
 each route's tree; quantdesk reads its credentials headers itself (cheaper per request, see
 `current_principal`), so the document is annotated here: every operation that is not public
-accepts either scheme.
+accepts either scheme. An operation guests may call (market data: `read:tickers`) lists the
+empty requirement too, `{}`: credentials are optional there, and tools that check that a
+secured operation refuses anonymous calls must not expect a 401.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
+from quantdesk.access.scopes import ROLE_SCOPES, Role
 from quantdesk.auth.dependencies import route_policy
 
 BEARER = "OAuth2PasswordBearer"
@@ -25,6 +28,8 @@ SCHEMES = {
     API_KEY: APIKeyHeader(name="X-API-Key", auto_error=False),
 }
 SECURITY: list[dict[str, list[str]]] = [{BEARER: []}, {API_KEY: []}]
+OPTIONAL_SECURITY: list[dict[str, list[str]]] = [{}, *SECURITY]
+GUEST_SCOPES = frozenset(str(scope) for scope in ROLE_SCOPES[Role.GUEST])
 
 
 def _annotate(schema: dict[str, Any], app: FastAPI) -> None:
@@ -40,10 +45,11 @@ def _annotate(schema: dict[str, Any], app: FastAPI) -> None:
         policy = route_policy(list(route.dependant.dependencies))
         if policy in (None, "public"):
             continue
+        security = OPTIONAL_SECURITY if policy in GUEST_SCOPES else SECURITY
         for method in route.methods or ():
             operation = paths.get(route.path_format, {}).get(method.lower())
             if operation is not None:
-                operation["security"] = SECURITY
+                operation["security"] = security
 
 
 def document_security(app: FastAPI) -> None:

@@ -14,9 +14,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from quantdesk.cli_support import checked_settings
 from quantdesk.config import Settings
 from quantdesk.errors import AppError
-from quantdesk.kit.cli import checked_settings
 from quantdesk.kit.timeframes import Timeframe
 
 if TYPE_CHECKING:

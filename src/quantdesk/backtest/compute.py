@@ -1,6 +1,6 @@
 """From a validated request and its bars to the JSON documents a run stores.
 
-No I/O: these functions run in a worker thread (runner.py) and in the CLI. Every float that
+No I/O: these functions run in a worker thread (runner.run_cpu) and in the CLI. Every float that
 leaves here is JSON-safe: NaN is null and +/-inf is the string "Infinity"/"-Infinity"
 (``profit_factor`` with no losing trade), because PostgreSQL's JSON type and strict JSON
 parsers reject bare Infinity.

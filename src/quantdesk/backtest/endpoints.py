@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.access.principal import Principal
 from quantdesk.access.scopes import Scope
-from quantdesk.auth.dependencies import ReadTickers, require
-from quantdesk.backtest import runner
+from quantdesk.auth.dependencies import ReadTickers, policy, require
 from quantdesk.backtest.schemas import (
     BacktestAccepted,
     BacktestCreate,
@@ -22,11 +22,12 @@ from quantdesk.backtest.schemas import (
 )
 from quantdesk.backtest.service import backtest_service
 from quantdesk.backtest.strategies import STRATEGIES
-from quantdesk.dependencies import DatabaseDep, SessionDep, SettingsDep
+from quantdesk.backtest.tasks import RUN_JOB
+from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.errors import Unauthorized
+from quantdesk.jobs.dependencies import JobRuntimeDep
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.models import BacktestRun, BacktestStatus
-from quantdesk.ratelimit import rate_limit
 
 router = APIRouter(tags=["backtests"])
 
@@ -42,7 +43,7 @@ IdempotencyKey = Annotated[
     ),
 ]
 # Every run creation (single or sweep) pays the `backtests-create` policy (premium exempt).
-CREATE_LIMIT = [Depends(rate_limit("backtests-create"))]
+CREATE_LIMIT = [Depends(policy("backtests-create"))]
 
 
 def _owner(principal: Principal) -> int:
@@ -54,15 +55,15 @@ def _owner(principal: Principal) -> int:
 def _accepted(
     run: BacktestRun,
     created: bool,
-    tasks: BackgroundTasks,
+    session: AsyncSession,
+    jobs: JobRuntimeDep,
     response: Response,
-    db: DatabaseDep,
-    settings: SettingsDep,
 ) -> BacktestAccepted:
-    # A replayed key whose run is still queued is launched again: harmless (only one launch
-    # can move it out of `queued`) and it revives a run whose process stopped before it began.
+    # The job is handed to the runner once this request's unit of work has committed the run.
+    # A replayed key whose run is still queued is enqueued again: harmless (only one job can
+    # move it out of `queued`) and it revives a run whose process stopped before it began.
     if created or run.status is BacktestStatus.QUEUED:
-        runner.launch(tasks, backtest_service.execute, db, settings, run.id)
+        jobs.runner.enqueue_after_commit(session, RUN_JOB, run_id=run.id)
     response.headers["Location"] = f"/api/v1/backtests/{run.id}"
     return BacktestAccepted(id=run.id, status=run.status)
 
@@ -81,15 +82,14 @@ async def create_backtest(
     principal: RunBacktest,
     session: SessionDep,
     settings: SettingsDep,
-    db: DatabaseDep,
-    tasks: BackgroundTasks,
+    jobs: JobRuntimeDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> BacktestAccepted:
     run, created = await backtest_service.create(
         session, settings, user_id=_owner(principal), body=body, idempotency_key=idempotency_key
     )
-    return _accepted(run, created, tasks, response, db, settings)
+    return _accepted(run, created, session, jobs, response)
 
 
 @router.post(
@@ -107,15 +107,14 @@ async def create_sweep(
     principal: RunBacktest,
     session: SessionDep,
     settings: SettingsDep,
-    db: DatabaseDep,
-    tasks: BackgroundTasks,
+    jobs: JobRuntimeDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> BacktestAccepted:
     run, created = await backtest_service.create(
         session, settings, user_id=_owner(principal), body=body, idempotency_key=idempotency_key
     )
-    return _accepted(run, created, tasks, response, db, settings)
+    return _accepted(run, created, session, jobs, response)
 
 
 @router.get("/backtests/strategies", dependencies=[Depends(require(Scope.RUN_BACKTEST))])

@@ -167,7 +167,7 @@ class BacktestService:
             )
         return RunInputs(resolved, series.bars, series.source_timeframe.value)
 
-    # --- executing (launched by runner.launch) ------------------------------------------
+    # --- executing (the `backtest.run` job, backtest/tasks.py) ---------------------------
     async def execute(self, db: Database, settings: Settings, run_id: str) -> None:
         """Run a queued run to completion or failure; each step commits so pollers see
         progress. A run that is not queued (already started elsewhere) is left alone."""

@@ -5,7 +5,7 @@ wrapper and a copy of the start message: with six of them the middleware stack c
 than the whole bare route. In order, per request:
 
 1. bind a request id (a sane incoming `X-Request-ID`, else a new one) to the scope and to
-   every log line;
+   every log line; refuse headers over their size limits (431);
 2. refuse a `Host` this service does not answer to (production: `TrustedHosts`, 400);
 3. requests carrying `Origin` go through Starlette's CORS middleware (preflights answered
    there); the others only get `Vary: Origin`;
@@ -16,7 +16,8 @@ than the whole bare route. In order, per request:
    headers (`http.headers`), the rate-limit headers of the decisions the app's `rate_limit`
    dependencies made, and `Vary: Origin` when CORS origins are configured (only then can an
    answer differ by Origin);
-7. anything unhandled becomes a problem+json 500 naming the request id and nothing else;
+7. anything unhandled becomes a problem+json 500 naming the request id and nothing else (a
+   database lock wait that ran out, a 503 with `Retry-After`);
    then one access-log line and the request metrics (method, route template, status).
 
 Nothing here is `BaseHTTPMiddleware` (one costs ~3.5x throughput).
@@ -31,10 +32,12 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from quantdesk.errors import problem_body, problem_response
+from quantdesk.errors import field_error, problem_body, problem_response
 from quantdesk.http import ratelimit_gate as gate
 from quantdesk.http.headers import CREDENTIAL_HEADERS, Headers, SecurityHeaders, TrustedHosts
 from quantdesk.http.limits import RequestLimitsMiddleware
@@ -53,6 +56,11 @@ _VARY = b"vary"
 # Every header the edge may own: the request id and the rate-limit headers.
 _EDGE_HEADER_NAMES = frozenset({REQUEST_ID_HEADER, *RATE_LIMIT_HEADER_NAMES})
 _STATE_HAS_BODY = "has_body"
+# Request header limits (431): one header (name and value), and all of them together. Below
+# h11's own ~64 KiB limit on the whole request head, so they are what a client meets.
+DEFAULT_MAX_HEADER_BYTES = 16_384
+DEFAULT_MAX_HEAD_BYTES = 32_768
+DATABASE_BUSY_RETRY_AFTER = 2  # seconds; 503 when a database lock wait runs out
 # Set when the request carries credentials: abuse blocks are for anonymous traffic only.
 _STATE_CREDENTIALS = "has_credentials"
 ACCESS_LOGGER = "quantdesk.access"
@@ -98,8 +106,14 @@ class EdgeMiddleware:
         cors_origins: Sequence[str] = (),
         record_metrics: bool = False,
         body_limits: Mapping[str, Any] | None = None,
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+        max_head_bytes: int = DEFAULT_MAX_HEAD_BYTES,
     ) -> None:
+        if not 0 < max_header_bytes <= max_head_bytes:
+            raise ValueError("header limits: 0 < max_header_bytes <= max_head_bytes")
         self.app = app
+        self.max_header_bytes = max_header_bytes
+        self.max_head_bytes = max_head_bytes
         # Requests with a body go through the body limits (413/415/422), inside CORS so a
         # browser can read the refusal; the others skip that layer altogether.
         self.app_with_body: ASGIApp = RequestLimitsMiddleware(app, **(body_limits or {}))
@@ -129,7 +143,9 @@ class EdgeMiddleware:
         request_id: str | None = None
         seen_request_id = origin = credentials = has_body = False
         host = b""
+        size = 0  # request header bytes: one addition per header, judged after the loop
         for name, value in scope["headers"]:
+            size += len(name) + len(value)
             if name == REQUEST_ID_HEADER and not seen_request_id:
                 seen_request_id = True
                 request_id = value.decode() if _VALID_REQUEST_ID.match(value) else None
@@ -167,13 +183,35 @@ class EdgeMiddleware:
             await send(message)
 
         try:
-            if self.trusted_hosts is not None and not self.trusted_hosts.allows_header(host):
+            # No header can break its own limit while all of them together are within it.
+            if size > self.max_header_bytes and (refusal := self._oversized(scope, size)):
+                await refusal(scope, receive, send_from_edge)
+            elif self.trusted_hosts is not None and not self.trusted_hosts.allows_header(host):
                 await _invalid_host(scope, receive, send_from_edge)
             elif origin:
                 await self.cors(scope, receive, send_from_edge)
             else:
                 await self._guarded(scope, receive, send_from_edge)
-        except Exception:
+        except Exception as exc:
+            if database_busy(exc):
+                # Busy, not broken: a write lock held past busy_timeout (SQLite).
+                log.warning("database busy", path=scope.get("path"), method=scope.get("method"))
+                if response_started:
+                    raise
+                status = 503
+                response = problem_response(
+                    problem_body(
+                        status=503,
+                        code="database-busy",
+                        title="Service Unavailable",
+                        detail="The database is busy with other writes; retry shortly.",
+                        instance=scope.get("path"),
+                        request_id=request_id,
+                    ),
+                    {"Retry-After": str(DATABASE_BUSY_RETRY_AFTER)},
+                )
+                await response(scope, receive, send_from_edge)
+                return
             log.exception("unhandled error", path=scope.get("path"), method=scope.get("method"))
             if response_started:
                 raise
@@ -205,6 +243,29 @@ class EdgeMiddleware:
                 self.metrics.record(scope, outer_root_path, status, elapsed)
             request_id_var.reset(token)
 
+    def _oversized(self, scope: Scope, size: int) -> Response | None:
+        """431 problem+json when the request's headers break a limit, else None."""
+        if size > self.max_head_bytes:
+            detail = f"the request headers total {size} bytes; the limit is {self.max_head_bytes}"
+            field = "headers"
+        else:
+            name = next(
+                (n for n, v in scope["headers"] if len(n) + len(v) > self.max_header_bytes), None
+            )
+            if name is None:
+                return None
+            field = name.decode("latin-1")[:64]
+            detail = f"the {field} header is larger than {self.max_header_bytes} bytes"
+        return scope_problem(
+            scope,
+            status=431,
+            code="header-fields-too-large",
+            title="Request Header Fields Too Large",
+            detail=detail,
+            errors=[field_error(["header", field], detail, kind="too_large")],
+            headers={"Connection": "close"},
+        )
+
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The app, behind the IP blocklist and (for anonymous requests) abuse blocks."""
         limiter = gate.active_limiter(scope)
@@ -230,6 +291,14 @@ class EdgeMiddleware:
             await self._guarded(scope, receive, send)
         finally:
             request_id_var.reset(token)
+
+
+def database_busy(exc: BaseException) -> bool:
+    """A lock wait that ran out (SQLite's `database is locked` after busy_timeout)."""
+    if not isinstance(exc, OperationalError):
+        return False
+    message = str(exc.orig if exc.orig is not None else exc)
+    return "database is locked" in message or "database table is locked" in message
 
 
 async def _invalid_host(scope: Scope, receive: Receive, send: Send) -> None:

@@ -1,10 +1,11 @@
 """Request body limits as pure ASGI middleware: size (413), media type (415), JSON shape (422).
 
-Order of checks, cheapest first: a declared `Content-Length` over the limit is refused before
-a byte is read; a body whose media type is not accepted is refused unread; a JSON body is
-buffered (it must be, to check its shape) with the byte count enforced as it arrives, scanned,
-and replayed unchanged to the app; any other body streams through a `receive` that counts
-bytes and stops the app with 413 the moment the limit is passed.
+Order of checks, cheapest first: more than one `Content-Type` is refused (400: this layer
+and the framework's parser must judge the same one); a declared `Content-Length` over the
+limit is refused before a byte is read; a body whose media type is not accepted is refused
+unread; a JSON body is buffered (it must be, to check its shape) with the byte count enforced
+as it arrives, scanned, and replayed unchanged to the app; any other body streams through a
+`receive` that counts bytes and stops the app with 413 the moment the limit is passed.
 
 Malformed JSON is not judged here: the framework's own parser answers it with 422.
 """
@@ -187,18 +188,24 @@ class RequestLimitsMiddleware:
             return
         content_length: int | None = None
         content_type: bytes | None = None
+        content_types = 0
         chunked = False
         for name, value in scope["headers"]:
             if name == b"content-length":
                 content_length = int(value) if value.isdigit() else None
             elif name == b"content-type":
                 content_type = value
+                content_types += 1
             elif name == b"transfer-encoding":
                 chunked = True
         has_body = bool(content_length) or (content_length is None and chunked)
         kind = media_type(content_type) if content_type is not None else ""
 
-        if content_length is not None and content_length > self.max_body_bytes:
+        if content_types > 1:
+            # This layer and the framework's parser would read different ones (the last and
+            # the first): the shape limits could be skipped for the body actually parsed.
+            await _duplicate_content_type(scope, content_types)(scope, receive, send)
+        elif content_length is not None and content_length > self.max_body_bytes:
             await self._too_large(scope, receive, send)
         elif has_body and scope["method"] in _BODY_METHODS and not self.accepts(kind):
             await self._unsupported(scope, kind)(scope, receive, send)
@@ -299,3 +306,15 @@ class RequestLimitsMiddleware:
             title="Unsupported Media Type",
             detail=f"{sent} is not accepted; send one of: {accepted}",
         )
+
+
+def _duplicate_content_type(scope: Scope, count: int) -> Response:
+    detail = f"Content-Type is sent {count} times; send it once"
+    return scope_problem(
+        scope,
+        status=400,
+        code="duplicate-content-type",
+        title="Bad Request",
+        detail=detail,
+        errors=[field_error(["header", "content-type"], detail, kind="duplicate_header")],
+    )

@@ -31,7 +31,6 @@ from quantdesk.jobs.registry import (
     PermanentJobError,
     TaskSpec,
     get_task,
-    load_tasks,
     max_retries,
     registered,
 )
@@ -90,7 +89,6 @@ class CronSchedule(BaseSchedule):
 
 def create_celery(settings: Settings) -> Celery:
     """The quantdesk Celery app: Redis broker and result backend, one task per job."""
-    load_tasks()
     broker = broker_url(settings)
     app = Celery("quantdesk", broker=broker, backend=settings.celery_result_backend or broker)
     app.conf.update(

@@ -14,13 +14,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from quantdesk.cli_support import checked_settings
 from quantdesk.config import ConfigError, Settings
 from quantdesk.errors import AppError
-from quantdesk.kit.cli import checked_settings
 
 console = Console(stderr=True)
 PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
-jobs_app = typer.Typer(help="Background jobs: list them, run one now.", no_args_is_help=True)
+jobs_app = typer.Typer(
+    help="Background jobs: list them, run one now, show recent runs.", no_args_is_help=True
+)
 
 
 def _settings() -> Settings:
@@ -65,13 +67,12 @@ def beat(ctx: typer.Context) -> None:
 @jobs_app.command("list")
 def jobs_list() -> None:
     """Registered jobs and when each runs next."""
-    from quantdesk.jobs.registry import load_tasks, registered
+    from quantdesk.jobs.registry import registered
     from quantdesk.jobs.schedule import schedule_from_settings
     from quantdesk.kit.timeutil import iso_z
     from quantdesk.models import utcnow
 
     settings = _settings()
-    load_tasks()
     crons = {entry.name: entry for entry in schedule_from_settings(settings)}
     table = Table("job", "cron", "next run (UTC)")
     now = utcnow()
@@ -93,7 +94,6 @@ def jobs_run(
     """Run one job here and now (with retries), recorded in job_runs like any other run."""
     from quantdesk.db import Database
     from quantdesk.jobs.inprocess import InProcessRunner
-    from quantdesk.jobs.registry import load_tasks
     from quantdesk.jobs.service import job_run_service
 
     settings = _settings()
@@ -103,9 +103,8 @@ def jobs_run(
         raise typer.BadParameter(f"--args is not JSON: {error}") from error
     if not isinstance(kwargs, dict):
         raise typer.BadParameter("--args must be a JSON object")
-    load_tasks()
 
-    async def run() -> tuple[str, str | None]:
+    async def run() -> tuple[str, str | None, dict[str, Any] | None]:
         db = Database(settings)
         runner = InProcessRunner(db, settings)
         try:
@@ -114,17 +113,80 @@ def jobs_run(
             await runner.drain()  # follow-up jobs it started run too
             async with db.session() as session:
                 record = await job_run_service.get(session, job.run_id)
-            return record.status.value, record.error
+            return record.status.value, record.error, record.result
         finally:
             await runner.stop()
             await db.dispose()
 
     try:
-        status, failed = asyncio.run(run())
+        status, failed, result = asyncio.run(run())
     except AppError as failure:
         console.print(f"[red]error:[/red] {failure.detail}")
         raise typer.Exit(1) from failure
+    color = "red" if failed else "yellow" if status == "skipped" else "green"
+    console.print(f"[{color}]{name}: {status}: {summary(result)}[/{color}]", highlight=False)
+    for item in (result or {}).get("skipped", []):
+        console.print(f"  skipped {item['subject']}: {item['reason']}", highlight=False)
     if failed:
-        console.print(f"[red]{name}: {status}: {failed}[/red]")
+        console.print(f"[red]  error: {failed}[/red]", highlight=False)
         raise typer.Exit(1)
-    console.print(f"[green]{name}: {status}[/green]")
+
+
+@jobs_app.command("runs")
+def jobs_runs(
+    name: Annotated[str | None, typer.Option(help="Only this job")] = None,
+    status: Annotated[str | None, typer.Option(help="Only runs in this status")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many, newest first")] = 20,
+) -> None:
+    """Recent runs, newest first: status, when, and what each did (or its error)."""
+    from quantdesk.db import Database
+    from quantdesk.jobs.service import job_run_service
+    from quantdesk.kit.timeutil import iso_z
+    from quantdesk.models import JobStatus
+
+    settings = _settings()
+    try:
+        wanted = JobStatus(status) if status is not None else None
+    except ValueError as error:
+        choices = ", ".join(member.value for member in JobStatus)
+        raise typer.BadParameter(f"--status must be one of {choices}") from error
+
+    async def read() -> list[tuple[int, str, str, str, str]]:
+        db = Database(settings)
+        try:
+            async with db.session() as session:
+                runs, _ = await job_run_service.search(
+                    session, name=name, status=wanted, limit=limit
+                )
+                return [
+                    (
+                        run.id,
+                        run.name,
+                        run.status.value,
+                        iso_z(run.finished_at) if run.finished_at else "",
+                        run.error or summary(run.result),
+                    )
+                    for run in runs
+                ]
+        finally:
+            await db.dispose()
+
+    table = Table("id", "job", "status", "finished (UTC)", "result")
+    for run_id, job, state, finished, outcome in asyncio.run(read()):
+        table.add_row(str(run_id), job, state, finished, outcome)
+    Console().print(table)
+
+
+def summary(result: dict[str, Any] | None) -> str:
+    """One line for a stored JobResult: why it did nothing, or what it wrote and skipped."""
+    if not result:
+        return "no result recorded"
+    if result.get("reason"):
+        return str(result["reason"])
+    parts = [f"{result.get('rows_written', 0)} rows written"]
+    if result.get("written"):
+        parts.append(f"{len(result['written'])} subjects")
+    if result.get("skipped"):
+        parts.append(f"{len(result['skipped'])} skipped")
+    parts += [f"{key} {value}" for key, value in (result.get("counts") or {}).items()]
+    return ", ".join(parts)

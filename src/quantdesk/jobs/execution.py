@@ -11,6 +11,7 @@ from typing import Any
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.jobs.registry import Enqueue, JobContext, PermanentJobError, TaskSpec
+from quantdesk.jobs.result import JobResult, result_of
 from quantdesk.jobs.service import describe_error, job_run_service
 from quantdesk.models import JobStatus
 from quantdesk.observability.logging import get_logger
@@ -61,7 +62,7 @@ async def run_attempt(
         retry = retries_left and not isinstance(error, PermanentJobError)
         status = JobStatus.RETRYING if retry else JobStatus.FAILED
         _observe(spec.name, status, started)
-        await _record(db, task_id, status, describe_error(error))
+        await _record(db, task_id, status, describe_error(error), result_of(error))
         log.warning(
             "job attempt failed",
             job=spec.name,
@@ -71,16 +72,22 @@ async def run_attempt(
             error=describe_error(error),
         )
         raise
-    seconds = _observe(spec.name, JobStatus.SUCCEEDED, started)
-    await _record(db, task_id, JobStatus.SUCCEEDED, None)
+    outcome = result_of(result)
+    status = (
+        JobStatus.SKIPPED if outcome is not None and outcome.did_nothing else JobStatus.SUCCEEDED
+    )
+    seconds = _observe(spec.name, status, started)
+    await _record(db, task_id, status, None, outcome)
     log.info(
-        "job succeeded",
+        f"job {status.value}",
         job=spec.name,
         task_id=task_id,
         attempt=attempt,
         seconds=round(seconds, 3),
+        **({"reason": outcome.reason} if outcome is not None and outcome.reason else {}),
     )
-    return result
+    # Celery stores what a task returns as JSON.
+    return outcome.as_json() if outcome is not None else result
 
 
 def _observe(name: str, status: JobStatus, started: float) -> float:
@@ -91,10 +98,18 @@ def _observe(name: str, status: JobStatus, started: float) -> float:
     return seconds
 
 
-async def _record(db: Database, task_id: str, status: JobStatus, error: str | None) -> None:
+async def _record(
+    db: Database,
+    task_id: str,
+    status: JobStatus,
+    error: str | None,
+    result: JobResult | None = None,
+) -> None:
     # A database that is down must not hide the task's own error.
     try:
         async with db.session() as session:
-            await job_run_service.finished(session, task_id=task_id, status=status, error=error)
+            await job_run_service.finished(
+                session, task_id=task_id, status=status, error=error, result=result
+            )
     except Exception as failure:
         log.error("could not record job run", task_id=task_id, error=describe_error(failure))

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from quantdesk.config import Settings
 from quantdesk.db import Database
-from quantdesk.jobs.registry import load_tasks, registered
+from quantdesk.jobs.registry import registered
 from quantdesk.jobs.runner import JobRunner, install_runner, wait_for_spawned
 from quantdesk.jobs.schedule import schedule_from_settings
 from quantdesk.jobs.scheduler import Scheduler
@@ -69,7 +69,6 @@ def build_runner(settings: Settings, db: Database) -> JobRunner:
 
 @asynccontextmanager
 async def job_runtime(settings: Settings, db: Database) -> AsyncIterator[JobRuntime]:
-    load_tasks()
     entries = schedule_from_settings(settings, registered=registered())
     runner = build_runner(settings, db)
     await runner.start()

@@ -3,7 +3,10 @@
 Both runners (in-process and Celery) look tasks up here, so a task is written once:
 
     @task("maintenance.cleanup")
-    async def cleanup(ctx: JobContext, **kwargs: Any) -> dict[str, int]: ...
+    async def cleanup(ctx: JobContext, **kwargs: Any) -> JobResult: ...
+
+A task returns a `JobResult` (jobs/result.py): it is stored with the run, and a result that
+did nothing makes the run `skipped`.
 
 Arguments must survive a JSON round trip (Celery's serializer), so they are checked when a job
 is enqueued, not when a worker picks it up.
@@ -12,7 +15,6 @@ is enqueued, not when a worker picks it up.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import inspect
 import json
 import re
@@ -23,16 +25,11 @@ from typing import Any, ParamSpec, TypeVar
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.errors import NotFound, Unprocessable, field_error
+from quantdesk.jobs.result import JobFailure
 
 P = ParamSpec("P")
 R = TypeVar("R")
 NAME_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
-# Modules whose import registers tasks; a domain adds its own `tasks` module here.
-TASK_MODULES = (
-    "quantdesk.jobs.tasks",
-    "quantdesk.marketdata.tasks",
-    "quantdesk.marketdata.reference.tasks",
-)
 
 Enqueue = Callable[..., Awaitable[Any]]
 
@@ -48,9 +45,9 @@ class InvalidJobArgs(Unprocessable):
     code = "invalid-job-args"
 
 
-class PermanentJobError(Exception):
+class PermanentJobError(JobFailure):
     """Raised by a task when trying again cannot help (bad input, missing feature): the run is
-    recorded as failed at once, without retries."""
+    recorded as failed at once, without retries (with the partial `result`, when given)."""
 
 
 @dataclass(frozen=True)
@@ -103,12 +100,6 @@ def task(name: str, *, max_retries: int | None = None) -> Callable[[TaskFn], Tas
 def unregister(name: str) -> None:
     """Remove a task (tests register throwaway tasks)."""
     _REGISTRY.pop(name, None)
-
-
-def load_tasks() -> None:
-    """Import every module that registers tasks (idempotent)."""
-    for module in TASK_MODULES:
-        importlib.import_module(module)
 
 
 def get_task(name: str) -> TaskSpec:

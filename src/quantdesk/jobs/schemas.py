@@ -7,7 +7,26 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from quantdesk.kit.schemas import RequestModel
 from quantdesk.models import JobStatus
+
+
+class SkippedSubjectRead(BaseModel):
+    subject: str
+    reason: str
+
+
+class JobResultRead(BaseModel):
+    """What a run did (jobs/result.py `JobResult`)."""
+
+    rows_written: int = Field(description="Rows stored by the run, all subjects together")
+    written: dict[str, int] = Field(description="Rows stored per subject (0: nothing new)")
+    providers: dict[str, str] = Field(description="The provider that answered, per subject")
+    skipped: list[SkippedSubjectRead] = Field(
+        description="Subjects the run left alone, and why (not failures)"
+    )
+    counts: dict[str, int] = Field(description="Other figures of the task")
+    reason: str | None = Field(description="Why the run had nothing to do (status skipped)")
 
 
 class JobRunRead(BaseModel):
@@ -25,13 +44,16 @@ class JobRunRead(BaseModel):
     finished_at: datetime | None
     duration_s: float | None = Field(description="Running time of the last attempt, seconds")
     error: str | None
+    result: JobResultRead | None = Field(
+        description="What the run did; null while it runs, or for a run that recorded none"
+    )
 
 
 class JobRunResponse(BaseModel):
     data: JobRunRead
 
 
-class JobRunCreate(BaseModel):
+class JobRunCreate(RequestModel):
     args: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments (JSON)")
 
 

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.errors import NotFound
 from quantdesk.jobs.repository import JobRunRepository, RetentionRepository
-from quantdesk.kit.pagination import decode_cursor, split_page
+from quantdesk.jobs.result import JobResult
+from quantdesk.kit.pagination import decode_int_cursor, split_page
 from quantdesk.models import JobRun, JobStatus, utcnow
 
 ERROR_MAX_CHARS = 2_000
@@ -75,6 +76,7 @@ class JobRunService:
         run.started_at = utcnow()
         run.finished_at = None
         run.duration_s = None
+        run.result = None
         await session.flush()
         return run
 
@@ -85,14 +87,17 @@ class JobRunService:
         task_id: str,
         status: JobStatus,
         error: str | None = None,
+        result: JobResult | None = None,
     ) -> JobRun | None:
-        """Close an attempt: `succeeded`, `failed`, or `retrying` (another attempt follows)."""
+        """Close an attempt: `succeeded`, `skipped` (nothing it could do), `failed`, or
+        `retrying` (another attempt follows), with what it did."""
         run = await JobRunRepository(session).by_task_id(task_id)
         if run is None:
             return None
         now = utcnow()
         run.status = status
         run.error = error
+        run.result = result.as_json() if result is not None else None
         run.finished_at = now if status is not JobStatus.RETRYING else None
         if run.started_at is not None:
             # The last attempt's running time; waits between attempts are not work.
@@ -115,7 +120,7 @@ class JobRunService:
         cursor: str | None = None,
         limit: int = 100,
     ) -> tuple[Sequence[JobRun], str | None]:
-        before = int(decode_cursor(cursor)) if cursor else None
+        before = decode_int_cursor(cursor) if cursor else None
         rows = await JobRunRepository(session).search(
             name=name, status=status, before_id=before, limit=limit + 1
         )

@@ -7,9 +7,9 @@ so bad input is a 422 naming the field instead of a 500 further down.
   32-bit `Integer` (users, API keys, signals) and 1 .. 2^63-1 for the `BigInteger` ones (job
   runs, audit events, alerts); past that the database driver, not the API, would refuse it
   (a 500 on PostgreSQL).
-* `Instant`: a timezone-aware datetime (`Z` or an offset), normalized to UTC; a date alone
-  (`2024-01-31`) means 00:00 UTC that day, Unix seconds are UTC by definition. A naive date
-  and time is ambiguous (whose 09:30?) and is a 422 naming the field.
+* `Instant`: an ISO-8601 date-time with a timezone (`Z` or an offset), normalized to UTC; a
+  date alone (`2024-01-31`) means 00:00 UTC that day. A naive date and time is ambiguous
+  (whose 09:30?) and a bare number is not a date-time: both are a 422 naming the field.
 """
 
 from __future__ import annotations
@@ -32,8 +32,13 @@ class RequestModel(BaseModel):
 
 
 def _date_is_utc_midnight(value: object) -> object:
-    if isinstance(value, str) and _DATE.fullmatch(value):
-        return f"{value}T00:00:00Z"
+    if isinstance(value, str):
+        if _DATE.fullmatch(value):
+            return f"{value}T00:00:00Z"
+        if not _DATE.match(value):
+            raise ValueError("expected an ISO-8601 date-time such as 2024-01-31T09:30:00Z")
+    elif not isinstance(value, datetime):
+        raise ValueError("expected an ISO-8601 date-time string")
     return value
 
 

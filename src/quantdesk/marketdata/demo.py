@@ -3,6 +3,7 @@
 GOOG daily (2004-2013), EURUSD hourly (2017-2018) and BTCUSD monthly (2012-2024) are read
 from the installed distribution with importlib.resources, validated and ingested like any
 other file, so `make run` serves real market history without network access.
+`quantdesk demo load` then backfills the signals over that history (`quantdesk.signals.demo`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 import orjson
@@ -13,8 +12,10 @@ from quantdesk.access.scopes import Scope
 from quantdesk.auth.dependencies import require
 from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.errors import Unprocessable, field_error
+from quantdesk.http.negotiation import negotiate_or_406
 from quantdesk.infra.cache.dependencies import CACHE_HEADER
 from quantdesk.kit.pagination import ListMeta, Page
+from quantdesk.kit.schemas import Instant
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch, to_epoch
@@ -128,7 +129,8 @@ async def get_instrument(session: SessionDep, symbol: Symbol) -> InstrumentDetai
         "Stored weekly and monthly bars are stamped at their period's start too. Without "
         "`timeframe`, the finest timeframe stored for the symbol. `meta.stale` and "
         "`meta.age_seconds` age the last bar against the wall clock (README, Freshness). "
-        "`format=columns` returns `{t, o, h, l, c, v}` arrays; `Accept: text/csv` returns CSV. "
+        "`format=columns` returns `{t, o, h, l, c, v}` arrays; `Accept: text/csv` returns CSV "
+        "(q-values honoured, JSON preferred on a tie, 406 when neither is acceptable). "
         "Cached per query (60 s fresh, then served stale for up to 1 h while one refresh "
         "runs; new bars for the symbol invalidate it): `X-Cache` and `meta.cache` say `hit`, "
         "`miss` or `stale`."
@@ -142,9 +144,9 @@ async def get_bars(
         Timeframe | None, Query(description="Default: the finest timeframe stored for the symbol")
     ] = None,
     start: Annotated[
-        datetime | None, Query(description="Inclusive, ISO-8601 (naive = UTC)")
+        Instant | None, Query(description="Inclusive, ISO-8601 with a timezone")
     ] = None,
-    end: Annotated[datetime | None, Query(description="Inclusive, ISO-8601 (naive = UTC)")] = None,
+    end: Annotated[Instant | None, Query(description="Inclusive, ISO-8601 with a timezone")] = None,
     limit: Annotated[int | None, Query(ge=1, description="Default 5000; maximum 100000")] = None,
     format: Literal["rows", "columns"] = "rows",
     time_format: Annotated[
@@ -159,7 +161,7 @@ async def get_bars(
         raise Unprocessable(
             "start is after end", errors=[field_error(["query", "start"], "must not be after end")]
         )
-    csv = CSV in request.headers.get("accept", "")
+    csv = negotiate_or_406(request.headers.get("accept"), (JSON, CSV)) == CSV
     query = BarsQuery(
         symbol=symbol,
         timeframe=timeframe,
@@ -167,7 +169,7 @@ async def get_bars(
         end=end_ts,
         limit=limit,
         shape=format,
-        time_format=time_format or ("unix" if format == "columns" else "iso"),
+        time_format=time_format or ("unix" if format == "columns" and not csv else "iso"),
         csv=csv,
     )
     # Database and cache from app.state: a miss reads in its own unit of work (see get_quote).

@@ -70,11 +70,12 @@ class InstrumentRepository(Repository[Instrument]):
         if exchange is not None:
             statement = statement.where(func.upper(Instrument.exchange) == exchange.upper())
         if query:
-            pattern = f"%{query.lower()}%"
+            # autoescape: `%` and `_` in the query are literal characters, not wildcards.
+            text = query.lower()
             statement = statement.where(
                 or_(
-                    func.lower(Instrument.symbol).like(pattern),
-                    func.lower(Instrument.name).like(pattern),
+                    func.lower(Instrument.symbol).contains(text, autoescape=True),
+                    func.lower(Instrument.name).contains(text, autoescape=True),
                 )
             )
         if after_symbol is not None:

@@ -7,12 +7,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from quantdesk.kit.schemas import RequestModel
 from quantdesk.kit.symbols import normalize_symbol
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.models import AssetClass
 
 
-class InstrumentCreate(BaseModel):
+class InstrumentCreate(RequestModel):
     symbol: str
     name: Annotated[str, Field(min_length=1, max_length=200)]
     exchange: Annotated[str, Field(min_length=1, max_length=32)]

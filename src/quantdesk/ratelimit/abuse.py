@@ -129,9 +129,6 @@ class AbuseGuard:
     def _block_key(ip: str) -> str:
         return _BLOCK_PREFIX + ip
 
-    def on_blocklist(self, ip: str) -> bool:
-        return _on_blocklist(ip, self.blocklist)
-
     async def check(self, ip: str, *, temporary: bool = True) -> Block | None:
         """Why `ip` may not be served right now, or None. `temporary=False` asks about the
         static blocklist only (callers that abuse blocks do not apply to)."""

@@ -16,8 +16,8 @@ import typer
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quantdesk.cli_support import auto_migrate, checked_settings, with_session
 from quantdesk.config import Settings
-from quantdesk.kit.cli import auto_migrate, checked_settings, with_session
 from quantdesk.kit.timeutil import from_epoch, iso_z
 from quantdesk.ratelimit.abuse import ActiveBlock
 from quantdesk.ratelimit.limiter import build_rate_limiter

@@ -11,7 +11,6 @@ and counts in `rate_limit_exceeded_total{policy}`: the policy's name, or `tier:<
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -147,25 +146,20 @@ async def apply_rate_limits(request: Request, caller: Principal, policy_name: st
         raise _refusal(refused, rate_limit_headers(refused))
 
 
-def _default_principal_dependency() -> PrincipalDependency:
-    # Imported lazily: auth depends on the database layer, rate limiting does not.
-    module = importlib.import_module("quantdesk.auth.dependencies")
-    dependency: PrincipalDependency = module.current_principal
-    return dependency
-
-
 _made: dict[tuple[str | None, PrincipalDependency], RateLimitDependency] = {}
 
 
 def rate_limit(
-    policy_name: str | None = None, *, principal: PrincipalDependency | None = None
+    policy_name: str | None = None, *, principal: PrincipalDependency
 ) -> RateLimitDependency:
-    """A dependency applying the caller's role tier and, if named, an endpoint policy.
+    """A dependency applying the caller's role tier and, if named, an endpoint policy, to the
+    caller `principal` resolves (routes use `quantdesk.auth.dependencies.policy(name)`, which
+    passes auth's own; rate limiting sits below auth and never imports it).
 
     It returns the caller's Principal, so it can stand in for the auth dependency. The same
     arguments give the same function, so FastAPI runs it once per request.
     """
-    principal_dependency = principal or _default_principal_dependency()
+    principal_dependency = principal
     made = _made.get((policy_name, principal_dependency))
     if made is not None:
         return made

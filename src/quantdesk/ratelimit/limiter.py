@@ -70,12 +70,15 @@ class RateLimiter:
         Raises RateLimitUnavailable only when `fail_closed` and the shared store is down.
         """
 
+        params = _ITEM_PARAMS.get(id(item))
+        if params is None or params[0] is not item:
+            params = _item_params(item)
+        _, limit, window_ms, prefix, suffix, description = params
         now = self.clock()
         now_ms = int(now * 1000)
-        limit, window_ms = item.amount, item.get_expiry() * 1000
         index = now_ms // window_ms
         elapsed = now_ms - index * window_ms
-        counter_key = storage_key(item, key)
+        counter_key = prefix + key + suffix
         memory = self.storage.memory_only
         if memory is not None:  # per-process counting: one synchronous call
             counted, shared = memory.hit(counter_key, limit, window_ms, index, elapsed), False
@@ -86,17 +89,17 @@ class RateLimiter:
                 return counts, backend.shared
 
             counted, shared = await self.storage.run(op, fail_closed=fail_closed)
-        result = outcome(limit, window_ms, counted, now_ms)
-        allowed = counted.allowed
+        remaining, reset_ms, retry_ms = outcome(limit, window_ms, counted, now_ms)
+        allowed = counted[0]
         return Decision(
-            allowed=allowed,
-            limit=limit,
-            remaining=result.remaining,
-            reset_at=now if result.remaining == limit else result.reset_ms / 1000,
-            retry_after=0 if allowed else max(1, -((now_ms - result.retry_ms) // 1000)),
-            window_seconds=window_ms // 1000,
-            label=label or describe_item(item),
-            shared=shared,
+            allowed,
+            limit,
+            remaining,
+            now if remaining == limit else reset_ms / 1000,
+            0 if allowed else max(1, -((now_ms - retry_ms) // 1000)),
+            window_ms // 1000,
+            label or description,
+            shared,
         )
 
     async def aclose(self) -> None:
@@ -104,6 +107,17 @@ class RateLimiter:
 
 
 _KEY_AFFIXES: dict[RateLimitItem, tuple[str, str]] = {}
+# id(item) -> (item, limit, window ms, key prefix, key suffix, description): hashing a
+# RateLimitItem runs Python code, and limits live as long as the configuration.
+_ItemParams = tuple[RateLimitItem, int, int, str, str, str]
+_ITEM_PARAMS: dict[int, _ItemParams] = {}
+
+
+def _item_params(item: RateLimitItem) -> _ItemParams:
+    prefix, suffix = storage_key(item, "\x00").split("\x00")
+    params = (item, item.amount, item.get_expiry() * 1000, prefix, suffix, describe_item(item))
+    _ITEM_PARAMS[id(item)] = params
+    return params
 
 
 def storage_key(item: RateLimitItem, key: str) -> str:

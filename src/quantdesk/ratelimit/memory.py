@@ -104,32 +104,37 @@ class WindowCounters:
 
     `hit` is synchronous (no await between reading and writing a key's state, so it is atomic
     on the event loop); `ahit` is the same for callers that expect a coroutine, like the Redis
-    counters. Keys idle for two windows are dropped on a sweep at most every SWEEP_SECONDS.
+    counters. Keys idle for two windows are dropped on a sweep at most every SWEEP_SECONDS
+    (of the callers' clock).
     """
 
-    __slots__ = ("_next_sweep", "states")
+    __slots__ = ("_next_sweep_ms", "states")
 
     def __init__(self) -> None:
         # key -> [window index, current count, previous count, window ms]
         self.states: dict[str, list[int]] = {}
-        self._next_sweep = time.monotonic() + SWEEP_SECONDS
+        self._next_sweep_ms = 0
 
     def hit(self, key: str, limit: int, window_ms: int, index: int, elapsed: int) -> Counted:
-        if time.monotonic() >= self._next_sweep:
-            self._sweep(index * window_ms + elapsed)
         state = self.states.get(key)
         if state is None:
-            current = previous = 0
+            now_ms = index * window_ms + elapsed
+            if now_ms >= self._next_sweep_ms:
+                self._sweep(now_ms)
+            if limit < 1:  # `admits` with nothing counted yet
+                return False, index, elapsed, 0, 0
+            self.states[key] = [index, 1, 0, window_ms]
+            return True, index, elapsed, 1, 0
+        stored = state[0]
+        if stored == index:
+            current, previous = state[1], state[2]
         else:
-            index, elapsed, current, previous = roll(state[0], state[1], state[2], index, elapsed)
+            index, elapsed, current, previous = roll(stored, state[1], state[2], index, elapsed)
         if not admits(limit, window_ms, elapsed, current, previous):
-            return Counted(False, index, elapsed, current, previous)
+            return False, index, elapsed, current, previous
         current += 1
-        if state is None:
-            self.states[key] = [index, current, previous, window_ms]
-        else:
-            state[0], state[1], state[2] = index, current, previous
-        return Counted(True, index, elapsed, current, previous)
+        state[0], state[1], state[2] = index, current, previous
+        return True, index, elapsed, current, previous
 
     async def ahit(self, key: str, limit: int, window_ms: int, index: int, elapsed: int) -> Counted:
         return self.hit(key, limit, window_ms, index, elapsed)
@@ -138,7 +143,9 @@ class WindowCounters:
         self.states.clear()
 
     def _sweep(self, now_ms: int) -> None:
-        self._next_sweep = time.monotonic() + SWEEP_SECONDS
+        """Drop keys idle for two windows (run when a new key arrives, at most every
+        SWEEP_SECONDS: O(keys))."""
+        self._next_sweep_ms = now_ms + int(SWEEP_SECONDS * 1000)
         idle = [key for key, s in self.states.items() if (s[0] + 2) * s[3] <= now_ms]
         for key in idle:
             del self.states[key]

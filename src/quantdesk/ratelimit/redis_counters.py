@@ -1,21 +1,26 @@
 """Sliding-window counters in Redis: one EVALSHA per request, O(1) work and memory per key.
 
 The script is `roll` then `admits` of ratelimit/window.py, line by line, on a hash holding
-the window index and the two counts (`w`, `c`, `p`); an allowed request writes the hash back
-and sets it to expire after two windows. The caller's clock is used (passed as the window
-index and the milliseconds elapsed in it), so every store reaches the same decision from the
-same reading; processes whose clocks disagree by d ms disagree on the weighting by d / W.
+the window index and the two counts (`w`, `c`, `p`). An allowed request in the window the
+hash already holds only increments `c` (HINCRBY); the first one of a new window rewrites
+the hash and sets it to expire after two windows (it weighs on through the next one). The
+caller's clock is used (passed as the window index and the milliseconds elapsed in it), so
+every store reaches the same decision from the same reading; processes whose clocks disagree
+by d ms disagree on the weighting by d / W.
 
-redis-py loads the script on first use (`NOSCRIPT` answers `SCRIPT LOAD`, then `EVALSHA`
-again) and calls it by its SHA after that.
+The script is loaded once (`SCRIPT LOAD`, again only if Redis answers `NOSCRIPT`, e.g. after
+SCRIPT FLUSH) and called by its SHA over one pipelined connection per process (ratelimit/
+resp.py): calls made in the same event-loop iteration (concurrent requests) go out in one
+write. Each request still costs one EVALSHA and waits for one round trip, but Redis reads and
+answers a batch with one system call each way instead of one per request, which is most of
+what a small command costs it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import redis.asyncio
-
+from quantdesk.ratelimit.resp import NoScriptError, PipelinedConnection, bulks, pack
 from quantdesk.ratelimit.window import Counted
 
 # KEYS[1]: the key's hash. ARGV: limit, window ms, window index, ms elapsed in it.
@@ -39,8 +44,12 @@ if previous * (size - elapsed) + (current + 1) * size > limit * size then
   return {0, index, elapsed, current, previous}
 end
 current = current + 1
-redis.call('HSET', KEYS[1], 'w', index, 'c', current, 'p', previous)
-redis.call('PEXPIRE', KEYS[1], size * 2)
+if stored == index then
+  redis.call('HINCRBY', KEYS[1], 'c', 1)
+else
+  redis.call('HSET', KEYS[1], 'w', index, 'c', current, 'p', previous)
+  redis.call('PEXPIRE', KEYS[1], size * 2)
+end
 return {1, index, elapsed, current, previous}
 """
 
@@ -49,21 +58,45 @@ return {1, index, elapsed, current, previous}
 KEY_INFIX = ":sw:"
 
 
+def _counted(reply: Any) -> Counted:
+    allowed, index, elapsed, current, previous = reply
+    return allowed == 1, int(index), int(elapsed), int(current), int(previous)
+
+
 class RedisCounters:
-    """`hit` counts one request on Redis; errors are redis-py's (RateLimitStorage handles them)."""
+    """`ahit` counts one request on Redis; errors are redis-py's exception types
+    (RateLimitStorage handles them)."""
 
-    __slots__ = ("_prefix", "_script")
+    __slots__ = ("_call_prefix", "_connection", "_prefix")
 
-    def __init__(self, client: redis.asyncio.Redis, key_prefix: str) -> None:
+    def __init__(self, url: str, key_prefix: str, *, timeout_seconds: float) -> None:
+        self._connection = PipelinedConnection(url, timeout_seconds=timeout_seconds)
         self._prefix = key_prefix + KEY_INFIX
-        self._script = client.register_script(SLIDING_WINDOW_LUA)
+        self._call_prefix: bytes | None = None  # EVALSHA <sha> 1, packed, once loaded
 
     def key(self, key: str) -> str:
         return self._prefix + key
 
     async def ahit(self, key: str, limit: int, window_ms: int, index: int, elapsed: int) -> Counted:
-        reply: Any = await self._script(
-            keys=(self._prefix + key,), args=(limit, window_ms, index, elapsed)
+        call = self._call_prefix or await self._load()
+        full = (self._prefix + key).encode()
+        args = b"".join(
+            b"$%d\r\n%d\r\n" % (len(b"%d" % n), n) for n in (limit, window_ms, index, elapsed)
         )
-        allowed, index, elapsed, current, previous = reply
-        return Counted(allowed == 1, int(index), int(elapsed), int(current), int(previous))
+        command = call + b"$%d\r\n%s\r\n" % (len(full), full) + args
+        try:
+            reply = await self._connection.call(command)
+        except NoScriptError:  # SCRIPT FLUSH, or another server behind the same address
+            call = await self._load()
+            reply = await self._connection.call(call + command[len(call) :])
+        return _counted(reply)
+
+    async def _load(self) -> bytes:
+        sha = await self._connection.call(pack("SCRIPT", "LOAD", SLIDING_WINDOW_LUA))
+        if not isinstance(sha, bytes):
+            raise NoScriptError(f"SCRIPT LOAD answered {sha!r}")
+        self._call_prefix = b"*8\r\n" + bulks("EVALSHA", sha, 1)
+        return self._call_prefix
+
+    async def aclose(self) -> None:
+        await self._connection.aclose()

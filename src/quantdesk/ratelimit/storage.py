@@ -1,7 +1,7 @@
 """Where limit counters live: Redis when configured (shared by every process), else memory.
 
 Each backend offers the rate limiter's sliding-window counters (`counters`: ratelimit/memory.py
-or ratelimit/redis_counters.py, one Redis round trip a request) and a `limits` storage and
+or ratelimit/redis_counters.py, one pipelined Redis round trip a request) and a `limits` storage and
 moving-window strategy for the rest (abuse blocking, login throttling).
 
 When Redis stops answering, operations run on a per-process MemoryStorage instead and the
@@ -98,8 +98,7 @@ class RateLimitStorage:
             storage = RedisStorage(
                 _limits_uri(url), implementation="redispy", key_prefix=key_prefix, **options
             )
-            client = redis.asyncio.Redis(connection_pool=self._pool)
-            self.redis_counters = RedisCounters(client, key_prefix)
+            self.redis_counters = RedisCounters(url, key_prefix, timeout_seconds=timeout_seconds)
             self._redis = _backend(storage, self.redis_counters, shared=True)
 
     @property
@@ -175,5 +174,7 @@ class RateLimitStorage:
             log.warning("ratelimit.storage_recovered", outage_seconds=round(outage, 1))
 
     async def aclose(self) -> None:
+        if self.redis_counters is not None:
+            await self.redis_counters.aclose()
         if self._pool is not None:
             await self._pool.aclose()

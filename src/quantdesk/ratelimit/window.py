@@ -21,26 +21,17 @@ Lua script is a line-by-line copy) and return the rolled state; the limiter call
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 # Lua numbers are doubles: integers are exact up to here.
 EXACT_INTEGER_LIMIT = 2**53
 
-
-class Counted(NamedTuple):
-    """A key's state in the request's window, after the request was (or was not) counted."""
-
-    allowed: bool
-    window: int  # the current fixed window: now_ms // window_ms (or a later one, see `roll`)
-    elapsed: int  # ms into that window
-    current: int  # requests counted in it
-    previous: int  # requests counted in the window before it
-
-
-class Outcome(NamedTuple):
-    remaining: int
-    reset_ms: int  # epoch ms when one more request slot is free (now when all are)
-    retry_ms: int  # epoch ms when a refused request would be allowed; reset_ms when allowed
+# A key's state in the request's window, after the request was (or was not) counted:
+# (allowed, window index, ms elapsed in it, requests counted in it, requests counted in the
+# window before). The window is now_ms // window_ms, or a later one (see `roll`). Plain
+# tuples, not NamedTuples: this is built on every request, and a NamedTuple costs 3x more.
+Counted = tuple[bool, int, int, int, int]
+# (remaining, epoch ms when one more slot is free (now when all are), epoch ms when a refused
+# request would be allowed (the same as the first when allowed)).
+Outcome = tuple[int, int, int]
 
 
 def position(now_ms: int, window_ms: int) -> tuple[int, int]:
@@ -71,15 +62,12 @@ def admits(limit: int, window_ms: int, elapsed: int, current: int, previous: int
     return previous * (window_ms - elapsed) + (current + 1) * window_ms <= limit * window_ms
 
 
-def _ceil_div(numerator: int, denominator: int) -> int:
-    return -(-numerator // denominator)
-
-
-def _room_at(limit: int, window_ms: int, counted: Counted, need: int) -> int:
+def _room_at(
+    limit: int, window_ms: int, start: int, elapsed: int, current: int, previous: int, need: int
+) -> int:
     """The first epoch ms at which the weighted count leaves room for `need` more requests
-    (nothing more counted meanwhile). At most two windows ahead: by then both are empty."""
-    index, elapsed, current, previous = counted[1:]
-    start = index * window_ms
+    (nothing more counted meanwhile), in the window starting at `start` or the next one: by
+    the end of that one both counts have aged out."""
     # This window: previous * (W - e) <= (limit - current - need) * W.
     budget = (limit - current - need) * window_ms
     if budget >= 0:
@@ -87,21 +75,27 @@ def _room_at(limit: int, window_ms: int, counted: Counted, need: int) -> int:
             return start + elapsed
         at = window_ms - budget // previous
         if at < window_ms:
-            return start + max(at, elapsed)
+            return start + (at if at > elapsed else elapsed)
     # The next window: the current count becomes the previous one, weighing current * (W - e).
-    budget = (limit - need) * window_ms
     if current == 0:
         return start + window_ms
-    return start + window_ms + max(0, window_ms - budget // current)
+    at = window_ms - (limit - need) * window_ms // current
+    return start + window_ms + (at if at > 0 else 0)
 
 
 def outcome(limit: int, window_ms: int, counted: Counted, now_ms: int) -> Outcome:
-    _, elapsed, current, previous = counted[1:]
+    allowed, index, elapsed, current, previous = counted
     room = limit * window_ms - previous * (window_ms - elapsed) - current * window_ms
-    remaining = min(limit, max(0, room // window_ms))
+    remaining = room // window_ms
     if remaining >= limit:
-        return Outcome(limit, now_ms, now_ms)
-    reset_ms = max(now_ms, _room_at(limit, window_ms, counted, remaining + 1))
-    if counted.allowed:
-        return Outcome(remaining, reset_ms, reset_ms)
-    return Outcome(remaining, reset_ms, max(now_ms, _room_at(limit, window_ms, counted, 1)))
+        return limit, now_ms, now_ms
+    if remaining < 0:  # the limit was lowered under existing counts
+        remaining = 0
+    start = index * window_ms
+    reset = _room_at(limit, window_ms, start, elapsed, current, previous, remaining + 1)
+    if reset < now_ms:
+        reset = now_ms
+    if allowed or remaining == 0:  # a refusal leaves no room: its retry is the reset
+        return remaining, reset, reset
+    retry = _room_at(limit, window_ms, start, elapsed, current, previous, 1)
+    return remaining, reset, retry if retry > now_ms else now_ms

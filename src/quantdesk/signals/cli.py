@@ -1,6 +1,7 @@
-"""`quantdesk signals generate | evaluate` (registered in quantdesk/cli.py).
+"""`quantdesk signals generate | evaluate | backfill` (registered in quantdesk/cli.py).
 
-The same service calls the signal jobs make, for running them by hand or from cron.
+The same service calls the signal jobs make, for running them by hand or from cron, and the
+backfill over the stored history that `quantdesk demo load` runs for the demo data.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ import typer
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quantdesk.cli_support import auto_migrate, checked_settings, with_session
 from quantdesk.config import Settings
 from quantdesk.errors import AppError
-from quantdesk.kit.cli import auto_migrate, checked_settings, with_session
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch, iso_z
 from quantdesk.models import Signal
 
 T = TypeVar("T")
 console = Console(stderr=True)
-signals_app = typer.Typer(help="Trading signals: generate and settle them.", no_args_is_help=True)
+signals_app = typer.Typer(
+    help="Trading signals: generate, settle and backfill them.", no_args_is_help=True
+)
 
 
 def _settings() -> Settings:
@@ -88,3 +91,36 @@ def evaluate() -> None:
     counts = _run(settings, work)
     summary = ", ".join(f"{name} {count}" for name, count in counts.items())
     console.print(f"[green]{summary}[/green]")
+
+
+@signals_app.command("backfill")
+def backfill(
+    symbol: Annotated[
+        list[str] | None,
+        typer.Option("--symbol", "-s", help="Instrument (repeatable); default: all active"),
+    ] = None,
+    timeframe: Annotated[
+        Timeframe | None, typer.Option(help="Bar timeframe; default: each one stored")
+    ] = None,
+) -> None:
+    """Signals over the stored history, each settled by the bars after it (idempotent)."""
+    from quantdesk.signals.backfill import BackfillResult
+    from quantdesk.signals.service import signal_service
+
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> list[BackfillResult]:
+        return await signal_service.backfill(
+            session,
+            symbols=[s.upper() for s in symbol] if symbol else None,
+            timeframe=timeframe,
+            settings=settings,
+        )
+
+    results = _run(settings, work)
+    for result in results:
+        console.print(
+            f"{result.symbol} {result.timeframe.value}: {result.bars:,} bars, "
+            f"{result.signals:,} signals ({result.settled:,} settled, {result.created:,} new)"
+        )
+    console.print(f"[green]{sum(r.created for r in results)} new signal(s)[/green]")

@@ -4,6 +4,8 @@ Reads need `read:tickers` (every role, anonymous guests included). Refresh compu
 demand, so it needs `run:backtest`, the compute scope every signed-in role from `user` up
 holds and guests lack, plus its own per-user rate limit. `/signals/historic` is public,
 limited per client IP, and shows only signals older than `signals_historic_delay_hours`.
+`/signals/stats` has the policy of `/signals` (`read:tickers`), not of the public delayed
+feed: its figures include every signal, however recent.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from quantdesk.access.scopes import Scope
-from quantdesk.auth.dependencies import PUBLIC, require
+from quantdesk.auth.dependencies import PUBLIC, policy, require
 from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.infra.cache.dependencies import CACHE_HEADER
 from quantdesk.kit.pagination import ListMeta, Page
@@ -25,7 +27,6 @@ from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch
 from quantdesk.models import SignalDirection, SignalStatus
-from quantdesk.ratelimit import rate_limit
 from quantdesk.signals.cache import latest_answer
 from quantdesk.signals.repository import SignalFilter
 from quantdesk.signals.schemas import (
@@ -34,6 +35,9 @@ from quantdesk.signals.schemas import (
     SignalRefresh,
     SignalRefreshResponse,
     SignalResponse,
+    SignalStatsRead,
+    SignalStatsResponse,
+    StatsMeta,
 )
 from quantdesk.signals.service import signal_service
 
@@ -129,7 +133,7 @@ async def latest_signals(
 @router.get(
     "/historic",
     response_model=Page[SignalRead],
-    dependencies=[PUBLIC, Depends(rate_limit("signals-historic"))],
+    dependencies=[PUBLIC, Depends(policy("signals-historic"))],
     description=(
         "Public, delayed feed: signals created at least `signals_historic_delay_hours` "
         "(default 24) ago, newest first. No sign-in needed; limited per client IP."
@@ -164,7 +168,7 @@ async def historic_signals(
 @router.post(
     "/refresh",
     response_model=SignalRefreshResponse,
-    dependencies=[Depends(require(Scope.RUN_BACKTEST)), Depends(rate_limit("signals-refresh"))],
+    dependencies=[Depends(require(Scope.RUN_BACKTEST)), Depends(policy("signals-refresh"))],
     description=(
         "Run every strategy on the symbol's last closed bar now and store what fires "
         "(idempotent: a bar's signals are stored once). Answers every signal of that bar. "
@@ -189,6 +193,42 @@ async def refresh_signals(
             source_bar_at=from_epoch(result.source_ts) if result.source_ts is not None else None,
         ),
     )
+
+
+STATS_HINT = (
+    "No signals{scope} yet. Compute them over the stored history with `quantdesk signals "
+    "backfill` (`quantdesk demo load` does it for the demo data); `quantdesk signals generate` "
+    "adds the signals of the latest bar, and `quantdesk signals evaluate` settles them."
+)
+
+
+@router.get(
+    "/stats",
+    response_model=SignalStatsResponse,
+    dependencies=[READ],
+    description=(
+        "Track record per strategy, symbol and timeframe: signal counts by status and, over "
+        "the settled ones, hit rate (share with a positive return), average return and "
+        "average bars held. Same policy as `GET /signals` (`read:tickers`): it is computed "
+        "from every signal, recent ones included. Empty: `meta.hint` says how to get signals."
+    ),
+)
+async def signal_stats(
+    session: SessionDep,
+    symbol: SymbolQuery = None,
+    strategy: StrategyQuery = None,
+    timeframe: Timeframe | None = None,
+) -> SignalStatsResponse:
+    filters = SignalFilter(
+        symbol=symbol.upper() if symbol else None,
+        timeframe=timeframe.value if timeframe else None,
+        strategy=strategy,
+    )
+    rows = [SignalStatsRead.of(row) for row in await signal_service.stats(session, filters=filters)]
+    filtered = symbol is not None or strategy is not None or timeframe is not None
+    hint = None if rows else STATS_HINT.format(scope=" match these filters" if filtered else "")
+    meta = StatsMeta(count=len(rows), signals=sum(row.count for row in rows), hint=hint)
+    return SignalStatsResponse(data=rows, meta=meta)
 
 
 @router.get("/{signal_id}", response_model=SignalResponse, dependencies=[READ])

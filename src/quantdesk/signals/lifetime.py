@@ -7,40 +7,16 @@ stores its own lifetime, so changing the settings never moves a signal already s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from quantdesk.engine.signals import STRATEGIES
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch
 
 if TYPE_CHECKING:
     from quantdesk.config import Settings
-
-
-def check_lifetimes(value: Mapping[str, int]) -> dict[str, int]:
-    """`signals_lifetime_bars` with every key a known strategy, timeframe or both, and every
-    lifetime at least one bar (ValueError naming the bad entry otherwise)."""
-    timeframes = {tf.value for tf in Timeframe}
-    strategies = ", ".join(STRATEGIES)
-    checked: dict[str, int] = {}
-    for key, bars in value.items():
-        if ":" in key:
-            strategy, _, timeframe = key.partition(":")
-            if strategy not in STRATEGIES:
-                raise ValueError(f"{key!r}: unknown strategy {strategy!r} (known: {strategies})")
-            if timeframe not in timeframes:
-                known = ", ".join(tf.value for tf in Timeframe)
-                raise ValueError(f"{key!r}: unknown timeframe {timeframe!r} (known: {known})")
-        elif key not in STRATEGIES and key not in timeframes:
-            raise ValueError(f"{key!r} is neither a strategy ({strategies}) nor a timeframe")
-        if bars < 1:
-            raise ValueError(f"{key!r}: a signal lives at least 1 bar, got {bars}")
-        checked[key] = bars
-    return checked
 
 
 def lifetime_bars(settings: Settings, strategy: str, timeframe: Timeframe) -> int:

@@ -1,4 +1,5 @@
-"""SQL for signals: idempotent inserts, filtered newest-first pages, latest per strategy."""
+"""SQL for signals: idempotent inserts, filtered newest-first pages, latest per strategy,
+and the per-strategy track record (`stats`, one grouped aggregate query)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Double, Select, Table, case, cast, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -49,6 +50,32 @@ class SignalFilter:
         return statement.where(*conditions) if conditions else statement
 
 
+@dataclass(frozen=True)
+class SignalStats:
+    """The track record of one strategy on one symbol and timeframe. Rates and averages are
+    over settled signals (None when none is settled yet)."""
+
+    strategy: str
+    symbol: str
+    timeframe: str
+    count: int  # every signal, active included
+    active: int
+    target_hit: int
+    stopped: int
+    expired: int
+    hit_rate: float | None  # share of settled signals with settled_return > 0
+    avg_return: float | None  # mean settled_return
+    avg_bars_held: float | None
+
+    @property
+    def settled(self) -> int:
+        return self.target_hit + self.stopped + self.expired
+
+
+def _count_of(status: SignalStatus) -> Any:
+    return func.sum(case((Signal.status == status, 1), else_=0))
+
+
 class SignalRepository(Repository[Signal]):
     model = Signal
 
@@ -72,6 +99,23 @@ class SignalRepository(Repository[Signal]):
             select(Signal).where(Signal.id.in_(ids)).order_by(Signal.id)
         )
         return list(found.scalars())
+
+    async def insert_many(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert rows (all with the same keys) in one executemany (batched multi-row
+        INSERTs), skipping those whose key is stored already; return how many were
+        inserted."""
+        if not rows:
+            return 0
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        table = Signal.__table__  # Core: executemany, no ORM bulk bookkeeping
+        assert isinstance(table, Table)
+        statement = (
+            insert(table)
+            .on_conflict_do_nothing(index_elements=list(UNIQUE_KEY))
+            .returning(table.c.id)
+        )
+        result = await self.session.execute(statement, list(rows))
+        return len(result.all())
 
     async def page(
         self, filters: SignalFilter, *, before_id: int | None, limit: int
@@ -126,3 +170,58 @@ class SignalRepository(Repository[Signal]):
             .group_by(Signal.strategy)
         )
         return {str(name): int(count) for name, count in await self.session.execute(statement)}
+
+    async def stats(self, filters: SignalFilter) -> list[SignalStats]:
+        """Per (strategy, symbol, timeframe): counts by status, hit rate, average return and
+        bars held of the settled signals, aggregated in SQL; ordered by strategy, symbol and
+        timeframe."""
+        settled = Signal.settled_return.is_not(None)
+        hit = case((Signal.settled_return > 0, 1.0), (settled, 0.0))  # NULL while active
+        keys = (Signal.strategy, Signal.symbol, Signal.timeframe)
+        statement = filters.apply(
+            select(
+                *keys,
+                func.count(),
+                _count_of(SignalStatus.ACTIVE),
+                _count_of(SignalStatus.TARGET_HIT),
+                _count_of(SignalStatus.STOPPED),
+                _count_of(SignalStatus.EXPIRED),
+                func.avg(cast(hit, Double)),
+                func.avg(cast(Signal.settled_return, Double)),
+                func.avg(cast(Signal.bars_held, Double)),
+            )
+            .group_by(*keys)
+            .order_by(*keys)
+        )
+        return [
+            SignalStats(
+                strategy=str(strategy),
+                symbol=str(symbol),
+                timeframe=str(timeframe),
+                count=int(count),
+                active=int(active),
+                target_hit=int(target_hit),
+                stopped=int(stopped),
+                expired=int(expired),
+                hit_rate=_float(hit_rate),
+                avg_return=_float(avg_return),
+                avg_bars_held=_float(avg_bars_held),
+            )
+            for (
+                strategy,
+                symbol,
+                timeframe,
+                count,
+                active,
+                target_hit,
+                stopped,
+                expired,
+                hit_rate,
+                avg_return,
+                avg_bars_held,
+            ) in await self.session.execute(statement)
+        ]
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)

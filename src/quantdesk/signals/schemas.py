@@ -1,4 +1,4 @@
-"""API schemas for signals (`XRead` out, `SignalRefresh` in)."""
+"""API schemas for signals (`XRead` out, `SignalRefresh` in, `SignalStatsResponse`)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from quantdesk.kit.symbols import normalize_symbol
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch
 from quantdesk.models import Signal, SignalDirection, SignalStatus
+from quantdesk.signals.repository import SignalStats
 
 
 class ConditionRead(BaseModel):
@@ -40,11 +41,25 @@ class SignalRead(BaseModel):
     status: SignalStatus
     source_bar_at: datetime = Field(description="Open time of the bar whose close produced it")
     created_at: datetime
-    expires_at: datetime
-    closed_at: datetime | None = Field(
-        description="Close of the bar that settled it (target_hit, stopped) or expires_at"
+    expires_at: datetime = Field(
+        description=(
+            "Nominal expiry: when its lifetime_bars-th bar would close if the market never "
+            "paused. It expires when that many bars exist (market time), not at this instant"
+        )
     )
-    close_price: float | None = Field(description="Price it settled at")
+    lifetime_bars: int = Field(description="Bars of its timeframe it lives after its source bar")
+    closed_at: datetime | None = Field(
+        description="Close of the bar that settled it (target_hit, stopped, expired)"
+    )
+    close_price: float | None = Field(
+        description="Price it settled at: the level (or the gapped open) when hit, the close "
+        "of its last bar when expired; null while active"
+    )
+    bars_held: int | None = Field(description="Bars from its source bar to the settling one")
+    settled_return: float | None = Field(
+        description="Return from entry to close_price as a fraction: close_price / entry - 1 "
+        "for a LONG, 1 - close_price / entry for a SHORT"
+    )
     params: dict[str, Any] = Field(
         description="Strategy and risk-model parameters, and the confidence parts"
     )
@@ -66,8 +81,11 @@ class SignalRead(BaseModel):
             source_bar_at=from_epoch(signal.source_ts),
             created_at=signal.created_at,
             expires_at=signal.expires_at,
+            lifetime_bars=signal.lifetime_bars,
             closed_at=signal.closed_at,
             close_price=signal.close_price,
+            bars_held=signal.bars_held,
+            settled_return=signal.settled_return,
             params=signal.params,
         )
 
@@ -98,3 +116,52 @@ class RefreshMeta(ListMeta):
 class SignalRefreshResponse(BaseModel):
     data: list[SignalRead] = Field(description="Every signal of the last closed bar")
     meta: RefreshMeta
+
+
+class SignalStatsRead(BaseModel):
+    """The track record of one strategy on one symbol and timeframe."""
+
+    strategy: str
+    symbol: str
+    timeframe: Timeframe
+    count: int = Field(description="Signals, active ones included")
+    active: int
+    settled: int = Field(description="target_hit + stopped + expired")
+    target_hit: int
+    stopped: int
+    expired: int
+    hit_rate: float | None = Field(
+        ge=0, le=1, description="Share of settled signals with a positive settled_return"
+    )
+    avg_return: float | None = Field(description="Mean settled_return of settled signals")
+    avg_bars_held: float | None = Field(description="Mean bars_held of settled signals")
+
+    @classmethod
+    def of(cls, stats: SignalStats) -> SignalStatsRead:
+        return cls(
+            strategy=stats.strategy,
+            symbol=stats.symbol,
+            timeframe=Timeframe(stats.timeframe),
+            count=stats.count,
+            active=stats.active,
+            settled=stats.settled,
+            target_hit=stats.target_hit,
+            stopped=stats.stopped,
+            expired=stats.expired,
+            hit_rate=stats.hit_rate,
+            avg_return=stats.avg_return,
+            avg_bars_held=stats.avg_bars_held,
+        )
+
+
+class StatsMeta(BaseModel):
+    count: int = Field(description="Rows in data")
+    signals: int = Field(description="Signals counted over every row")
+    hint: str | None = Field(
+        default=None, description="How to get signals, when there are none to count"
+    )
+
+
+class SignalStatsResponse(BaseModel):
+    data: list[SignalStatsRead]
+    meta: StatsMeta

@@ -28,9 +28,10 @@ from quantdesk.observability.metrics import (
     SIGNALS_ACTIVE,
     SIGNALS_GENERATED,
 )
+from quantdesk.signals.backfill import BackfillResult, backfill_series
 from quantdesk.signals.cache import forget_latest_after_commit
 from quantdesk.signals.lifetime import lifetime_bars
-from quantdesk.signals.repository import SignalFilter, SignalRepository
+from quantdesk.signals.repository import SignalFilter, SignalRepository, SignalStats
 from quantdesk.signals.rows import RISK, signal_row
 from quantdesk.signals.settlement import bar_close_times, settle
 
@@ -128,6 +129,10 @@ class SignalService:
             cutoff = min(cutoff, filters.created_before)
         delayed = replace(filters, created_before=cutoff)
         return await self.search(session, filters=delayed, cursor=cursor, limit=limit)
+
+    async def stats(self, session: AsyncSession, *, filters: SignalFilter) -> list[SignalStats]:
+        """Track record per strategy, symbol and timeframe (aggregated in SQL)."""
+        return await SignalRepository(session).stats(filters)
 
     async def latest(
         self, session: AsyncSession, *, filters: SignalFilter, limit: int = 100
@@ -242,6 +247,48 @@ class SignalService:
             forget_latest_after_commit(session)  # settled signals show a new status
         await self._publish_active(session)
         return counts
+
+    async def backfill(
+        self,
+        session: AsyncSession,
+        *,
+        symbols: list[str] | None = None,
+        timeframe: Timeframe | None = None,
+        now: datetime | None = None,
+        settings: Settings | None = None,
+    ) -> list[BackfillResult]:
+        """Signals over the stored history (signals/backfill.py), each settled by the bars
+        after it. `symbols` default to every active instrument, `timeframe` to each one
+        stored for the instrument. A named symbol that is unknown, or lacks bars for the
+        timeframe asked for, is an error; other instruments without such bars are skipped.
+        Idempotent: signals already stored are kept."""
+        settings = settings or get_settings()
+        now = now or utcnow()
+        if symbols is None:
+            instruments = await self._active_instruments(session)
+        else:
+            instruments = [await instrument_service.get(session, symbol) for symbol in symbols]
+        results: list[BackfillResult] = []
+        for instrument in instruments:
+            if timeframe is None:
+                coverage = await instrument_service.coverage(session, instrument)
+                timeframes = [c.timeframe for c in coverage]
+            else:
+                timeframes = [timeframe]
+            for each in timeframes:
+                try:
+                    result = await backfill_series(
+                        session, instrument, each, now=now, settings=settings
+                    )
+                except Unprocessable:  # no bars that build this timeframe
+                    if symbols is not None:
+                        raise
+                    continue
+                results.append(result)
+        if any(result.created for result in results):
+            forget_latest_after_commit(session)
+            await self._publish_active(session)
+        return results
 
     # ------------------------------------------------------------------ internals
 

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import errno
 import socket
+from typing import Any
 
+import httpx
 import pytest
 
+from quantdesk.marketdata.providers.base import FxRatesQuery
 from quantdesk.marketdata.providers.errors import (
     MalformedResponse,
+    NoProviderAnswered,
     PermanentProviderError,
     ProviderDataNotFound,
+    ProviderUnreachable,
     RateLimitedError,
     TemporaryProviderError,
 )
 from quantdesk.marketdata.providers.health import HealthSettings, ProviderHealth
-from quantdesk.marketdata.providers.http import HttpClient, parse_retry_after
+from quantdesk.marketdata.providers.http import HttpClient, offline_reason, parse_retry_after
+from quantdesk.marketdata.providers.recorder import MemoryFetchRecorder
 from tests.support.provider_fakes import FakeServer, Reply
+from tests.support.providers import RecordingSleep, fast_settings
 
 
 def test_health_figures_over_a_rolling_window() -> None:
@@ -84,13 +92,55 @@ async def test_http_outcomes_become_provider_errors(
         assert raised.value.retry_after == 4.0
 
 
-async def test_a_refused_connection_is_temporary() -> None:
+def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+        return int(sock.getsockname()[1])
+
+
+async def test_a_refused_connection_is_unreachable_not_temporary() -> None:
     client = HttpClient(timeout_seconds=1)
     try:
-        with pytest.raises(TemporaryProviderError, match=r"ConnectError on 127\.0\.0\.1/x"):
-            await client.get(f"http://127.0.0.1:{port}/x")
+        with pytest.raises(ProviderUnreachable) as raised:
+            await client.get(f"http://127.0.0.1:{_closed_port()}/x")
     finally:
         await client.aclose()
+    assert raised.value.message == "unreachable: 127.0.0.1/x: connection refused (offline?)"
+    assert not isinstance(raised.value, TemporaryProviderError)  # not retried on the spot
+
+
+def test_offline_causes_are_told_from_ones_worth_a_retry() -> None:
+    def connect_error(cause: BaseException) -> httpx.ConnectError:
+        try:
+            raise httpx.ConnectError("failed") from cause
+        except httpx.ConnectError as error:
+            return error
+
+    dns = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    assert offline_reason(connect_error(dns)) == (
+        "host name not resolved (Name or service not known)"
+    )
+    no_route = OSError(errno.ENETUNREACH, "Network is unreachable")
+    assert offline_reason(connect_error(no_route)) == "no route (Network is unreachable)"
+    assert offline_reason(connect_error(ConnectionResetError(errno.ECONNRESET, "reset"))) is None
+
+
+async def test_an_unreachable_provider_is_tried_once_and_the_chain_says_offline(
+    runtime_factory: Any, sleep: RecordingSleep, recorder: MemoryFetchRecorder
+) -> None:
+    runtime = runtime_factory(
+        fast_settings(
+            providers_fx_rates=["ecb"],
+            ecb_url=f"http://127.0.0.1:{_closed_port()}/eurofxref-daily.xml",
+            providers_retry_attempts=3,
+        )
+    )
+    with pytest.raises(NoProviderAnswered) as raised:
+        await runtime.fetch(FxRatesQuery("EUR"))
+    assert raised.value.offline is True
+    assert "ecb: unreachable: 127.0.0.1/eurofxref-daily.xml: connection refused" in (
+        raised.value.detail
+    )
+    assert sleep.waits == []  # no backoff: not retried
+    (record,) = recorder.records
+    assert (record.provider, record.retries, record.healthy) == ("ecb", 0, False)

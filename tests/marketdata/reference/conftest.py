@@ -4,6 +4,7 @@ Polygon financials JSON), plus a files-provider folder for fund NAVs and fundame
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,15 @@ remember(FRED_KEY, POLYGON_KEY)
 def server() -> Iterator[FakeServer]:
     with fake_server() as running:
         yield running
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A local address nothing listens on: connecting is refused at once, as offline."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -13,15 +13,14 @@ from sqlalchemy import func, select
 
 from quantdesk.config import Settings
 from quantdesk.db import Database
-from quantdesk.jobs import registry
 from quantdesk.jobs.inprocess import InProcessRunner
-from quantdesk.jobs.registry import JobContext
 from quantdesk.models import (
     AssetClass,
     Base,
     FundamentalsSnapshot,
     FxRate,
     JobStatus,
+    ProviderFetch,
     QuarantinedRow,
     SeriesKind,
     SeriesObservation,
@@ -156,7 +155,7 @@ async def test_financials_job_fetches_active_equities_only(
         ("reports.fetch_financials", {}, "no active equity instruments"),
     ],
 )
-async def test_an_unconfigured_job_is_skipped(
+async def test_an_unconfigured_job_is_skipped_not_succeeded_and_says_why(
     runner: InProcessRunner,
     jobs_db: Database,
     job_settings: Settings,
@@ -167,19 +166,13 @@ async def test_an_unconfigured_job_is_skipped(
 ) -> None:
     for setting, value in unset.items():
         setattr(job_settings, setting, value)
-    context = JobContext(
-        db=jobs_db,
-        settings=job_settings,
-        name=name,
-        task_id="direct",
-        attempt=1,
-        enqueue=runner.enqueue,
-    )
-    result = await registry.get_task(name).fn(context)
-    assert reason in result["skipped"]
     await runner.enqueue(name)
     await runner.drain()
-    assert await _statuses(jobs_db, name) == [(JobStatus.SUCCEEDED, 1)]
+    (run,) = await job_runs(jobs_db, name)
+    assert (run.status, run.attempts, run.error) == (JobStatus.SKIPPED, 1, None)
+    assert run.result is not None and run.result["rows_written"] == 0
+    reasons = [run.result["reason"] or ""] + [item["reason"] for item in run.result["skipped"]]
+    assert any(reason in text for text in reasons), run.result
     assert server.requests == []
 
 
@@ -196,6 +189,34 @@ async def test_a_provider_failure_is_retried_by_the_runner(
     assert backoff.delays == [2.0]
     assert run.error is not None and "EUR" in run.error and "USD" in run.error
     assert await _count(jobs_db, FxRate) == 0
+
+
+async def test_an_offline_fx_run_fails_at_once_saying_the_provider_is_unreachable(
+    runner: InProcessRunner,
+    jobs_db: Database,
+    job_settings: Settings,
+    backoff: RecordedSleep,
+    closed_port_url: str,
+) -> None:
+    job_settings.ecb_url = closed_port_url + ECB_PATH
+
+    await runner.enqueue("fx.fetch_rates")
+    await runner.drain()
+
+    [run] = await job_runs(jobs_db, "fx.fetch_rates")
+    # One attempt, no backoff: trying again at once cannot connect either.
+    assert (run.status, run.attempts) == (JobStatus.FAILED, 1)
+    assert backoff.delays == []
+    assert run.error is not None
+    assert "EUR: ecb unreachable: 127.0.0.1" in run.error and "USD: ecb unreachable" in run.error
+    assert "connection refused (offline?)" in run.error
+    async with jobs_db.session() as session:
+        fetches = (await session.scalars(select(ProviderFetch))).all()
+    # One call per base, none retried by the provider layer either.
+    assert [(f.provider, f.subject, f.retries, f.healthy) for f in fetches] == [
+        ("ecb", "EUR", 0, False),
+        ("ecb", "USD", 0, False),
+    ]
 
 
 async def test_an_unknown_series_fails_the_run_without_retries(
@@ -216,3 +237,4 @@ async def test_an_unknown_series_fails_the_run_without_retries(
     assert (run.status, run.attempts) == (JobStatus.FAILED, 1)
     assert run.error is not None and "NOSUCHSERIES" in run.error
     assert await _count(jobs_db, SeriesObservation) == 4  # the good series is kept
+    assert run.result is not None and run.result["written"] == {"CPIAUCSL": 4}

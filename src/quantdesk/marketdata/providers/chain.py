@@ -33,6 +33,7 @@ from quantdesk.marketdata.providers.errors import (
     ProviderRefused,
     ProviderSubjectNotFound,
     ProviderTimeout,
+    ProviderUnreachable,
     UnknownProvider,
 )
 from quantdesk.marketdata.providers.health import ProviderHealth
@@ -160,7 +161,8 @@ class ProviderChain:
                 f"no provider has {self.kind.value} for {query.subject!r}",
                 errors=[{**step, "type": "provider"} for step in steps],
             )
-        raise NoProviderAnswered(self.kind.value, query.subject, steps)
+        offline = bool(errors) and all(isinstance(error, ProviderUnreachable) for error in errors)
+        raise NoProviderAnswered(self.kind.value, query.subject, steps, offline=offline)
 
     async def _fetch_named(self, query: Query[T], name: str) -> ProviderAnswer[T]:
         serving = self._serving()
@@ -227,6 +229,7 @@ class ProviderChain:
                 error=problem,
                 rejected=assessed.rejected,
                 started_at=started_at,
+                healthy=problem is None,
             )
         )
         self.health.record(name, ok=problem is None, latency_ms=latency_ms, error=problem)
@@ -254,6 +257,10 @@ class ProviderChain:
         started_at: datetime,
     ) -> None:
         latency_ms = (time.perf_counter() - started) * 1000
+        # Nothing sent (our own budget): says nothing about the provider's health. "No such
+        # symbol" is an answer: the provider is up, only the subject is missing.
+        nothing_sent = isinstance(error, BudgetExhausted)
+        answered = isinstance(error, ProviderDataNotFound)
         log.warning(
             "providers.fetch_failed",
             provider=name,
@@ -273,12 +280,11 @@ class ProviderChain:
                 retries=stats.retries,
                 error=error.message,
                 started_at=started_at,
+                healthy=None if nothing_sent else answered,
             )
         )
-        if isinstance(error, BudgetExhausted):
-            return  # nothing was sent: says nothing about the provider's health
-        # "No such symbol" is an answer: the provider is up, only the subject is missing.
-        answered = isinstance(error, ProviderDataNotFound)
+        if nothing_sent:
+            return
         self.health.record(name, ok=answered, latency_ms=latency_ms, error=error.message)
         breaker = self.slots[name].breaker
         if error.trips_breaker:

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from quantdesk.access.scopes import Scope
 from quantdesk.auth.dependencies import ReadTickers
+from quantdesk.dependencies import SessionDep
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.marketdata.providers.dependencies import ProviderRuntimeDep
 from quantdesk.marketdata.providers.schemas import ProviderRead
@@ -19,11 +20,16 @@ router = APIRouter(tags=["providers"])
     response_model=Page[ProviderRead],
     description=(
         "Market-data providers: the kinds each serves, its place in each chain (configured "
-        "and health-ranked), circuit-breaker state and rolling health (success rate, p50/p95 "
-        "latency). Callers with the system:admin scope also get `details`: last error, breaker "
-        "thresholds and the request budget."
+        "and health-ranked), circuit-breaker state and rolling health (calls and errors, "
+        "success rate, p50/p95 latency) over the recorded fetches of every process. Callers "
+        "with the system:admin scope also get `details`: last error, breaker thresholds and "
+        "the request budget."
     ),
 )
-async def list_providers(principal: ReadTickers, runtime: ProviderRuntimeDep) -> Page[ProviderRead]:
-    data = await provider_status_service.list(runtime, details=principal.has(Scope.SYSTEM_ADMIN))
+async def list_providers(
+    principal: ReadTickers, runtime: ProviderRuntimeDep, session: SessionDep
+) -> Page[ProviderRead]:
+    data = await provider_status_service.list(
+        runtime, session, details=principal.has(Scope.SYSTEM_ADMIN)
+    )
     return Page[ProviderRead](data=data, meta=ListMeta(count=len(data), next_cursor=None))

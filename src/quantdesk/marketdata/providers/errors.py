@@ -2,7 +2,8 @@
 
 * `TemporaryProviderError` (timeouts, connection errors, 5xx): retry with backoff and jitter.
 * `RateLimitedError` (429): back off, waiting at least the provider's Retry-After.
-* `PermanentProviderError` (bad key, malformed body, unknown symbol): stop, report, fall back.
+* `PermanentProviderError` (bad key, malformed body, unknown symbol, and `ProviderUnreachable`:
+  connection refused or host not resolved, i.e. offline): stop, report, fall back.
 
 `trips_breaker` says whether the failure speaks about the provider's health: an unknown symbol
 is the caller's problem and must not open the breaker; a malformed body or a bad API key is
@@ -66,6 +67,12 @@ class ProviderDataNotFound(PermanentProviderError):
     trips_breaker = False
 
 
+class ProviderUnreachable(PermanentProviderError):
+    """No connection could be made at all (connection refused, host name not resolved, no
+    route): this machine is offline or the address is wrong. Not retried on the spot (it
+    would fail the same way at once); it counts against the provider's health."""
+
+
 class ProviderNotConfigured(PermanentProviderError):
     """A setting the provider needs (API key, URL) is missing."""
 
@@ -82,7 +89,14 @@ class CircuitOpen(ProviderError):
 class NoProviderAnswered(ServiceUnavailable):
     code = "providers-unavailable"
 
-    def __init__(self, kind: str, subject: str | None, trace: Sequence[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        kind: str,
+        subject: str | None,
+        trace: Sequence[dict[str, Any]],
+        *,
+        offline: bool = False,
+    ) -> None:
         what = f"{kind} for {subject!r}" if subject else kind
         tried = ", ".join(f"{step['provider']}: {step['error']}" for step in trace) or "none"
         super().__init__(
@@ -93,6 +107,9 @@ class NoProviderAnswered(ServiceUnavailable):
             ],
         )
         self.trace = list(trace)
+        # Every provider was unreachable (or its breaker open after being so): no connection
+        # could be made, so trying again at once cannot help.
+        self.offline = offline
 
 
 class NoProviderConfigured(ServiceUnavailable):

@@ -7,6 +7,8 @@ parameter), and error messages end up in logs, fetch records and API responses.
 from __future__ import annotations
 
 import email.utils
+import errno
+import socket
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +21,7 @@ from quantdesk.marketdata.providers.errors import (
     PermanentProviderError,
     ProviderDataNotFound,
     ProviderTimeout,
+    ProviderUnreachable,
     RateLimitedError,
     TemporaryProviderError,
 )
@@ -90,6 +93,9 @@ class HttpClient:
             raise ProviderTimeout(f"timed out: {target}") from None
         except httpx.TransportError as exc:
             target = where(exc.request.url) if _has_request(exc) else "provider"
+            offline = offline_reason(exc) if isinstance(exc, httpx.ConnectError) else None
+            if offline is not None:
+                raise ProviderUnreachable(f"unreachable: {target}: {offline} (offline?)") from None
             raise TemporaryProviderError(f"{type(exc).__name__} on {target}") from None
         raise_for_status(response, not_found=not_found)
         return response
@@ -112,6 +118,27 @@ class HttpClient:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+_NO_ROUTE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN}
+
+
+def offline_reason(exc: BaseException) -> str | None:
+    """Why no connection could be made, when the cause says the peer cannot be reached at all
+    (refused, name not resolved, no route); None for anything worth retrying (a reset, a
+    connection that timed out)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return f"host name not resolved ({cause.strerror or cause})"
+        if isinstance(cause, OSError) and cause.errno in _NO_ROUTE:
+            return f"no route ({cause.strerror or cause})"
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _has_request(exc: httpx.RequestError) -> bool:

@@ -37,6 +37,9 @@ class FetchRecord:
     error: str | None = None
     rejected: list[Rejected] = field(default_factory=list)
     started_at: datetime = field(default_factory=utcnow)
+    # What the call says about the provider's health (GET /providers reads it back): True it
+    # answered, False it failed, None nothing (our own budget refused the call).
+    healthy: bool | None = None
 
     def to_model(self) -> ProviderFetch:
         return ProviderFetch(
@@ -51,6 +54,7 @@ class FetchRecord:
             quality=self.quality,
             error=clip(self.error, 1000),
             started_at=self.started_at,
+            healthy=self.healthy,
         )
 
 

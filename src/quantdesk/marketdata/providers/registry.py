@@ -19,6 +19,7 @@ from quantdesk.config import ConfigError, Settings
 from quantdesk.db import Database
 from quantdesk.infra.state import StateStore
 from quantdesk.marketdata.providers.base import DataKind, Provider, Query
+from quantdesk.marketdata.providers.batched_recorder import BatchedFetchRecorder
 from quantdesk.marketdata.providers.breaker import BreakerSettings, CircuitBreaker
 from quantdesk.marketdata.providers.chain import ProviderAnswer, ProviderChain, ProviderSlot
 from quantdesk.marketdata.providers.errors import ProviderNotConfigured
@@ -120,6 +121,8 @@ class ProviderRuntime:
     recorder: FetchRecorder
     slots: dict[str, ProviderSlot]
     chains: dict[DataKind, ProviderChain] = field(default_factory=dict)
+    # The quotes chain's recorder when it batches off the request path (flushed on close).
+    quotes_recorder: BatchedFetchRecorder | None = None
 
     def chain(self, kind: DataKind) -> ProviderChain:
         return self.chains[kind]
@@ -136,9 +139,25 @@ class ProviderRuntime:
         }
 
     async def aclose(self) -> None:
+        if self.quotes_recorder is not None:
+            await self.quotes_recorder.aclose()
         for slot in self.slots.values():
             await slot.provider.aclose()
         await self.http.aclose()
+
+
+_installed: ProviderRuntime | None = None
+
+
+def install_provider_runtime(runtime: ProviderRuntime | None) -> None:
+    """Make `runtime` (the serving app's) the one jobs run in this process borrow, so their
+    calls share its breakers, budgets and health window (`quantdesk.marketdata.tasks`)."""
+    global _installed
+    _installed = runtime
+
+
+def installed_provider_runtime() -> ProviderRuntime | None:
+    return _installed
 
 
 def _guarded(
@@ -186,11 +205,16 @@ def build_provider_runtime(
     clock: Callable[[], float] = time.time,
 ) -> ProviderRuntime:
     """Every provider named in any chain, guarded, and one chain per kind. Fetches are
-    recorded in `database` when given (and `providers_record_fetches`), else in memory."""
+    recorded in `database` when given (and `providers_record_fetches`), else in memory; the
+    quotes chain, on the GET /quotes miss path, records in batches off the request path
+    (`batched_recorder`)."""
     http = http or HttpClient(timeout_seconds=settings.providers_timeout_seconds)
+    quotes_recorder: BatchedFetchRecorder | None = None
     if recorder is None:
         use_db = database is not None and settings.providers_record_fetches
         recorder = DatabaseFetchRecorder(database) if use_db and database else MemoryFetchRecorder()
+        if use_db and database:
+            quotes_recorder = BatchedFetchRecorder(database)
     health = ProviderHealth(
         HealthSettings(
             window=settings.providers_health_window,
@@ -199,7 +223,9 @@ def build_provider_runtime(
         ),
         clock=clock,
     )
-    runtime = ProviderRuntime(settings, state_store, http, health, recorder, slots={})
+    runtime = ProviderRuntime(
+        settings, state_store, http, health, recorder, slots={}, quotes_recorder=quotes_recorder
+    )
     chains = chain_settings(settings)
     # Nothing built here holds a connection yet (httpx and ccxt connect on first use), so a
     # ConfigError part-way leaves nothing to close.
@@ -237,7 +263,7 @@ def build_provider_runtime(
             runtime.slots,
             retry=retry,
             health=health,
-            recorder=recorder,
+            recorder=quotes_recorder if kind is DataKind.QUOTES and quotes_recorder else recorder,
             quality=quality,
             timeout_seconds=settings.providers_timeout_seconds,
             clock=clock,

@@ -47,6 +47,26 @@ class ProviderFetchRepository(Repository[ProviderFetch]):
             statement = statement.where(ProviderFetch.provider == provider)
         return list((await self.session.scalars(statement)).all())
 
+    async def health_window(self, provider: str, *, limit: int) -> list[ProviderFetch]:
+        """The provider's last `limit` fetches that say something about its health."""
+        statement = (
+            select(ProviderFetch)
+            .where(ProviderFetch.provider == provider, ProviderFetch.healthy.is_not(None))
+            .order_by(ProviderFetch.started_at.desc(), ProviderFetch.id.desc())
+            .limit(limit)
+        )
+        return list((await self.session.scalars(statement)).all())
+
+    async def last_health_outcome(self, provider: str, *, healthy: bool) -> ProviderFetch | None:
+        """The provider's newest fetch that succeeded (`healthy`) or failed."""
+        statement = (
+            select(ProviderFetch)
+            .where(ProviderFetch.provider == provider, ProviderFetch.healthy.is_(healthy))
+            .order_by(ProviderFetch.started_at.desc(), ProviderFetch.id.desc())
+            .limit(1)
+        )
+        return (await self.session.scalars(statement)).first()
+
     async def quarantined(self, fetch_id: int) -> list[QuarantinedRow]:
         statement = (
             select(QuarantinedRow)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from quantdesk.marketdata.providers.breaker import BreakerState
 
 
 class ProviderHealthRead(BaseModel):
+    """Over the provider's last `QUANTDESK_PROVIDERS_HEALTH_WINDOW` recorded calls, made by
+    any process (API, workers)."""
+
     samples: int
+    errors: int = Field(description="Failed calls in the window")
     success_rate: float | None
     p50_ms: float | None
     p95_ms: float | None

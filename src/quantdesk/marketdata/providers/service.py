@@ -1,9 +1,18 @@
-"""Provider status for the API: breaker state, health figures and (for admins) details."""
+"""Provider status for the API: breaker state, health figures and (for admins) details.
+
+Health comes from the recorded fetches (`provider_fetches`) when the runtime records them, so
+calls made by any process (a Celery worker's job, another API replica) count, as they do in
+/metrics; the breaker state is the shared one (Redis in distributed mode). A runtime that
+records nothing (`QUANTDESK_PROVIDERS_RECORD_FETCHES=false`) shows this process's window."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quantdesk.marketdata.providers.health import HealthFigures, rank_by, recorded_figures
+from quantdesk.marketdata.providers.recorder import DatabaseFetchRecorder
 from quantdesk.marketdata.providers.registry import ProviderRuntime
 from quantdesk.marketdata.providers.schemas import (
     BreakerDetails,
@@ -18,17 +27,28 @@ def _when(seconds: float | None) -> datetime | None:
 
 
 class ProviderStatusService:
-    async def list(self, runtime: ProviderRuntime, *, details: bool) -> list[ProviderRead]:
+    async def figures(
+        self, runtime: ProviderRuntime, session: AsyncSession
+    ) -> dict[str, HealthFigures]:
+        names = sorted(runtime.slots)
+        if isinstance(runtime.recorder, DatabaseFetchRecorder):
+            return await recorded_figures(session, names, runtime.health.settings)
+        return {name: runtime.health.figures(name) for name in names}
+
+    async def list(
+        self, runtime: ProviderRuntime, session: AsyncSession, *, details: bool
+    ) -> list[ProviderRead]:
+        health = await self.figures(runtime, session)
         ranks: dict[str, dict[str, int]] = {}
         for kind, chain in runtime.chains.items():
-            for position, name in enumerate(chain.ranked(), start=1):
+            for position, name in enumerate(rank_by(chain.names, health.__getitem__), start=1):
                 ranks.setdefault(name, {})[kind.value] = position
         settings = runtime.settings
         found: list[ProviderRead] = []
         for name in sorted(runtime.slots):
             slot = runtime.slots[name]
             snapshot = await slot.breaker.snapshot()
-            figures = runtime.health.figures(name)
+            figures = health[name]
             item = ProviderRead(
                 name=name,
                 kinds=sorted(kind.value for kind in slot.provider.kinds),
@@ -37,6 +57,7 @@ class ProviderStatusService:
                 breaker=snapshot.state,
                 health=ProviderHealthRead(
                     samples=figures.samples,
+                    errors=figures.errors,
                     success_rate=figures.success_rate,
                     p50_ms=figures.p50_ms,
                     p95_ms=figures.p95_ms,

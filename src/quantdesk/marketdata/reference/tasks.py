@@ -7,9 +7,12 @@ ends by saying what failed:
 
 * a provider failure (every provider of the chain failed or is open) raises a retryable error,
   so the runner tries the whole job again with backoff;
+* every provider unreachable (connection refused, host not resolved: offline) fails the run at
+  once, without retries, saying so ("ecb unreachable: ... (offline?)");
 * a subject no provider has (an unknown series id, a company without filings) fails the run
   without retries (PermanentJobError): trying again cannot help;
-* nothing configured (no subjects, or an empty chain) returns `{"skipped": reason}`.
+* nothing configured (no subjects, or an empty chain) makes the run `skipped`, its result
+  saying why (`JobResult.reason`).
 
 Each subject is fetched before its write transaction opens: the fetch record has its own
 transaction, which on SQLite would otherwise wait for ours.
@@ -24,6 +27,13 @@ from typing import Any
 from quantdesk.errors import AppError
 from quantdesk.infra.cache import installed_cache
 from quantdesk.jobs.registry import JobContext, PermanentJobError, task
+from quantdesk.jobs.result import JobResult
+from quantdesk.marketdata.job_runtime import (
+    ProvidersUnavailable,
+    joined,
+    offline_detail,
+    provider_runtime,
+)
 from quantdesk.marketdata.providers.base import (
     FundamentalsQuery,
     FundNavQuery,
@@ -31,7 +41,7 @@ from quantdesk.marketdata.providers.base import (
     SeriesQuery,
 )
 from quantdesk.marketdata.providers.chain import ProviderAnswer
-from quantdesk.marketdata.providers.errors import ProviderSubjectNotFound
+from quantdesk.marketdata.providers.errors import NoProviderAnswered, ProviderSubjectNotFound
 from quantdesk.marketdata.providers.registry import ProviderRuntime
 from quantdesk.marketdata.reference.service import (
     fundamentals_service,
@@ -39,37 +49,50 @@ from quantdesk.marketdata.reference.service import (
     series_service,
 )
 from quantdesk.marketdata.service import instrument_service
-from quantdesk.marketdata.tasks import ProvidersUnavailable, provider_runtime
 from quantdesk.models import AssetClass, SeriesKind
 from quantdesk.observability.logging import get_logger
 
 log = get_logger("quantdesk.jobs")
 INSTRUMENT_PAGE = 500
-MAX_ERROR_CHARS = 2_000
 
 
 @dataclass
 class Outcome:
-    """What one run did per subject: rows stored (and by whom), or why not."""
+    """What one run did: rows stored per subject (and by whom), or why not."""
 
-    stored: dict[str, int] = field(default_factory=dict)
-    providers: dict[str, str] = field(default_factory=dict)
+    result: JobResult = field(default_factory=JobResult)
     failed: dict[str, str] = field(default_factory=dict)  # retryable
     missing: dict[str, str] = field(default_factory=dict)  # no provider has it
+    offline: dict[str, str] = field(default_factory=dict)  # no provider could be reached
 
     def problem(self, subject: str, error: AppError) -> None:
-        target = self.missing if isinstance(error, ProviderSubjectNotFound) else self.failed
-        target[subject] = error.detail
+        if isinstance(error, ProviderSubjectNotFound):
+            self.missing[subject] = error.detail
+            return
+        offline = offline_detail(error) if isinstance(error, NoProviderAnswered) else None
+        if offline is not None:
+            self.offline[subject] = offline
+        else:
+            self.failed[subject] = error.detail
 
-    def result(self) -> dict[str, Any]:
-        """The run's JSON result, or the error that ends it (after the good rows are stored)."""
-        if self.failed or self.missing:
-            problems = {**self.missing, **self.failed}
-            message = "; ".join(f"{subject}: {detail}" for subject, detail in problems.items())
-            if self.failed:
-                raise ProvidersUnavailable(message[:MAX_ERROR_CHARS])
-            raise PermanentJobError(message[:MAX_ERROR_CHARS])
-        return {"stored": self.stored, "providers": self.providers}
+    def merge(self, part: Outcome, prefix: str) -> None:
+        for subject, rows in part.result.written.items():
+            self.result.wrote(prefix + subject, rows, provider=part.result.providers.get(subject))
+        for problems, found in (
+            (self.failed, part.failed),
+            (self.missing, part.missing),
+            (self.offline, part.offline),
+        ):
+            problems.update({prefix + subject: detail for subject, detail in found.items()})
+
+    def finish(self) -> JobResult:
+        """The run's result, or the error that ends it (after the good rows are stored)."""
+        problems = {**self.missing, **self.offline, **self.failed}
+        if not problems:
+            return self.result
+        if self.failed:
+            raise ProvidersUnavailable(joined(problems), result=self.result)
+        raise PermanentJobError(joined(problems), result=self.result)
 
 
 async def _each(
@@ -84,18 +107,19 @@ async def _each(
         except AppError as error:  # the chain's verdict on this subject; the others go on
             outcome.problem(subject, error)
             continue
-        outcome.stored[subject] = await store(subject, answer)
-        outcome.providers[subject] = answer.provider
+        outcome.result.wrote(subject, await store(subject, answer), provider=answer.provider)
 
 
 @task("fx.fetch_rates")
-async def fetch_fx_rates(ctx: JobContext) -> dict[str, Any]:
+async def fetch_fx_rates(ctx: JobContext) -> JobResult:
     """Every rate the fx_rates chain publishes for each base in `jobs_fx_bases`."""
     settings = ctx.settings
     if not settings.jobs_fx_bases:
-        return {"skipped": "no base currencies (QUANTDESK_JOBS_FX_BASES is empty)"}
+        return JobResult.nothing_to_do("no base currencies (QUANTDESK_JOBS_FX_BASES is empty)")
     if not settings.providers_fx_rates:
-        return {"skipped": "no fx_rates provider chain (QUANTDESK_PROVIDERS_FX_RATES is empty)"}
+        return JobResult.nothing_to_do(
+            "no fx_rates provider chain (QUANTDESK_PROVIDERS_FX_RATES is empty)"
+        )
     outcome = Outcome()
     async with provider_runtime(ctx) as runtime:
 
@@ -114,8 +138,9 @@ async def fetch_fx_rates(ctx: JobContext) -> dict[str, Any]:
             lambda base: runtime.fetch(FxRatesQuery(base)),
             store,
         )
-    log.info("fx rates fetched", bases=len(outcome.stored), rates=sum(outcome.stored.values()))
-    return outcome.result()
+    written = outcome.result
+    log.info("fx rates fetched", bases=len(written.written), rates=written.rows_written)
+    return outcome.finish()
 
 
 async def _fetch_series(
@@ -143,7 +168,7 @@ async def _fetch_series(
 
 
 @task("economy.fetch_series")
-async def fetch_economic_series(ctx: JobContext) -> dict[str, Any]:
+async def fetch_economic_series(ctx: JobContext) -> JobResult:
     """Each series in `jobs_economic_series` (economic_series chain) and each fund in
     `jobs_fund_navs` (fund_navs chain), full history: revised values replace stored ones."""
     settings = ctx.settings
@@ -159,30 +184,27 @@ async def fetch_economic_series(ctx: JobContext) -> dict[str, Any]:
             "QUANTDESK_PROVIDERS_FUND_NAVS",
         ),
     }
-    skipped = [
-        f"{setting} is empty" for ids, chain, setting in wanted.values() if ids and not chain
-    ]
     runnable = {kind: ids for kind, (ids, chain, _) in wanted.items() if ids and chain}
-    if not runnable:
-        reason = "; ".join(skipped) or (
-            "no series configured (QUANTDESK_JOBS_ECONOMIC_SERIES and "
-            "QUANTDESK_JOBS_FUND_NAVS are empty)"
-        )
-        return {"skipped": reason}
     outcome = Outcome()
+    for kind, (ids, chain, setting) in wanted.items():
+        prefix = "fund:" if kind is SeriesKind.FUND_NAV else ""
+        if ids and not chain:
+            for series_id in ids:
+                outcome.result.skip(prefix + series_id, f"no provider chain ({setting} is empty)")
+    if not runnable:
+        if not outcome.result.skipped:
+            outcome.result.reason = (
+                "no series configured (QUANTDESK_JOBS_ECONOMIC_SERIES and "
+                "QUANTDESK_JOBS_FUND_NAVS are empty)"
+            )
+        return outcome.result
     async with provider_runtime(ctx) as runtime:
         for kind, ids in runnable.items():
             part = await _fetch_series(ctx, runtime, kind, ids)
-            prefix = "fund:" if kind is SeriesKind.FUND_NAV else ""
-            for name in ("stored", "providers", "failed", "missing"):
-                getattr(outcome, name).update(
-                    {prefix + key: value for key, value in getattr(part, name).items()}
-                )
-    log.info("series fetched", series=len(outcome.stored), rows=sum(outcome.stored.values()))
-    result = outcome.result()
-    if skipped:
-        result["not_fetched"] = skipped
-    return result
+            outcome.merge(part, "fund:" if kind is SeriesKind.FUND_NAV else "")
+    written = outcome.result
+    log.info("series fetched", series=len(written.written), rows=written.rows_written)
+    return outcome.finish()
 
 
 async def _active_equities(ctx: JobContext) -> list[str]:
@@ -199,16 +221,16 @@ async def _active_equities(ctx: JobContext) -> list[str]:
 
 
 @task("reports.fetch_financials")
-async def fetch_financials(ctx: JobContext) -> dict[str, Any]:
+async def fetch_financials(ctx: JobContext) -> JobResult:
     """The latest reported fundamentals of every active equity (fundamentals chain); a new
     snapshot drops the serving app's cached copy once stored."""
     if not ctx.settings.providers_fundamentals:
-        return {
-            "skipped": "no fundamentals provider chain (QUANTDESK_PROVIDERS_FUNDAMENTALS is empty)"
-        }
+        return JobResult.nothing_to_do(
+            "no fundamentals provider chain (QUANTDESK_PROVIDERS_FUNDAMENTALS is empty)"
+        )
     symbols = await _active_equities(ctx)
     if not symbols:
-        return {"skipped": "no active equity instruments"}
+        return JobResult.nothing_to_do("no active equity instruments")
     # The serving app's cache (in-process runner) or the Celery worker's (Redis: the API's).
     cache = installed_cache()
     outcome = Outcome()
@@ -228,5 +250,7 @@ async def fetch_financials(ctx: JobContext) -> dict[str, Any]:
         await _each(
             outcome, symbols, lambda symbol: runtime.fetch(FundamentalsQuery(symbol)), store
         )
-    log.info("fundamentals fetched", symbols=len(outcome.stored), failed=len(outcome.failed))
-    return outcome.result()
+    log.info(
+        "fundamentals fetched", symbols=len(outcome.result.written), failed=len(outcome.failed)
+    )
+    return outcome.finish()

@@ -23,6 +23,12 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("bars_held", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("settled_return", sa.Double(), nullable=True))
+    # Expired by the wall clock with no bar to settle on (close_price null): active again,
+    # for `evaluate` to judge in market time.
+    op.execute(
+        "UPDATE signals SET status = 'active', closed_at = NULL "
+        "WHERE status = 'expired' AND close_price IS NULL"
+    )
     # Signals settled before: their return follows from entry and close_price.
     op.execute(
         "UPDATE signals SET settled_return = CASE WHEN direction = 'LONG' "

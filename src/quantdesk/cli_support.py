@@ -4,7 +4,7 @@ auto-migration and one unit of work run to completion."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 import typer
@@ -48,3 +48,22 @@ def with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]
             await db.dispose()
 
     return asyncio.run(run())
+
+
+def option_name(
+    loc: Sequence[str | int],
+    *,
+    params_option: str = "--param",
+    aliases: Mapping[str, str] | None = None,
+) -> str:
+    """Where a validation error points, as the command-line option to fix: `("body",
+    "stop_loss_pct")` -> `--stop-loss-pct`, `("params", "fast")` -> `--param fast`, not the
+    HTTP-style `body.stop_loss_pct`. `aliases` names options whose field differs."""
+    parts = [str(part) for part in loc if part not in ("body", "query", "path")]
+    if not parts:
+        return "arguments"
+    if parts[0] == "params" and len(parts) > 1:
+        return f"{params_option} {parts[1]}"
+    if aliases and parts[0] in aliases:
+        return aliases[parts[0]]
+    return "--" + parts[0].replace("_", "-")

@@ -1,0 +1,56 @@
+"""The application state: what the app builds once and every request reads, typed in one place.
+
+`create_app` installs an `AppState` as `app.state` and the lifespan fills it. Reading it
+(`app_state(request).db`) rather than resolving a dependency chain is one of the deliberate
+fast paths (ARCHITECTURE.md): on a cached read each dependency node costs more than the hit.
+Starlette's `State` keeps attributes in a dict, so a test may still swap one in place.
+
+The annotations name types from higher layers for the type checker only; at run time this
+module imports nothing above `kit`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from starlette.datastructures import State
+
+if TYPE_CHECKING:
+    from quantdesk.auth.throttle import LoginThrottle
+    from quantdesk.config import Settings
+    from quantdesk.db import Database
+    from quantdesk.infra.cache import Cache
+    from quantdesk.infra.mail import MailBackend
+    from quantdesk.jobs.lifecycle import JobRuntime
+    from quantdesk.marketdata.providers.registry import ProviderRuntime
+    from quantdesk.ops.monitor import PerformanceMonitor
+    from quantdesk.ratelimit import RateLimitConfig, RateLimiter
+
+
+class AppState(State):
+    # Set by create_app.
+    settings: Settings
+    rate_limit_config: RateLimitConfig
+    # Set by the lifespan; None until it runs (an app used without its lifespan, in tests).
+    db: Database
+    rate_limiter: RateLimiter | None
+    login_throttle: LoginThrottle
+    mail: MailBackend
+    cache: Cache
+    providers: ProviderRuntime | None
+    jobs: JobRuntime | None
+    monitor: PerformanceMonitor | None
+
+    def __init__(self, settings: Settings, rate_limit_config: RateLimitConfig) -> None:
+        super().__init__()
+        self.settings = settings
+        self.rate_limit_config = rate_limit_config
+        self.rate_limiter = None
+        self.providers = None
+        self.jobs = None
+        self.monitor = None
+
+
+def app_state(app: Any) -> AppState:
+    """The state of `app` (a Starlette app; `request.app` and `scope["app"]` are typed Any)."""
+    return cast(AppState, app.state)

@@ -1,0 +1,17 @@
+"""The job catalogue: every domain's background work, registered by importing its `tasks`
+module. The job runner (`quantdesk.jobs`) knows no domain; the app's lifespan and the command
+line (worker, beat, `jobs list|run`) call `load_tasks()` before they look a job up.
+"""
+
+from __future__ import annotations
+
+
+def load_tasks() -> None:
+    """Register every domain's tasks (idempotent). A domain with jobs adds its module here.
+
+    Imported on call, not at module import: `quantdesk db upgrade` needs no domain code."""
+    import quantdesk.backtest.tasks
+    import quantdesk.jobs.tasks
+    import quantdesk.marketdata.reference.tasks
+    import quantdesk.marketdata.tasks
+    import quantdesk.signals.tasks  # noqa: F401
