@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from quantdesk.access.scopes import Scope
 from quantdesk.auth.dependencies import require
 from quantdesk.errors import Unprocessable, field_error
+from quantdesk.indicators.schemas import IndicatorsResponse
 from quantdesk.indicators.service import indicator_service, parse_set
 from quantdesk.infra.cache.dependencies import CACHE_HEADER
 from quantdesk.kit.schemas import Instant
@@ -23,6 +24,7 @@ router = APIRouter(tags=["indicators"], dependencies=[Depends(require(Scope.READ
 
 @router.get(
     "/indicators/{symbol}",
+    response_model=IndicatorsResponse,
     description=(
         "Indicators computed over stored (or resampled) bars, e.g. "
         "`set=rsi:14,macd:12:26:9,bbands:20:2`. Values match TA-Lib, warm-up included: each "
