@@ -258,8 +258,10 @@ async def test_bars_written_by_a_celery_attempt_invalidate_the_shared_redis_cach
 
         assert outcome.successful(), outcome.traceback
         # Celery keeps the run's JobResult as JSON.
-        assert outcome.result["rows_written"] == 2
-        assert outcome.result["written"] == {f"{fresh}:1d": 2, f"{unchanged}:1d": 0}
+        result = outcome.result
+        assert isinstance(result, dict)
+        assert result["rows_written"] == 2
+        assert result["written"] == {f"{fresh}:1d": 2, f"{unchanged}:1d": 0}
         assert installed_cache() is None  # the attempt's cache is uninstalled (and closed)
         assert await quote_status(fresh) is CacheStatus.MISS
         assert await quote_status(unchanged) is CacheStatus.HIT

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.jobs.conftest import runner  # noqa: F401 (fixtures
-
 ECB_PATH = "/stats/eurofxref/eurofxref-daily.xml"
 
 
