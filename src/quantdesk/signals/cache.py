@@ -9,7 +9,7 @@ new bars for the symbol drop it (`new_bars_tags`). The answer does not depend on
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,13 +19,20 @@ from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.signals.repository import SignalFilter, SignalRepository
 from quantdesk.signals.schemas import SignalRead
 
+class LatestSignalsDocument(TypedDict):
+    """`Page[SignalRead]` as JSON (what the cache keeps and the endpoint sends)."""
+
+    data: list[dict[str, Any]]
+    meta: dict[str, Any]  # ListMeta: count, next_cursor (always null: one page)
+
+
 # Lower case: symbol tags upper-case the symbol, so no symbol's tag can equal it.
 LATEST_TAG = "signals:latest"
 
 
 async def latest_answer(
     database: Database, cache: Cache, *, filters: SignalFilter, limit: int
-) -> tuple[dict[str, Any], CacheStatus]:
+) -> tuple[LatestSignalsDocument, CacheStatus]:
     """The latest-signals page as a JSON document, through the signals cache (60 s, never
     served stale). A miss reads in its own unit of work, once however many callers ask."""
     key = f"latest|{filters!r}|{limit}"  # every filter field, whichever the endpoint sets
@@ -33,12 +40,12 @@ async def latest_answer(
     if filters.symbol is not None:
         tags.append(symbol_tag(CacheCategory.SIGNALS, filters.symbol))
 
-    async def load() -> dict[str, Any]:
+    async def load() -> LatestSignalsDocument:
         async with database.session() as session:
             rows = await SignalRepository(session).latest(filters, limit=limit)
             data = [SignalRead.of(row) for row in rows]
         page = Page[SignalRead](data=data, meta=ListMeta(count=len(data), next_cursor=None))
-        return page.model_dump(mode="json")
+        return cast(LatestSignalsDocument, page.model_dump(mode="json"))
 
     return await cache.get_or_compute(CacheCategory.SIGNALS, key, load, tags=tags)
 

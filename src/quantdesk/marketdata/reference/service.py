@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,6 +51,16 @@ class SeriesNotFound(NotFound):
 
 class FundamentalsNotFound(NotFound):
     code = "fundamentals-not-found"
+
+
+class FundamentalsDocument(TypedDict):
+    """The latest snapshot as the API serves it (and the cache keeps it): JSON-ready."""
+
+    symbol: str
+    as_of: str  # ISO date, the end of the reported period
+    values: dict[str, Any]  # line items by name, as the provider reported them
+    provider: str
+    fetched_at: str  # ISO-8601 with Z
 
 
 @dataclass(frozen=True)
@@ -213,12 +223,12 @@ class FundamentalsService:
 
     async def latest(
         self, database: Database, cache: Cache, symbol: str
-    ) -> tuple[dict[str, Any], CacheStatus]:
+    ) -> tuple[FundamentalsDocument, CacheStatus]:
         """The latest snapshot as a JSON-ready document, through the financials cache (1 h
         fresh, then stale for up to a day while one refresh runs)."""
         symbol = symbol.upper()
 
-        async def load() -> dict[str, Any]:
+        async def load() -> FundamentalsDocument:
             # Its own unit of work: the read may outlive the request that started it.
             async with database.session() as session:
                 snapshot = await FundamentalsRepository(session).latest(symbol)
