@@ -19,6 +19,7 @@ from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.signals.repository import SignalFilter, SignalRepository
 from quantdesk.signals.schemas import SignalRead
 
+
 class LatestSignalsDocument(TypedDict):
     """`Page[SignalRead]` as JSON (what the cache keeps and the endpoint sends)."""
 
