@@ -30,6 +30,7 @@ from quantdesk.infra.cache import build_cache, install_cache
 from quantdesk.infra.mail import mail_backend
 from quantdesk.infra.state import state_store_from_settings
 from quantdesk.jobs.lifecycle import job_runtime
+from quantdesk.kit.app_state import AppState, app_state
 from quantdesk.kit.pagination import configure_cursor_signing
 from quantdesk.kit.routing import include_flat
 from quantdesk.marketdata.providers.registry import build_provider_runtime, install_provider_runtime
@@ -71,21 +72,20 @@ def _audit_ip_block(db: Database, settings: Settings) -> Callable[[str], Awaitab
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    app.state.db = Database(settings)
-    app.state.rate_limiter = RateLimiter(app.state.rate_limit_config)
-    app.state.rate_limiter.on_block = _audit_ip_block(app.state.db, settings)
-    app.state.login_throttle = LoginThrottle(settings, app.state.rate_limiter.storage)
-    app.state.mail = mail_backend(settings)
-    app.state.cache = build_cache(settings)
-    install_cache(app.state.cache)
-    providers = build_provider_runtime(
-        settings, state_store_from_settings(settings), database=app.state.db
-    )
-    app.state.providers = providers
+    state = app_state(app)
+    settings = state.settings
+    state.db = db = Database(settings)
+    state.rate_limiter = limiter = RateLimiter(state.rate_limit_config)
+    limiter.on_block = _audit_ip_block(db, settings)
+    state.login_throttle = LoginThrottle(settings, limiter.storage)
+    state.mail = mail_backend(settings)
+    state.cache = build_cache(settings)
+    install_cache(state.cache)
+    providers = build_provider_runtime(settings, state_store_from_settings(settings), database=db)
+    state.providers = providers
     install_provider_runtime(providers)  # in-process jobs share its breakers and budgets
     if settings.metrics_enabled:
-        instrument_engine(app.state.db.engine.sync_engine)
+        instrument_engine(db.engine.sync_engine)
     if settings.gc_freeze_at_startup:
         # Everything built so far (imports, settings, engines) lives as long as the process:
         # moved out of the collector's sight, it is not rescanned by every full collection,
@@ -95,15 +95,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     log.info(
         "startup",
         environment=settings.environment.value,
-        database=app.state.db.dialect,
+        database=db.dialect,
         version=__version__,
     )
     try:
         # Jobs stop before the database closes: running jobs finish or are recorded as stopped.
         # The monitor (off unless `quantdesk serve` turns it on) stops first.
         async with (
-            job_runtime(settings, app.state.db) as app.state.jobs,
-            performance_monitor(settings, app.state.db, mail=app.state.mail) as app.state.monitor,
+            job_runtime(settings, db) as state.jobs,
+            performance_monitor(settings, db, mail=state.mail) as state.monitor,
         ):
             yield
     finally:
@@ -111,9 +111,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await providers.aclose()  # the runtime built here, even if a test swapped it
         await providers.store.aclose()
         install_cache(None)
-        await app.state.cache.aclose()
-        await app.state.rate_limiter.aclose()
-        await app.state.db.dispose()
+        await state.cache.aclose()
+        await limiter.aclose()
+        await db.dispose()
         worker_exit()  # multiprocess metrics: this worker's live gauges go with it
         log.info("shutdown")
 
@@ -199,7 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.opentelemetry_enabled
         else {"tracing": False, "metrics": False, "logs": False},
     )
-    app.state.settings = settings
+    app.state = AppState(settings, RateLimitConfig.from_settings(settings))
     configure_cursor_signing(settings.secret_key.get_secret_value())
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
@@ -215,8 +215,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         install_docs(app, "/openapi.json")
     # FastAPI registers its docs pages first; behind everything else they cost no API request.
     app.router.routes.sort(key=lambda route: not isinstance(route, APIRoute))
-    app.state.rate_limit_config = RateLimitConfig.from_settings(settings)
-    document_rate_limits(app, app.state.rate_limit_config)
+    document_rate_limits(app, app_state(app).rate_limit_config)
     document_security(app)
     document_problems(app)
     # Request id, trusted hosts, CORS, IP blocks, body limits, security and rate-limit

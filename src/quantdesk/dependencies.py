@@ -10,17 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.config import Settings
 from quantdesk.db import Database
+from quantdesk.kit.app_state import app_state
 
 
 async def get_app_settings(request: Request) -> Settings:
     # async: a plain def would be sent to the thread pool on every request.
-    settings: Settings = request.app.state.settings
-    return settings
+    return app_state(request.app).settings
 
 
 def app_database(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
+    return app_state(request.app).db
 
 
 async def get_database(request: Request) -> Database:

@@ -21,6 +21,7 @@ from quantdesk.auth.tokens import verify_access_token
 from quantdesk.config import Settings
 from quantdesk.dependencies import app_database
 from quantdesk.errors import Forbidden, Unauthorized
+from quantdesk.kit.app_state import app_state
 from quantdesk.kit.clientip import client_ip, parse_networks
 from quantdesk.ratelimit.dependencies import (
     MARKER_ATTRIBUTE,
@@ -74,7 +75,7 @@ async def current_principal(request: Request) -> Principal:
         return cached
     api_key, authorization = _credentials(request)
     # From app.state, not SettingsDep/DatabaseDep: each dependency node costs every request.
-    settings: Settings = request.app.state.settings
+    settings = app_state(request.app).settings
     database = app_database(request)
     ip = request_ip(request, settings)
     if api_key is not None:  # present but empty is a bad credential too, not anonymity

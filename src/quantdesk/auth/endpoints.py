@@ -23,6 +23,7 @@ from quantdesk.auth.throttle import LoginThrottle
 from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.errors import Unprocessable, field_error
 from quantdesk.infra.mail import MailBackend
+from quantdesk.kit.app_state import app_state
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -51,13 +52,11 @@ def client_info(request: Request, settings: SettingsDep) -> ClientInfo:
 
 
 def login_throttle(request: Request) -> LoginThrottle:
-    throttle: LoginThrottle = request.app.state.login_throttle
-    return throttle
+    return app_state(request.app).login_throttle
 
 
 def mail_backend(request: Request) -> MailBackend:
-    backend: MailBackend = request.app.state.mail
-    return backend
+    return app_state(request.app).mail
 
 
 Client = Annotated[ClientInfo, Depends(client_info)]

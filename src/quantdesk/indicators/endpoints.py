@@ -13,6 +13,7 @@ from quantdesk.errors import Unprocessable, field_error
 from quantdesk.indicators.schemas import IndicatorsResponse
 from quantdesk.indicators.service import indicator_service, parse_set
 from quantdesk.infra.cache.dependencies import CACHE_HEADER
+from quantdesk.kit.app_state import app_state
 from quantdesk.kit.schemas import Instant
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.kit.timeframes import Timeframe
@@ -51,7 +52,7 @@ async def get_indicators(
     if start_ts is not None and end_ts is not None and start_ts > end_ts:
         raise Unprocessable(errors=[field_error(["query", "start"], "must not be after end")])
     # Database and cache from app.state: a miss computes in its own unit of work.
-    state = request.app.state
+    state = app_state(request.app)
     head, status = await indicator_service.answer(
         state.db,
         state.cache,

@@ -8,10 +8,11 @@ from fastapi import Depends, Request
 
 from quantdesk.jobs.lifecycle import JobRuntime
 from quantdesk.jobs.runner import JobsUnavailable
+from quantdesk.kit.app_state import app_state
 
 
 def get_job_runtime(request: Request) -> JobRuntime:
-    runtime = getattr(request.app.state, "jobs", None)
+    runtime = app_state(request.app).jobs
     if not isinstance(runtime, JobRuntime):
         raise JobsUnavailable("background jobs are not running in this server")
     return runtime

@@ -39,7 +39,7 @@ class AppState(State):
     cache: Cache
     providers: ProviderRuntime | None
     jobs: JobRuntime | None
-    monitor: PerformanceMonitor | None
+    monitor: PerformanceMonitor
 
     def __init__(self, settings: Settings, rate_limit_config: RateLimitConfig) -> None:
         super().__init__()
@@ -48,7 +48,6 @@ class AppState(State):
         self.rate_limiter = None
         self.providers = None
         self.jobs = None
-        self.monitor = None
 
 
 def app_state(app: Any) -> AppState:

@@ -14,6 +14,7 @@ from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.errors import Unprocessable, field_error
 from quantdesk.http.negotiation import negotiate_or_406
 from quantdesk.infra.cache.dependencies import CACHE_HEADER
+from quantdesk.kit.app_state import app_state
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.kit.schemas import Instant
 from quantdesk.kit.symbols import SYMBOL_PATTERN
@@ -64,7 +65,7 @@ async def get_quote(
 ) -> Response:
     # Database, cache and providers from app.state rather than dependencies: a cache hit is
     # this endpoint's whole work, and each dependency node costs more than the hit itself.
-    state = request.app.state
+    state = app_state(request.app)
     answer, status = await quote_service.answer(
         state.db,
         state.cache,
@@ -173,7 +174,7 @@ async def get_bars(
         csv=csv,
     )
     # Database and cache from app.state: a miss reads in its own unit of work (see get_quote).
-    state = request.app.state
+    state = app_state(request.app)
     answer, status = await bars_answer(state.db, state.cache, query)
     if csv:
         disposition = f'attachment; filename="{answer["filename"]}"'

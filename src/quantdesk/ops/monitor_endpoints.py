@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from quantdesk.auth.dependencies import SystemAdmin
 from quantdesk.dependencies import SessionDep
+from quantdesk.kit.app_state import app_state
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.models import AlertLevel
 from quantdesk.ops.alert_service import alert_service
-from quantdesk.ops.monitor import PerformanceMonitor
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -82,7 +82,7 @@ async def list_alerts(
 @router.get("/monitor", response_model=MonitorResponse)
 async def monitor_status(_: SystemAdmin, request: Request) -> MonitorResponse:
     """Thresholds, the latest figures and each metric's announced level."""
-    monitor: PerformanceMonitor = request.app.state.monitor
+    monitor = app_state(request.app).monitor
     settings = monitor.settings
     metrics = [
         MonitoredMetric(

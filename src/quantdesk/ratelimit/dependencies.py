@@ -19,6 +19,7 @@ from fastapi import Request
 
 from quantdesk.access.principal import Principal
 from quantdesk.access.scopes import Role
+from quantdesk.kit.app_state import app_state
 from quantdesk.observability.metrics import RATE_LIMIT_EXCEEDED
 from quantdesk.ratelimit.acceptance import would_accept
 from quantdesk.ratelimit.errors import RateLimited
@@ -50,7 +51,8 @@ def rate_limit_marker(call: object) -> RateLimitMarker | None:
 
 
 def get_rate_limiter(request: Request) -> RateLimiter:
-    limiter = getattr(request.app.state, "rate_limiter", None)
+    # getattr: a bare test app may never build one (then the error below says how).
+    limiter = getattr(app_state(request.app), "rate_limiter", None)
     if not isinstance(limiter, RateLimiter):
         raise RuntimeError(
             "app.state.rate_limiter is not set: build it in the lifespan with "

@@ -21,6 +21,7 @@ from quantdesk.access.scopes import Scope
 from quantdesk.auth.dependencies import PUBLIC, policy, require
 from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.infra.cache.dependencies import CACHE_HEADER
+from quantdesk.kit.app_state import app_state
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.kit.schemas import Instant
 from quantdesk.kit.symbols import SYMBOL_PATTERN
@@ -123,7 +124,7 @@ async def latest_signals(
         direction=direction,
     )
     # Database and cache from app.state: a miss reads in its own unit of work.
-    state = request.app.state
+    state = app_state(request.app)
     page, status = await latest_answer(state.db, state.cache, filters=filters, limit=limit)
     return Response(
         orjson.dumps(page), media_type="application/json", headers={CACHE_HEADER: status.value}

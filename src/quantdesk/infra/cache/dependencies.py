@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from quantdesk.infra.cache.cache import Cache, CacheStatus
+from quantdesk.kit.app_state import app_state
 
 CACHE_HEADER = "X-Cache"
 
 
 async def get_cache(request: Request) -> Cache:
-    cache: Cache = request.app.state.cache
-    return cache
+    return app_state(request.app).cache
 
 
 CacheDep = Annotated[Cache, Depends(get_cache)]

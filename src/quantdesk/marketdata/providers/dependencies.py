@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from quantdesk.errors import ServiceUnavailable
+from quantdesk.kit.app_state import app_state
 from quantdesk.marketdata.providers.registry import ProviderRuntime
 
 
@@ -15,7 +16,7 @@ class ProvidersNotStarted(ServiceUnavailable):
 
 
 async def get_provider_runtime(request: Request) -> ProviderRuntime:
-    runtime = getattr(request.app.state, "providers", None)
+    runtime = app_state(request.app).providers
     if not isinstance(runtime, ProviderRuntime):
         raise ProvidersNotStarted("market-data providers are not running in this process")
     return runtime

@@ -17,6 +17,7 @@ from quantdesk.dependencies import SessionDep
 from quantdesk.errors import Unprocessable, field_error
 from quantdesk.infra.cache import CacheStatus
 from quantdesk.infra.cache.dependencies import CACHE_HEADER
+from quantdesk.kit.app_state import app_state
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.marketdata.reference.schemas import (
     FundamentalsResponse,
@@ -170,7 +171,7 @@ async def get_fund_navs(
 )
 async def get_fundamentals(request: Request, symbol: Symbol) -> Response:
     # Database and cache from app.state, as GET /quotes does: a hit is the whole work.
-    state = request.app.state
+    state = app_state(request.app)
     document, status = await fundamentals_service.latest(state.db, state.cache, symbol)
     body = {
         "data": {key: document[key] for key in ("symbol", "as_of", "values")},
