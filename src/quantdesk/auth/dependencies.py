@@ -131,6 +131,19 @@ def _counts_tier(dependency: Callable[..., Any]) -> None:
     setattr(dependency, MARKER_ATTRIBUTE, RateLimitMarker(None))
 
 
+async def _audit_denial(request: Request, principal: Principal, scope: Scope) -> None:
+    # Its own unit of work: the denied request's session (if any) is rolled back.
+    async with app_database(request).session() as session:
+        await audit_service.record(
+            session,
+            action="access.denied",
+            outcome="denied",
+            actor=principal,
+            user_agent=request.headers.get("user-agent"),
+            details={"scope": scope.value, "method": request.method, "path": request.url.path},
+        )
+
+
 def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting callers whose credential carries `scope`."""
 
@@ -140,16 +153,7 @@ def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
             return principal
         if principal.is_anonymous:
             raise Unauthorized(f"sign in: this needs the {scope.value} scope")
-        # Its own unit of work: the denied request's session (if any) is rolled back.
-        async with app_database(request).session() as session:
-            await audit_service.record(
-                session,
-                action="access.denied",
-                outcome="denied",
-                actor=principal,
-                user_agent=request.headers.get("user-agent"),
-                details={"scope": scope.value, "method": request.method, "path": request.url.path},
-            )
+        await _audit_denial(request, principal, scope)
         raise Forbidden(f"this needs the {scope.value} scope")
 
     dependency.__quantdesk_scope__ = scope  # type: ignore[attr-defined]
@@ -178,19 +182,7 @@ async def key_manager(request: Request) -> Principal:
         raise Unauthorized()
     if principal.api_key_id is None or principal.has(Scope.MANAGE_API_KEYS):
         return principal
-    async with app_database(request).session() as session:
-        await audit_service.record(
-            session,
-            action="access.denied",
-            outcome="denied",
-            actor=principal,
-            user_agent=request.headers.get("user-agent"),
-            details={
-                "scope": Scope.MANAGE_API_KEYS.value,
-                "method": request.method,
-                "path": request.url.path,
-            },
-        )
+    await _audit_denial(request, principal, Scope.MANAGE_API_KEYS)
     raise Forbidden(
         "managing API keys needs a signed-in session or a key with the manage:api-keys scope"
     )
