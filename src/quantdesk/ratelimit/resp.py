@@ -70,8 +70,15 @@ def _parse(buffer: bytes, at: int) -> tuple[Reply, int]:
             return None, at
         items: list[Any] = []
         for _ in range(count):
-            item, at = _parse(buffer, at)
-            items.append(item)
+            if buffer[at : at + 1] == b":":  # integers (the script's reply) without recursing
+                end = buffer.find(b"\r\n", at)
+                if end < 0:
+                    raise _Incomplete
+                items.append(int(buffer[at + 1 : end]))
+                at = end + 2
+            else:
+                item, at = _parse(buffer, at)
+                items.append(item)
         return items, at
     if kind == b"$":
         size = int(line)
