@@ -28,6 +28,7 @@ from quantdesk.http.methods import allowed_methods
 from quantdesk.http.openapi import document_problems
 from quantdesk.http.problems import validation_errors
 from quantdesk.infra.cache import build_cache, install_cache
+from quantdesk.infra.kernel_warmup import start_kernel_warmup
 from quantdesk.infra.state import state_store_from_settings
 from quantdesk.jobs.lifecycle import job_runtime
 from quantdesk.kit.pagination import configure_cursor_signing
@@ -90,6 +91,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # which otherwise shows up as multi-100 ms pauses in the latency tail.
         gc.collect()
         gc.freeze()
+    # The first indicator/backtest/signal request would otherwise load every numba kernel.
+    app.state.kernel_warmup = start_kernel_warmup() if settings.warm_kernels_at_startup else None
     log.info(
         "startup",
         environment=settings.environment.value,
