@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -59,10 +62,44 @@ def test_a_failing_warm_up_is_recorded_not_raised(monkeypatch: pytest.MonkeyPatc
         raise failure
 
     monkeypatch.setattr(kernel_warmup, "warm_kernels", broken)
-    warmup = start_kernel_warmup()
-    assert warmup.thread is not None
+    warmup = start_kernel_warmup(make_settings("sqlite://", warm_kernels_at_startup=True))
+    assert warmup is not None and warmup.thread is not None
     warmup.thread.join(_WAIT_SECONDS)
 
     assert warmup.done.is_set()
     assert warmup.error is failure
     assert warmup.warmed == []
+
+
+# A fresh interpreter: freezing this one would keep the whole suite's garbage forever.
+_FREEZE_PROBE = textwrap.dedent(
+    """
+    import gc, sys
+    from quantdesk.config import Settings
+    from quantdesk.infra.kernel_warmup import start_kernel_warmup
+
+    freeze = sys.argv[1] == "freeze"
+    settings = Settings(
+        _env_file=None, warm_kernels_at_startup=True, gc_freeze_at_startup=freeze
+    )
+    warmup = start_kernel_warmup(settings)
+    warmup.thread.join()
+    assert warmup.error is None, warmup.error
+    print(gc.get_freeze_count())
+    """
+)
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_the_warm_up_freezes_what_it_loaded_when_the_lifespan_freezes(freeze: bool) -> None:
+    """The kernels' objects would otherwise trigger a full collection in a later request."""
+    probe = subprocess.run(
+        [sys.executable, "-c", _FREEZE_PROBE, "freeze" if freeze else "keep"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=_WAIT_SECONDS,
+    )
+    assert probe.returncode == 0, probe.stderr
+    frozen = int(probe.stdout.strip().splitlines()[-1])
+    assert (frozen > 0) is freeze

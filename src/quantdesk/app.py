@@ -91,8 +91,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # which otherwise shows up as multi-100 ms pauses in the latency tail.
         gc.collect()
         gc.freeze()
-    # The first indicator/backtest/signal request would otherwise load every numba kernel.
-    app.state.kernel_warmup = start_kernel_warmup() if settings.warm_kernels_at_startup else None
+    # Off the first indicator/backtest/signal request: load every numba kernel (a thread).
+    app.state.kernel_warmup = start_kernel_warmup(settings)
     log.info(
         "startup",
         environment=settings.environment.value,

@@ -6,14 +6,21 @@ first indicator, backtest or signal request off that request. It runs on a daemo
 start-up is not delayed, the event loop is not blocked, and a process that stops before
 it finishes is not held up by it. A failure is logged, never raised: the kernels then
 load on first use, as they would without the warm-up.
+
+Loading the kernels leaves many new long-lived objects (numba's type and code caches)
+behind, enough to trigger a full garbage collection (0.5 s and more) in whichever request
+comes next. The thread collects once itself when done, and with ``gc_freeze_at_startup``
+freezes the survivors as the lifespan froze everything before it.
 """
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from dataclasses import dataclass, field
 
+from quantdesk.config import Settings
 from quantdesk.engine.warmup import warm_kernels
 from quantdesk.observability.logging import get_logger
 
@@ -27,6 +34,7 @@ class KernelWarmup:
     """The warm-up thread and its outcome: ``done`` is set when it has finished, with
     ``warmed`` the names ``warm_kernels`` returned, or ``error`` what it raised."""
 
+    freeze: bool = False
     thread: threading.Thread | None = None
     done: threading.Event = field(default_factory=threading.Event)
     warmed: list[str] = field(default_factory=list)
@@ -37,6 +45,9 @@ class KernelWarmup:
         started = time.perf_counter()
         try:
             self.warmed = warm_kernels()
+            gc.collect()
+            if self.freeze:
+                gc.freeze()
         except Exception as exc:  # never take the app down: kernels then load on first use
             self.error = exc
             log.exception("kernel warm-up failed")
@@ -49,9 +60,12 @@ class KernelWarmup:
             self.done.set()
 
 
-def start_kernel_warmup() -> KernelWarmup:
-    """Start ``warm_kernels`` on a daemon thread named ``kernel-warmup``; return at once."""
-    warmup = KernelWarmup()
+def start_kernel_warmup(settings: Settings) -> KernelWarmup | None:
+    """With ``warm_kernels_at_startup``, start ``warm_kernels`` on a daemon thread named
+    ``kernel-warmup`` and return at once; without it, do nothing (``None``)."""
+    if not settings.warm_kernels_at_startup:
+        return None
+    warmup = KernelWarmup(freeze=settings.gc_freeze_at_startup)
     warmup.thread = threading.Thread(target=warmup.run, name=THREAD_NAME, daemon=True)
     warmup.thread.start()
     return warmup
