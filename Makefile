@@ -46,6 +46,7 @@ bench: $(INSTALLED_DEV)  ## speed against reference implementations; writes docs
 	$(BIN)/python -m benchmarks.bench_indicators
 	$(BIN)/python -m benchmarks.bench_backtest
 	$(BIN)/python -m benchmarks.bench_access
+	$(BIN)/python -m benchmarks.bench_access --storage redis
 	$(BIN)/python -m benchmarks.bench_cache
 
 db-migrate: $(INSTALLED)

@@ -20,9 +20,9 @@ the database `benchmarks/_access_db.py`'s; the checks, table and section are in
 
 `--storage redis` measures the same with the rate limiter's counters in a real Redis
 (a throwaway `redis-server`, `benchmarks/_access_redis.py`): A must reach 0.5x B, and Redis'
-own CPU per request (from its `INFO`) must stay at most 15 us and the same at two window
-fills. The quote cache stays in process memory unless `--redis-cache` puts it in Redis too.
-That run writes its own section of docs/benchmarks.md.
+own CPU per request (from its `INFO`) must stay at most 15 us and be the same at two window
+fills (`benchmarks/_access_fill.py`). The quote cache stays in process memory unless
+`--redis-cache` puts it in Redis too. That run writes its own section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from pathlib import Path
 
 from benchmarks._access_db import ROLE, TIER_LIMIT, prepared_run
 from benchmarks._access_db import prepare as prepare  # kept importable from here for scripts
+from benchmarks._access_fill import FillComparison, compare_fills
 from benchmarks._access_redis import (
     REDIS_HEADER,
     RedisMeter,
@@ -103,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     shape = parsed_shape(args)
     use_redis = args.storage == "redis"
     meter: RedisMeter | None = None
+    fills: FillComparison | None = None
     with prepared_run("access", args.tier_limit) as run, ExitStack() as stack:
         tmp, prepared = run.tmp, run.prepared
         env = dict(prepared.env)
@@ -150,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             meter = RedisMeter(redis_url, a.target, int(checks.rate_limit or 0))
             stack.callback(meter.close)
             metered_rounds([a, b], a, shape, meter)
+            fills = compare_fills(redis_url)
         else:
             interleave([a, b], shape)
 
@@ -160,9 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         table = rows(a, b, all_ok, REDIS_RPS_BAR, None)
     print()
     print_table(HEADER, cells(table))
-    if meter is not None:
+    if meter is not None and fills is not None:
         print()
-        print_table(REDIS_HEADER, redis_rows(meter, all_ok))
+        print_table(REDIS_HEADER, redis_rows(meter, fills, all_ok))
         print(f"Redis commands per request: {meter.calls_text()}")
     print(f"\nStatuses A: {a.status_text()}")
     print(f"Statuses B: {b.status_text()}")
@@ -178,7 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(run.total())
     if not args.no_docs:
         tier, bare = args.tier_limit, args.bare_mode
-        mode = None if meter is None else redis_report(meter, all_ok, args.redis_cache)
+        mode = None
+        if meter is not None and fills is not None:
+            mode = redis_report(meter, fills, all_ok, args.redis_cache)
         write_docs(
             section(table, a, b, checks, shape, tier, bare, run.info, QUOTE_PATH, mode), mode
         )

@@ -27,6 +27,7 @@ from quantdesk.http.methods import allowed_methods
 from quantdesk.http.openapi import document_problems
 from quantdesk.http.problems import validation_errors
 from quantdesk.infra.cache import build_cache, install_cache
+from quantdesk.infra.kernel_warmup import start_kernel_warmup
 from quantdesk.infra.mail import mail_backend
 from quantdesk.infra.state import state_store_from_settings
 from quantdesk.jobs.lifecycle import job_runtime
@@ -92,6 +93,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # which otherwise shows up as multi-100 ms pauses in the latency tail.
         gc.collect()
         gc.freeze()
+    # Off the first indicator/backtest/signal request: load every numba kernel (a thread).
+    state.kernel_warmup = start_kernel_warmup(settings)
     log.info(
         "startup",
         environment=settings.environment.value,

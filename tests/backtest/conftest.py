@@ -3,10 +3,16 @@ Helpers shared by the test modules are in tests/support/backtests.py."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from quantdesk.access.scopes import Role
+from quantdesk.cli import app as cli
+from quantdesk.config import get_settings
 from quantdesk.db import Database
 from quantdesk.engine.backtest import Bars
 from quantdesk.marketdata.service import bar_service, instrument_service
@@ -27,3 +33,29 @@ async def goog(db: Database) -> Bars:
 async def premium(client: httpx.AsyncClient, db: Database) -> dict[str, str]:
     """Headers of a premium user (exempt from the 3-per-hour backtests-create policy)."""
     return await signed_in(client, db, Role.PREMIUM)
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A development SQLite file migrated and loaded by the CLI itself (`demo load`)."""
+    folder = tmp_path_factory.mktemp("cli")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QUANTDESK_DATABASE_URL", f"sqlite+aiosqlite:///{folder / 'quantdesk.db'}")
+        patch.setenv("QUANTDESK_REPORTS_DIR", str(folder / "reports"))
+        get_settings.cache_clear()
+        loaded = CliRunner().invoke(cli, ["demo", "load"])
+        assert loaded.exit_code == 0, loaded.output
+        yield folder
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def in_demo(demo_database: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The CLI pointed at the demo database; reports go to its `reports` folder."""
+    monkeypatch.setenv(
+        "QUANTDESK_DATABASE_URL", f"sqlite+aiosqlite:///{demo_database}/quantdesk.db"
+    )
+    monkeypatch.setenv("QUANTDESK_REPORTS_DIR", str(demo_database / "reports"))
+    get_settings.cache_clear()
+    yield demo_database
+    get_settings.cache_clear()

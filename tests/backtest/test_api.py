@@ -14,7 +14,8 @@ from quantdesk.backtest.compute import json_safe
 from quantdesk.db import Database
 from quantdesk.engine.backtest import Bars, SmaCross, Strategy
 from quantdesk.engine.backtest.ema import EmaCross
-from tests.support.backtests import REQUEST, URL, assert_problem, direct, signed_in, wait_for
+from tests.support.backtests import REQUEST, URL, direct, signed_in, wait_for
+from tests.support.problems import assert_problem
 
 CASES = [
     pytest.param(

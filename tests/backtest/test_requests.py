@@ -13,7 +13,8 @@ from quantdesk.backtest.service import backtest_service
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.engine.backtest import Bars
-from tests.support.backtests import REQUEST, URL, assert_problem, signed_in, wait_for
+from tests.support.backtests import REQUEST, URL, signed_in, wait_for
+from tests.support.problems import assert_problem
 
 BAD: list[tuple[dict[str, Any], list[str]]] = [
     ({"cash": 0}, ["body", "cash"]),

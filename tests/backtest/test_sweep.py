@@ -10,7 +10,8 @@ import pytest
 
 from quantdesk.backtest.compute import json_safe
 from quantdesk.engine.backtest import Bars, SmaCross
-from tests.support.backtests import SWEEP, URL, assert_problem, direct, wait_for
+from tests.support.backtests import SWEEP, URL, direct, wait_for
+from tests.support.problems import assert_problem
 
 
 async def test_sweep_ranks_every_pair_and_matches_single_runs(
@@ -67,13 +68,13 @@ async def test_bad_sweeps_are_422(
     assert message in str(body), body
 
 
-async def test_example_is_backtesting_py_smacross_on_demo_goog(
+async def test_example_is_smacross_with_the_defaults_on_demo_goog(
     client: httpx.AsyncClient, goog: Bars
 ) -> None:
     response = await client.get("/api/v1/backtest/example")  # read:tickers: guests may
     assert response.status_code == 200, response.text
     example = response.json()
-    expected = direct(goog, SmaCross(10, 20), cash=10_000, commission=0.002, allow_short=True)
+    expected = direct(goog, SmaCross(10, 20), cash=10_000, commission=0.002, allow_short=False)
     assert example["stats"] == json_safe(expected.stats)
     assert example["compat"] == json_safe(expected.compat)
     assert example["request"]["params"] == {"fast": 10, "slow": 20}

@@ -19,7 +19,7 @@ import uvloop
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quantdesk.ratelimit import Decision, RateLimitConfig, RateLimiter
+from quantdesk.ratelimit import Decision, RateLimitConfig, RateLimiter, RateLimitUnavailable
 from quantdesk.ratelimit.limiter import storage_key
 from quantdesk.ratelimit.policies import parse_limit
 from tests.support.servers import RedisProcess
@@ -178,3 +178,33 @@ def test_the_url_database_is_used_and_uvloop_works(redis_process: RedisProcess) 
         assert client.exists(f"{prefix}:sw:" + storage_key(item, "ip:1")) == 1
     finally:
         client.close()
+
+
+async def test_a_redis_that_stops_answering_degrades_to_memory_instead_of_hanging() -> None:
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(4096):  # accepts every command, answers none
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    config = RateLimitConfig(
+        storage_url=f"redis://127.0.0.1:{port}/0",
+        key_prefix=f"test:{uuid.uuid4().hex}",
+        redis_timeout_seconds=0.1,
+    )
+    limiter = RateLimiter(config)
+    item = parse_limit("2/minute")
+    try:
+        # The bound only keeps a regression from hanging the suite; the watchdog answers first.
+        async with asyncio.timeout(10):
+            decisions = await asyncio.gather(
+                *(limiter.hit("ip:9", item, fail_closed=False) for _ in range(3))
+            )
+            with pytest.raises(RateLimitUnavailable):
+                await limiter.hit("ip:9", item, fail_closed=True)
+    finally:
+        await limiter.aclose()
+        server.close()
+    assert [(d.allowed, d.shared) for d in decisions] == [(True, False)] * 2 + [(False, False)]
+    assert limiter.storage.degraded

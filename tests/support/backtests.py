@@ -18,7 +18,6 @@ from tests.support.accounts import bearer, create_user, login
 
 GOOG = DEMO_SERIES[0]
 URL = "/api/v1/backtests"
-PROBLEM = "application/problem+json"
 REQUEST: dict[str, Any] = {
     "symbol": "GOOG",
     "timeframe": "1d",
@@ -82,14 +81,3 @@ async def wait_for(client: httpx.AsyncClient, run_id: str, headers: dict[str, st
             return body
         await asyncio.sleep(0.05)
     raise AssertionError(f"run {run_id} did not finish")
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, object] = response.json()
-    assert body["status"] == status
-    for key in ("type", "title", "detail", "instance", "request_id"):
-        assert key in body
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body

@@ -43,6 +43,7 @@ def contract_settings(database: Path) -> Settings:
         _env_file=None,
         database_url=f"sqlite+aiosqlite:///{database}",
         gc_freeze_at_startup=False,
+        warm_kernels_at_startup=False,
         rate_limit_guest=HIGH,
         rate_limit_user=HIGH,
         rate_limit_premium=HIGH,

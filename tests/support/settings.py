@@ -25,8 +25,10 @@ def unavailable(exc: ServerUnavailable) -> NoReturn:
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     """Settings for tests: no .env file, development unless overridden; no gc.freeze (the
-    suite builds hundreds of apps, and frozen objects are never collected)."""
+    suite builds hundreds of apps, and frozen objects are never collected) and no kernel
+    warm-up thread per app (tests that want it turn it on)."""
     overrides.setdefault("gc_freeze_at_startup", False)
+    overrides.setdefault("warm_kernels_at_startup", False)
     return Settings(_env_file=None, database_url=database_url, **overrides)
 
 

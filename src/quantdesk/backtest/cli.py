@@ -4,7 +4,6 @@ statistics and write an HTML + PNG report (registered as a top-level command in 
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -14,7 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from quantdesk.cli_support import checked_settings
+from quantdesk.backtest import defaults
+from quantdesk.cli_support import checked_settings, option_name
 from quantdesk.config import Settings
 from quantdesk.errors import AppError
 from quantdesk.kit.timeframes import Timeframe
@@ -39,28 +39,48 @@ def backtest_command(
     symbol: Annotated[str, typer.Argument(help="Instrument symbol, e.g. GOOG")],
     strategy: Annotated[
         str, typer.Option(help="sma_cross or ema_cross (GET /api/v1/backtests/strategies)")
-    ] = "sma_cross",
+    ] = defaults.STRATEGY,
     param: Annotated[
         list[str] | None,
         typer.Option("--param", "-p", help="Strategy parameter NAME=VALUE (repeatable)"),
     ] = None,
-    timeframe: Annotated[Timeframe, typer.Option(help="Bar timeframe")] = Timeframe.D1,
+    timeframe: Annotated[
+        Timeframe | None, typer.Option(help=f"Bar timeframe [default: {defaults.TIMEFRAME.value}]")
+    ] = None,
     start: Annotated[
         datetime | None, typer.Option(formats=DATE_FORMATS, help="First bar (UTC)")
     ] = None,
     end: Annotated[
         datetime | None, typer.Option(formats=DATE_FORMATS, help="Last bar (UTC)")
     ] = None,
-    cash: Annotated[float, typer.Option(help="Starting equity")] = 10_000.0,
-    commission: Annotated[float, typer.Option(help="Fraction of notional per side")] = 0.0,
-    slippage_bps: Annotated[float, typer.Option(help="Basis points against each fill")] = 0.0,
-    fill: Annotated[FillAt, typer.Option(help="Fill signals at the next open or this close")] = (
-        FillAt.NEXT_OPEN
-    ),
+    cash: Annotated[
+        float | None, typer.Option(help=f"Starting equity [default: {defaults.CASH:,.0f}]")
+    ] = None,
+    commission: Annotated[
+        float | None,
+        typer.Option(help=f"Fraction of notional per side [default: {defaults.COMMISSION}]"),
+    ] = None,
+    slippage_bps: Annotated[
+        float | None,
+        typer.Option(help=f"Basis points against each fill [default: {defaults.SLIPPAGE_BPS:g}]"),
+    ] = None,
+    fill: Annotated[
+        FillAt | None,
+        typer.Option(
+            help=f"Fill signals at the next open or this close [default: {defaults.FILL}]"
+        ),
+    ] = None,
     fraction: Annotated[
         float | None, typer.Option(help="Size entries at this fraction of equity (default: all)")
     ] = None,
-    allow_short: Annotated[bool, typer.Option(help="Go short on sell signals")] = False,
+    allow_short: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-short/--long-only",
+            help="Go short on sell signals, or stay long-only [default: long-only]",
+            show_default=False,
+        ),
+    ] = None,
     stop_loss_pct: Annotated[float | None, typer.Option(help="Stop-loss, % of entry")] = None,
     take_profit_pct: Annotated[float | None, typer.Option(help="Take-profit, % of entry")] = None,
     max_bars: Annotated[int | None, typer.Option(help="Close trades after this many bars")] = None,
@@ -78,33 +98,38 @@ def backtest_command(
 
     from quantdesk import migrate
     from quantdesk.backtest.compute import compute_document
-    from quantdesk.backtest.report import write_report
+    from quantdesk.backtest.report import report_stem, write_report
     from quantdesk.backtest.schemas import BacktestCreate
     from quantdesk.marketdata.service import InstrumentNotFound
 
     settings = _settings()
-    raw: dict[str, Any] = {
-        "symbol": symbol,
-        "timeframe": timeframe.value,
-        "strategy": strategy,
-        "params": _params(param or []),
+    # Only what was given: everything left out takes the one set of defaults (defaults.py)
+    # through the request schema, exactly as a POST /api/v1/backtests that leaves it out.
+    given: dict[str, Any] = {
+        "timeframe": timeframe.value if timeframe is not None else None,
         "start": start,
         "end": end,
         "cash": cash,
         "commission": commission,
         "slippage_bps": slippage_bps,
-        "fill": fill.value,
-        "sizing": "all_in" if fraction is None else {"fraction": fraction},
+        "fill": fill.value if fill is not None else None,
+        "sizing": None if fraction is None else {"fraction": fraction},
         "allow_short": allow_short,
         "stop_loss_pct": stop_loss_pct,
         "take_profit_pct": take_profit_pct,
         "max_bars": max_bars,
     }
+    raw: dict[str, Any] = {
+        "symbol": symbol,
+        "strategy": strategy,
+        "params": _params(param or []),
+        **{key: value for key, value in given.items() if value is not None},
+    }
     try:
         body = BacktestCreate.model_validate(raw)
     except ValidationError as error:
         for item in error.errors():
-            where = ".".join(str(part) for part in item["loc"])
+            where = option_name(item["loc"], aliases={"sizing": "--fraction"})
             err.print(f"[red]error:[/red] {where}: {item['msg']}")
         raise typer.Exit(2) from error
     except AppError as error:
@@ -125,7 +150,9 @@ def backtest_command(
 
     document = compute_document(inputs)
     _print_stats(body, document)
-    files = write_report(output or settings.reports_dir, inputs, document, stem=_stem(body))
+    assert isinstance(inputs.request, BacktestCreate)
+    stem = report_stem(inputs.request, document["bars"])
+    files = write_report(output or settings.reports_dir, inputs, document, stem=stem)
     err.print(f"[green]report:[/green] {files.html}")
     err.print(f"[green]chart:[/green]  {files.png}")
 
@@ -185,13 +212,7 @@ def _print_stats(body: BacktestCreate, document: dict[str, Any]) -> None:
     out.print(table)
 
 
-def _stem(body: BacktestCreate) -> str:
-    params = "_".join(f"{key}{value}" for key, value in body.params.items())
-    raw = f"{body.symbol}_{body.timeframe.value}_{body.strategy}_{params}".rstrip("_")
-    return re.sub(r"[^A-Za-z0-9._-]", "_", raw)
-
-
 def _print_error(error: AppError) -> None:
     err.print(f"[red]error:[/red] {error.detail}")
     for item in error.errors or []:
-        err.print(f"  {item.get('field', '')}: {item.get('msg', '')}")
+        err.print(f"  {option_name(item.get('loc') or [])}: {item.get('msg', '')}")

@@ -1,4 +1,5 @@
-"""/backtests: queue runs and sweeps (202 + id to poll), read results; /backtest/example."""
+"""/backtests: queue runs and sweeps (202 + id to poll), list the caller's runs, read results;
+/backtest/example."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quantdesk.access.principal import Principal
 from quantdesk.access.scopes import Scope
 from quantdesk.auth.dependencies import ReadTickers, policy, require
+from quantdesk.backtest.listing import list_runs
 from quantdesk.backtest.schemas import (
     BacktestAccepted,
     BacktestCreate,
     BacktestRead,
+    BacktestSummary,
     EquityRead,
     ExampleRead,
     StrategyRead,
@@ -117,6 +120,25 @@ async def create_sweep(
     return _accepted(run, created, session, jobs, response)
 
 
+@router.get(
+    "/backtests",
+    description=(
+        "The caller's own runs and sweeps, newest first: status, what was run and, for "
+        "completed single runs, the final equity. Cursor pages (`meta.next_cursor`)."
+    ),
+)
+async def list_backtests(
+    principal: RunBacktest,
+    session: SessionDep,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[BacktestSummary]:
+    runs, next_cursor = await list_runs(
+        session, user_id=_owner(principal), cursor=cursor, limit=limit
+    )
+    return Page[BacktestSummary](data=runs, meta=ListMeta(count=len(runs), next_cursor=next_cursor))
+
+
 @router.get("/backtests/strategies", dependencies=[Depends(require(Scope.RUN_BACKTEST))])
 async def list_strategies() -> Page[StrategyRead]:
     data = [
@@ -168,8 +190,9 @@ async def get_equity(
 @router.get(
     "/backtest/example",
     description=(
-        "backtesting.py's SmaCross(10, 20) example (cash 10,000, 0.2 % commission, reversing "
-        "long/short) on the demo's daily GOOG bars, computed on request."
+        "SmaCross(10, 20) on the demo's daily GOOG bars with the default settings (those of "
+        "POST /backtests and `quantdesk backtest`: 10,000 cash, 0.2 % commission per side, "
+        "long-only, every stored bar), computed on request."
     ),
 )
 async def get_example(

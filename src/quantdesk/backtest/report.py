@@ -8,9 +8,12 @@ switch, no display needed, safe in worker threads.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
+import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,7 +108,31 @@ def title_of(request: BacktestCreate) -> str:
     return f"{request.symbol} {request.timeframe.value} {what}"
 
 
+def report_stem(request: BacktestCreate, bars: Mapping[str, Any]) -> str:
+    """The report's file name without suffix: what was run, on which bars, at what cost, and
+    a short hash of the whole resolved request, e.g.
+    ``GOOG_1d_sma_cross_fast10_slow20_2004-08-19_2013-03-01_comm0.002_slip0bps_1a2b3c4d``.
+    Different requests never share a name; the same request rewrites the same files."""
+    config = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(config.encode()).hexdigest()[:8]
+    params = "".join(f"_{key}{value}" for key, value in request.params.items())
+    raw = (
+        f"{request.symbol}_{request.timeframe.value}_{request.strategy}{params}"
+        f"_{bars['first'][:10]}_{bars['last'][:10]}"
+        f"_comm{request.commission:g}_slip{request.slippage_bps:g}bps_{digest}"
+    )
+    return re.sub(r"[^A-Za-z0-9._-]", "_", raw)
+
+
 def render_png(inputs: RunInputs, document: Mapping[str, Any], title: str) -> bytes:
+    buffer = io.BytesIO()
+    build_figure(inputs, document, title).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def build_figure(inputs: RunInputs, document: Mapping[str, Any], title: str) -> Figure:
+    """Price with trade markers, equity with trade results, drawdown; the price legend names
+    only the markers that occur (no "short entry" on a long-only run)."""
     frame = inputs.frame
     times = frame.ts.astype("datetime64[s]")
     equity = np.asarray(document["equity"]["equity"], dtype=np.float64)
@@ -131,9 +158,7 @@ def render_png(inputs: RunInputs, document: Mapping[str, Any], title: str) -> by
     drawdown_ax.set_ylabel("drawdown [%]")
     for axis in (price_ax, equity_ax, drawdown_ax):
         axis.grid(True, linewidth=0.3, alpha=0.6)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure
 
 
 def _trade_markers(
@@ -151,25 +176,21 @@ def _trade_markers(
     won = np.array([t["pnl"] > 0 for t in trades])
     entry_price = np.array([t["entry_price"] for t in trades], dtype=np.float64)
     exit_price = np.array([t["exit_price"] for t in trades], dtype=np.float64)
-    # Exits first and small: on a reversal the exit and the next entry share a bar.
-    price_ax.scatter(
-        times[exit_], exit_price, marker="o", c="#7f7f7f", label="exit", s=10, zorder=3
-    )
-    marker = {"s": 28, "zorder": 4, "linewidths": 0}
-    price_ax.scatter(
-        times[entry[long]], entry_price[long], marker="^", c="#1e8449", label="long entry", **marker
-    )
     short = ~long
-    price_ax.scatter(
-        times[entry[short]],
-        entry_price[short],
-        marker="v",
-        c="#c0392b",
-        label="short entry",
-        **marker,
-    )
-    equity_ax.scatter(times[exit_[won]], equity[exit_[won]], c="#1e8449", s=14, zorder=3)
-    equity_ax.scatter(times[exit_[~won]], equity[exit_[~won]], c="#c0392b", s=14, zorder=3)
+    marker: dict[str, Any] = {"s": 28, "zorder": 4, "linewidths": 0}
+    # Exits first and small: on a reversal the exit and the next entry share a bar. A group
+    # with no trade is not drawn, so it has no legend entry either.
+    groups: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], dict[str, Any]]] = [
+        (exit_, exit_price, {"marker": "o", "c": "#7f7f7f", "label": "exit", "s": 10, "zorder": 3}),
+        (entry[long], entry_price[long], {"marker": "^", "c": "#1e8449", "label": "long entry"}),
+        (entry[short], entry_price[short], {"marker": "v", "c": "#c0392b", "label": "short entry"}),
+    ]
+    for bars_at, prices, style in groups:
+        if bars_at.size:
+            price_ax.scatter(times[bars_at], prices, **{**marker, **style})
+    for bars_at, color in ((exit_[won], "#1e8449"), (exit_[~won], "#c0392b")):
+        if bars_at.size:
+            equity_ax.scatter(times[bars_at], equity[bars_at], c=color, s=14, zorder=3)
 
 
 def render_html(inputs: RunInputs, document: Mapping[str, Any], title: str, png: bytes) -> str:

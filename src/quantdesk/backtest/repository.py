@@ -6,10 +6,11 @@ trades / equity reads fetch only their own column.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import defer
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import defer, load_only
 
 from quantdesk.kit.repository import Repository
 from quantdesk.models import BacktestKind, BacktestRun, BacktestStatus
@@ -29,6 +30,45 @@ class BacktestRunRepository(Repository[BacktestRun]):
             .where(BacktestRun.id == run_id, BacktestRun.user_id == user_id)
         )
         return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def owned_page(
+        self, user_id: int, *, after: tuple[datetime, str] | None, limit: int
+    ) -> list[BacktestRun]:
+        """Up to ``limit`` of the user's runs, newest first (created_at, then id, descending),
+        after the ``(created_at, id)`` of the last run served; summary columns only."""
+        statement = (
+            select(BacktestRun)
+            .options(
+                load_only(
+                    BacktestRun.id,
+                    BacktestRun.kind,
+                    BacktestRun.status,
+                    BacktestRun.progress,
+                    BacktestRun.symbol,
+                    BacktestRun.timeframe,
+                    BacktestRun.strategy,
+                    BacktestRun.request,
+                    BacktestRun.stats,
+                    BacktestRun.error,
+                    BacktestRun.created_at,
+                    BacktestRun.started_at,
+                    BacktestRun.finished_at,
+                    raiseload=True,
+                )
+            )
+            .where(BacktestRun.user_id == user_id)
+            .order_by(BacktestRun.created_at.desc(), BacktestRun.id.desc())
+            .limit(limit)
+        )
+        if after is not None:
+            created, run_id = after
+            statement = statement.where(
+                or_(
+                    BacktestRun.created_at < created,
+                    and_(BacktestRun.created_at == created, BacktestRun.id < run_id),
+                )
+            )
+        return list((await self.session.execute(statement)).scalars())
 
     async def owned_document(
         self, run_id: str, user_id: int, column: str

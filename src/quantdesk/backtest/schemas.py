@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from quantdesk.backtest import defaults
 from quantdesk.backtest.strategies import STRATEGIES, validate_params
 from quantdesk.engine.backtest.sweep import METRICS
 from quantdesk.kit.symbols import normalize_symbol
@@ -35,33 +36,45 @@ class FractionSizing(BaseModel):
 
 
 class BacktestOptions(BaseModel):
-    """What to trade and how orders are filled, sized and charged (engine BacktestConfig)."""
+    """What to trade and how orders are filled, sized and charged (engine BacktestConfig).
+    Every default and bound comes from backtest/defaults.py."""
 
     model_config = ConfigDict(extra="forbid")
 
     symbol: Annotated[str, Field(max_length=32, examples=["GOOG"])]
-    timeframe: Timeframe = Timeframe.D1
-    start: datetime | None = Field(None, description="Inclusive, ISO-8601 (naive = UTC)")
-    end: datetime | None = Field(None, description="Inclusive, ISO-8601 (naive = UTC)")
-    cash: Annotated[Number, Field(gt=0, le=1e12)] = 10_000.0
+    timeframe: Timeframe = defaults.TIMEFRAME
+    start: datetime | None = Field(
+        None, description="Inclusive, ISO-8601 (naive = UTC); default: the first stored bar"
+    )
+    end: datetime | None = Field(
+        None, description="Inclusive, ISO-8601 (naive = UTC); default: the last stored bar"
+    )
+    cash: Annotated[Number, Field(gt=0, le=defaults.MAX_CASH)] = defaults.CASH
     commission: Annotated[
-        Number, Field(ge=0, lt=0.1, description="Fraction of notional per side (0.001 = 0.1 %)")
-    ] = 0.0
-    # Below 1000: the engine refuses 1000 bps (a 10 % price move per fill) and above.
-    slippage_bps: Annotated[Number, Field(ge=0, lt=1000)] = 0.0
-    fill: Literal["next_open", "close"] = "next_open"
-    sizing: Literal["all_in"] | FractionSizing = "all_in"
-    allow_short: StrictBool = False
+        Number,
+        Field(
+            ge=0,
+            lt=defaults.MAX_COMMISSION,
+            description="Fraction of notional per side (0.001 = 0.1 %)",
+        ),
+    ] = defaults.COMMISSION
+    slippage_bps: Annotated[Number, Field(ge=0, lt=defaults.MAX_SLIPPAGE_BPS)] = (
+        defaults.SLIPPAGE_BPS
+    )
+    fill: Literal["next_open", "close"] = defaults.FILL
+    sizing: Literal["all_in"] | FractionSizing = defaults.SIZING
+    allow_short: StrictBool = defaults.ALLOW_SHORT
     stop_loss_pct: Annotated[Number | None, Field(gt=0, lt=100)] = None
-    take_profit_pct: Annotated[Number | None, Field(gt=0, le=100_000)] = None
-    max_bars: Annotated[StrictInt | None, Field(ge=1, le=10_000_000)] = None
+    take_profit_pct: Annotated[Number | None, Field(gt=0, le=defaults.MAX_TAKE_PROFIT_PCT)] = None
+    max_bars: Annotated[StrictInt | None, Field(ge=1, le=defaults.MAX_HOLD_BARS)] = None
     periods_per_year: Annotated[
         Number | None,
         Field(
-            gt=0,
-            le=1e8,
-            description="Bars per year for annualized figures; default from the timeframe and "
-            "asset class (252 trading days for equities, 365 for crypto)",
+            ge=defaults.MIN_PERIODS_PER_YEAR,
+            le=defaults.MAX_PERIODS_PER_YEAR,
+            description="Bars per year for annualized figures, 1 to 31,536,000 (one-second bars "
+            "all year); default from the timeframe and asset class (252 trading days for "
+            "equities, 365 for crypto)",
         ),
     ] = None
 
@@ -75,7 +88,10 @@ class BacktestOptions(BaseModel):
     def _utc(cls, value: datetime | None) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            raise ValueError("the date is out of range in UTC") from exc
 
     @model_validator(mode="after")
     def _ordered(self) -> BacktestOptions:
@@ -85,7 +101,7 @@ class BacktestOptions(BaseModel):
 
 
 class BacktestCreate(BacktestOptions):
-    strategy: Annotated[str, Field(max_length=64, examples=["sma_cross"])] = "sma_cross"
+    strategy: Annotated[str, Field(max_length=64, examples=["sma_cross"])] = defaults.STRATEGY
     # Checked against the strategy's own schema (strategies.py) for per-parameter errors.
     params: Annotated[dict[str, Any], Field(max_length=32, examples=[{"fast": 10, "slow": 20}])] = (
         Field(default_factory=dict)
@@ -190,6 +206,24 @@ class BacktestRead(BaseModel):
     sweep: dict[str, Any] | None = Field(
         None, description="Sweeps: ranked pairs and the rank metric on the grid (heatmap)"
     )
+    error: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class BacktestSummary(BaseModel):
+    """A run in the caller's list: what was asked, where it stands, and its final equity."""
+
+    id: str
+    kind: BacktestKind
+    status: BacktestStatus
+    progress: float = Field(description="0 to 1")
+    symbol: str
+    timeframe: str
+    strategy: str
+    params: dict[str, Any] = Field(description="Strategy parameters (sweeps: the grid)")
+    equity_final: float | None = Field(None, description="Single runs, once completed")
     error: str | None = None
     created_at: datetime
     started_at: datetime | None = None

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # gc.freeze() once started (quantdesk.app lifespan): a serving process's long-lived heap
     # is never rescanned. Off for processes that build many apps (the test suite).
     gc_freeze_at_startup: bool = True
+    # Load/compile the engine's numba kernels on a background thread once started, so the
+    # first indicator/backtest/signal request does not pay for it (quantdesk.infra.kernel_warmup).
+    warm_kernels_at_startup: bool = True
     # Largest `limit` one /bars request may ask for (one symbol's 100k bars fit in one page).
     bars_max_limit: int = 100_000
     bars_default_limit: int = 5_000

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from quantdesk.config import Settings
     from quantdesk.db import Database
     from quantdesk.infra.cache import Cache
+    from quantdesk.infra.kernel_warmup import KernelWarmup
     from quantdesk.infra.mail import MailBackend
     from quantdesk.jobs.lifecycle import JobRuntime
     from quantdesk.marketdata.providers.registry import ProviderRuntime
@@ -40,6 +41,7 @@ class AppState(State):
     providers: ProviderRuntime | None
     jobs: JobRuntime | None
     monitor: PerformanceMonitor
+    kernel_warmup: KernelWarmup | None  # None when warm_kernels_at_startup is off
 
     def __init__(self, settings: Settings, rate_limit_config: RateLimitConfig) -> None:
         super().__init__()
@@ -48,6 +50,7 @@ class AppState(State):
         self.rate_limiter = None
         self.providers = None
         self.jobs = None
+        self.kernel_warmup = None
 
 
 def app_state(app: Any) -> AppState:

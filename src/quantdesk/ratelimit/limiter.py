@@ -88,7 +88,7 @@ class RateLimiter:
                 counts = await backend.counters.ahit(counter_key, limit, window_ms, index, elapsed)
                 return counts, backend.shared
 
-            counted, shared = await self.storage.run(op, fail_closed=fail_closed)
+            counted, shared = await self.storage.run(op, fail_closed=fail_closed, timed=False)
         remaining, reset_ms, retry_ms = outcome(limit, window_ms, counted, now_ms)
         allowed = counted[0]
         return Decision(

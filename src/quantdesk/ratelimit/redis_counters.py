@@ -58,6 +58,10 @@ return {1, index, elapsed, current, previous}
 KEY_INFIX = ":sw:"
 
 
+# EVALSHA <sha> 1 (packed once loaded), then the key and the four numbers as bulk strings.
+_ARGS = b"%s" + b"$%d\r\n%s\r\n" * 5
+
+
 def _counted(reply: Any) -> Counted:
     allowed, index, elapsed, current, previous = reply
     return allowed == 1, int(index), int(elapsed), int(current), int(previous)
@@ -80,10 +84,20 @@ class RedisCounters:
     async def ahit(self, key: str, limit: int, window_ms: int, index: int, elapsed: int) -> Counted:
         call = self._call_prefix or await self._load()
         full = (self._prefix + key).encode()
-        args = b"".join(
-            b"$%d\r\n%d\r\n" % (len(b"%d" % n), n) for n in (limit, window_ms, index, elapsed)
+        n = b"%d" % limit, b"%d" % window_ms, b"%d" % index, b"%d" % elapsed
+        command = _ARGS % (
+            call,
+            len(full),
+            full,
+            len(n[0]),
+            n[0],
+            len(n[1]),
+            n[1],
+            len(n[2]),
+            n[2],
+            len(n[3]),
+            n[3],
         )
-        command = call + b"$%d\r\n%s\r\n" % (len(full), full) + args
         try:
             reply = await self._connection.call(command)
         except NoScriptError:  # SCRIPT FLUSH, or another server behind the same address

@@ -11,7 +11,9 @@ It speaks RESP2 to a `redis://`, `rediss://` or `unix://` URL (username, passwor
 database from the URL: AUTH and SELECT on connect). Errors are redis-py's exception types
 (`ConnectionError`, `ResponseError`/`NoScriptError`), so callers handle them like any other
 Redis failure. A caller that gives up on a reply older than the timeout (RateLimitStorage's
-deadline) drops the connection: the replies queued behind a stuck one cannot be trusted.
+deadline) drops the connection: the replies queued behind a stuck one cannot be trusted. So
+does a connection with calls waiting and no reply for `timeout_seconds` (checked by one timer
+per connection, at most every `timeout_seconds`): callers need no timeout of their own.
 """
 
 from __future__ import annotations
@@ -68,8 +70,15 @@ def _parse(buffer: bytes, at: int) -> tuple[Reply, int]:
             return None, at
         items: list[Any] = []
         for _ in range(count):
-            item, at = _parse(buffer, at)
-            items.append(item)
+            if buffer[at : at + 1] == b":":  # integers (the script's reply) without recursing
+                end = buffer.find(b"\r\n", at)
+                if end < 0:
+                    raise _Incomplete
+                items.append(int(buffer[at + 1 : end]))
+                at = end + 2
+            else:
+                item, at = _parse(buffer, at)
+                items.append(item)
         return items, at
     if kind == b"$":
         size = int(line)
@@ -92,6 +101,8 @@ class _Protocol(asyncio.Protocol):
         self.buffer = b""
         self.closed = False
         self.out: list[bytes] = []  # commands to write at the end of this loop iteration
+        self.replies = 0  # answered so far (the watchdog's sign of life)
+        self.watchdog: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
@@ -107,6 +118,7 @@ class _Protocol(asyncio.Protocol):
         try:
             while at < len(buffer):
                 reply, at = _parse(buffer, at)
+                self.replies += 1
                 future = self.waiting.popleft()
                 if not future.done():  # its caller may have given up
                     future.set_result(reply)
@@ -122,8 +134,29 @@ class _Protocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._fail(ConnectionError(f"Redis connection lost: {exc or 'closed'}"))
 
+    def watch(self, seconds: float) -> None:
+        """Abort the connection if calls wait `seconds` or more with no reply arriving: a
+        per-connection timer instead of one per call (which would cost ~5 us a request)."""
+        if self.watchdog is None and not self.closed:
+            loop = asyncio.get_running_loop()
+            self.watchdog = loop.call_later(seconds, self._check, seconds, self.replies)
+
+    def _check(self, seconds: float, replies_before: int) -> None:
+        self.watchdog = None
+        if not self.waiting or self.closed:
+            return
+        if self.replies == replies_before:
+            self._fail(ConnectionError(f"Redis answered nothing for {seconds:g} s"))
+            if self.transport is not None:
+                self.transport.abort()
+            return
+        self.watch(seconds)
+
     def _fail(self, error: Exception) -> None:
         self.closed = True
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+            self.watchdog = None
         while self.waiting:
             future = self.waiting.popleft()
             if not future.done():
@@ -163,8 +196,7 @@ class PipelinedConnection:
             raise reply
         return reply
 
-    @staticmethod
-    def _send(protocol: _Protocol, command: bytes) -> asyncio.Future[Reply]:
+    def _send(self, protocol: _Protocol, command: bytes) -> asyncio.Future[Reply]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Reply] = loop.create_future()
         if protocol.closed:
@@ -172,6 +204,7 @@ class PipelinedConnection:
             return future
         if not protocol.out:
             loop.call_soon(_flush, protocol)
+            protocol.watch(self.timeout)
         protocol.out.append(command)
         protocol.waiting.append(future)
         return future

@@ -132,8 +132,13 @@ class RateLimitStorage:
 
         await self.run(probe, fail_closed=True)
 
-    async def run(self, op: Callable[[Backend], Awaitable[T]], *, fail_closed: bool) -> T:
-        """Run `op` on Redis when it is configured and answering, else on process memory."""
+    async def run(
+        self, op: Callable[[Backend], Awaitable[T]], *, fail_closed: bool, timed: bool = True
+    ) -> T:
+        """Run `op` on Redis when it is configured and answering, else on process memory.
+
+        `timed=False`: `op` bounds its own wait (the counters' connection has a watchdog), so
+        no per-call timer is armed (one costs ~5 us; the limiter calls this per request)."""
         primary = self._redis
         if primary is None:
             return await op(self._memory)
@@ -145,7 +150,10 @@ class RateLimitStorage:
                 return await op(self._memory)
             outage.probing = probing = True
         try:
-            async with asyncio.timeout(self.timeout_seconds * 4):
+            if timed:
+                async with asyncio.timeout(self.timeout_seconds * 4):
+                    result = await op(primary)
+            else:
                 result = await op(primary)
         except STORAGE_ERRORS as exc:
             self._mark_degraded(exc)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pytest
 
-from quantdesk.engine.backtest import BacktestConfig, SmaCross, run_backtest
+from quantdesk.engine.backtest import (
+    BacktestConfig,
+    Bars,
+    SmaCross,
+    backtest_bars,
+    run_backtest,
+    sweep_sma_cross,
+)
+from tests.support.ohlcv import goog_ohlcv
 
 PRICES = np.full(10, 100.0)
 
@@ -77,3 +86,21 @@ def test_bool_signal_means_long_or_flat() -> None:
     result = run_backtest(PRICES, PRICES, PRICES, PRICES, signal=signal)
     assert result.trades.entry_bar.tolist() == [2]
     assert result.trades.exit_bar.tolist() == [5]
+
+
+@pytest.mark.parametrize("allow_short", [False, True])
+def test_the_largest_accepted_periods_per_year_annualizes_without_failing(
+    allow_short: bool,
+) -> None:
+    # 31,536,000 (bars of one second, all year) on daily bars: (1 + g) ** P overflows.
+    # The annualized figures are infinite or undefined; the run itself does not fail.
+    data = goog_ohlcv()
+    bars = Bars.of(data.open, data.high, data.low, data.close)
+    config = BacktestConfig(periods_per_year=31_536_000.0, allow_short=allow_short)
+    stats = backtest_bars(bars, strategy=SmaCross(10, 20), config=config).stats
+    assert stats["return_ann_pct"] == math.inf
+    assert stats["volatility_ann_pct"] is None and stats["sharpe"] is None
+    assert stats["trades"] > 0  # type: ignore[operator]
+    sweep = sweep_sma_cross(bars, [10], [20], config)
+    assert sweep.column("sharpe")[0] != sweep.column("sharpe")[0]  # NaN, as above
+    assert sweep.column("equity_final")[0] == stats["equity_final"]

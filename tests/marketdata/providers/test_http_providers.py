@@ -283,9 +283,11 @@ async def test_the_fred_key_never_reaches_the_logs(
         fred_api_key=FRED_KEY,
     )
     configure_logging(settings)  # the app's handler, redaction included
-    server.route(FRED_PATH, Reply(503, b"down"), Reply(body=payload("fred-cpiaucsl.json")))
+    server.route(FRED_PATH, Reply(503, b"down"))  # every attempt: the failure is logged
     seen = len(LOG_COLLECTOR.lines)
-    await runtime_factory(settings).fetch(SeriesQuery("CPIAUCSL"))
+    with pytest.raises(NoProviderAnswered):
+        await runtime_factory(settings).fetch(SeriesQuery("CPIAUCSL"))
     lines = LOG_COLLECTOR.lines[seen:]
-    assert any("series/observations" in line for line in lines)  # httpx logs each request URL
+    assert len(server.hits(FRED_PATH)) == 3  # the key went out three times
+    assert any("series/observations" in line for line in lines)  # the failure names the URL
     assert not any(FRED_KEY in line for line in lines)

@@ -193,6 +193,7 @@ def simulate_into(  # type: ignore[no-untyped-def]
     take_profit,
     max_bars,
     changes,
+    mark_flat,
     equity,
     tf,
     ti,
@@ -200,7 +201,9 @@ def simulate_into(  # type: ignore[no-untyped-def]
     """The bar loop, writing into caller-owned buffers (``simulate`` allocates them;
     the sweep reuses one set per thread). ``changes`` is ``change_bars(target)`` (the
     sweep gets it from the crossover pass for free); ``tf``/``ti`` need
-    ``changes.size + 1`` rows.
+    ``changes.size + 1`` rows. With ``mark_flat`` False, a stretch out of the market
+    between target changes has only its first and last bar written (every bar of it
+    equals the cash; the sweep's summary reads no other).
 
     Writes ``equity[i]`` for every bar and closed trade ``k`` as ``ti[k] = (entry_bar,
     exit_bar, exit_reason)``, ``tf[k] = (units, entry_price, exit_price, commission,
@@ -283,7 +286,10 @@ def simulate_into(  # type: ignore[no-untyped-def]
             cursor += 1
         stop = changes[cursor] if cursor < changes.size else n
         if stop > i:
-            if _mark(equity[i:stop], close[i:stop], cash, units, entry_price):
+            if units == 0.0 and not mark_flat and cash > 0.0:
+                equity[i] = cash
+                equity[stop - 1] = cash
+            elif _mark(equity[i:stop], close[i:stop], cash, units, entry_price):
                 ruin = i
                 while equity[ruin] > 0.0:
                     ruin += 1
@@ -358,8 +364,8 @@ def simulate(  # type: ignore[no-untyped-def]
     ti = np.empty((rows, 3), dtype=np.int64)
     k, units, entry_price, entry_comm, entry_bar = simulate_into(
         open_, high, low, close, target, cash, commission, slippage, fill_close, all_in,
-        fraction, whole, allow_short, stop_loss, take_profit, max_bars, changes, equity,
-        tf, ti,
+        fraction, whole, allow_short, stop_loss, take_profit, max_bars, changes, True,
+        equity, tf, ti,
     )  # fmt: skip
     open_state = np.array([units, entry_price, entry_comm, float(entry_bar)])
     return equity, tf[:k].copy(), ti[:k].copy(), open_state

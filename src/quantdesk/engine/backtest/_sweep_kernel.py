@@ -121,23 +121,30 @@ def flat_runs(ti, open_units, open_entry_bar, n, runs):  # type: ignore[no-untyp
     return r
 
 
+#: Returns per block in ``_moments_of``: the growth factors stay in L1 cache.
+_BLOCK = 512
+
+
 @njit(cache=True, nogil=True, fastmath=_FAST)
 def _moments_of(equity, lo, hi, shift, scratch):  # type: ignore[no-untyped-def]
     """Sums of ``d``, ``d * d`` and the downside squares of returns ``lo .. hi - 1``
     (return ``i`` is ``equity[i + 1] / equity[i] - 1``), ``d`` the growth minus
-    ``shift``. Growth factors go to ``scratch`` through ``np.divide`` (numba vectorizes
-    it; a division inside a reduction loop it does not)."""
-    growth = scratch[lo:hi]
-    np.divide(equity[lo + 1 : hi + 1], equity[lo:hi], growth)
+    ``shift``. Growth factors go block by block to ``scratch`` (``_BLOCK`` floats)
+    through ``np.divide`` (numba vectorizes it; a division inside a reduction loop it
+    does not)."""
     s1 = 0.0
     s2 = 0.0
     down = 0.0
-    for i in range(hi - lo):
-        d = growth[i] - shift
-        s1 += d
-        s2 += d * d
-        low = min(growth[i] - 1.0, 0.0)
-        down += low * low
+    for start in range(lo, hi, _BLOCK):
+        stop = min(start + _BLOCK, hi)
+        growth = scratch[: stop - start]
+        np.divide(equity[start + 1 : stop + 1], equity[start:stop], growth)
+        for i in range(stop - start):
+            d = growth[i] - shift
+            s1 += d
+            s2 += d * d
+            low = min(growth[i] - 1.0, 0.0)
+            down += low * low
     return s1, s2, down
 
 
@@ -175,6 +182,45 @@ def _return_moments(equity, count, runs, nruns, scratch):  # type: ignore[no-unt
     return variance, down
 
 
+@njit(cache=True, nogil=True, fastmath={"nnan", "ninf", "nsz", "reassoc"})
+def _min_max(values):  # type: ignore[no-untyped-def]
+    """(min, max) of finite values; exact whatever the order, so vectorized freely."""
+    low = values[0]
+    high = values[0]
+    for i in range(1, values.size):
+        low = min(low, values[i])
+        high = max(high, values[i])
+    return low, high
+
+
+#: Bars per block in ``_lowest_of``.
+_DD_BLOCK = 128
+
+
+@njit(cache=True, nogil=True)
+def _lowest_of(equity, lo, hi, peak, lowest):  # type: ignore[no-untyped-def]
+    """The running peak and min(equity / running peak) carried over bars ``lo .. hi - 1``.
+
+    Block by block: when the block's lowest value is at least (the highest peak it can
+    reach) x ``lowest``, no bar of it can set a new low (products are monotonic), so only
+    the peak moves; otherwise the block runs bar by bar. Same result, bit for bit, as the
+    plain loop, which is a latency-bound chain of compares."""
+    for start in range(lo, hi, _DD_BLOCK):
+        stop = min(start + _DD_BLOCK, hi)
+        low, high = _min_max(equity[start:stop])
+        top = max(peak, high)
+        if low >= top * lowest:
+            peak = top
+            continue
+        for j in range(start, stop):
+            value = equity[j]
+            if value > peak:
+                peak = value
+            elif value < peak * lowest:
+                lowest = value / peak
+    return peak, lowest
+
+
 @njit(cache=True, nogil=True)
 def _lowest(equity, runs, nruns):  # type: ignore[no-untyped-def]
     """min(equity / running peak), a flat run counted once (its bars are all equal)."""
@@ -183,12 +229,8 @@ def _lowest(equity, runs, nruns):  # type: ignore[no-untyped-def]
     i = 0
     for r in range(nruns + 1):
         stop = runs[r, 0] + 1 if r < nruns else equity.size
-        for j in range(i, stop):
-            value = equity[j]
-            if value > peak:
-                peak = value
-            elif value < peak * lowest:
-                lowest = value / peak
+        if stop > i:
+            peak, lowest = _lowest_of(equity, i, stop, peak, lowest)
         if r < nruns:
             i = runs[r, 1] + 1
     return lowest
@@ -198,17 +240,18 @@ def _lowest(equity, runs, nruns):  # type: ignore[no-untyped-def]
 def summarize(  # type: ignore[no-untyped-def]
     equity, tf, ti, open_units, open_entry_bar, cash, periods, rf, scratch, runs, out
 ):
-    """Write the ``METRICS`` of one run into ``out``; ``scratch`` holds ``n`` floats,
-    ``runs`` ``ti.shape[0] + 1`` rows of two ints."""
+    """Write the ``METRICS`` of one run into ``out``; ``scratch`` holds ``_BLOCK``
+    floats, ``runs`` ``ti.shape[0] + 1`` rows of two ints. ``equity`` needs only the
+    bars in the market, the first and last bar of each stretch out of it, and the bars
+    where trades enter or exit (``simulate_into`` with ``mark_flat`` False)."""
     n = equity.size
     nruns = flat_runs(ti, open_units, open_entry_bar, n, runs)
     max_dd = 1.0 - _lowest(equity, runs, nruns)
     # Returns stop at the bar of ruin (equity 0 from there on: pandas' dropna).
     count = n - 1
-    if equity[n - 1] <= 0.0:
-        count = 1
-        while equity[count] > 0.0:
-            count += 1
+    if equity[n - 1] <= 0.0:  # equity is 0 from the bar of ruin on, and > 0 before it
+        while count > 1 and equity[count - 1] <= 0.0:
+            count -= 1
     if count:
         variance, down = _return_moments(equity, count, runs, nruns, scratch)
     else:
@@ -300,7 +343,7 @@ def sweep_sma(  # type: ignore[no-untyped-def]
     target = np.empty(n, dtype=np.int8)
     changes = np.empty(n, dtype=np.int64)
     equity = np.empty(n)
-    scratch = np.empty(n)
+    scratch = np.empty(_BLOCK)
     rows = 0
     tf = np.empty((rows, 6))
     ti = np.empty((rows, 3), dtype=np.int64)
@@ -315,7 +358,7 @@ def sweep_sma(  # type: ignore[no-untyped-def]
         k, units, _, _, entry_bar = simulate_into(
             open_, high, low, close, target, cash, commission, slippage, fill_close,
             all_in, fraction, whole, allow_short, stop_loss, take_profit, max_bars,
-            changes[:c], equity, tf, ti,
+            changes[:c], False, equity, tf, ti,
         )  # fmt: skip
         summarize(
             equity, tf[:k], ti[:k], units, entry_bar, cash, periods, rf, scratch, runs, out[p]

@@ -91,9 +91,9 @@ def compute_stats(
 
     returns = _bar_returns(equity)
     gmean = _equity_gmean(equity, returns.size)
-    return_ann = (1.0 + gmean) ** periods - 1.0
+    return_ann = _power(1.0 + gmean, periods) - 1.0
     variance = float(returns.var(ddof=1)) if returns.size > 1 else math.nan
-    spread = (variance + (1.0 + gmean) ** 2) ** periods - (1.0 + gmean) ** (2 * periods)
+    spread = _power(variance + (1.0 + gmean) ** 2, periods) - _power(1.0 + gmean, 2 * periods)
     volatility = math.sqrt(max(0.0, spread)) if not math.isnan(spread) else math.nan
     downside = math.sqrt(float(np.mean(np.minimum(returns, 0.0) ** 2))) if returns.size else 0.0
     if bars.ts is not None:
@@ -116,7 +116,7 @@ def compute_stats(
         "total_return_pct": (final - cash) / cash * 100.0,
         "buy_hold_return_pct": float((close[-1] - close[w]) / close[w] * 100.0),
         "return_ann_pct": return_ann_pct,
-        "cagr_pct": ((final / cash) ** (1.0 / years) - 1.0) * 100.0 if years > 0 else None,
+        "cagr_pct": (_power(final / cash, 1.0 / years) - 1.0) * 100.0 if years > 0 else None,
         "volatility_ann_pct": vol_pct,
         "sharpe": _div(return_ann_pct - rf * 100.0, vol_pct),
         "sortino": _div(return_ann - rf, downside * math.sqrt(periods)),
@@ -213,6 +213,16 @@ def _backtesting_py(
         "Kelly Criterion": stats["kelly"],
     }
     return {key: _clean(value) for key, value in values.items()}
+
+
+def _power(base: float, exponent: float) -> float:
+    """``base ** exponent``, +inf where Python's float power would raise OverflowError
+    (annualizing with a large ``periods_per_year``); NaN stays NaN. The sweep kernel's
+    compiled ``**`` gives the same."""
+    try:
+        return float(base**exponent)
+    except OverflowError:
+        return math.inf
 
 
 def _bar_returns(equity: FloatArray) -> FloatArray:

@@ -2,8 +2,9 @@
 
 Each distinct period's SMA is computed once, all of them in one shared pass (bit for bit
 ``sma``); chunks of pairs then run (on parallel threads when asked: the kernel releases
-the GIL) through the same crossover rule and bar-loop kernel as ``run_backtest``, each pair reduced to summary figures without leaving compiled
-code or allocating per pair. A pair's figures equal
+the GIL) through the same crossover rule and bar-loop kernel as ``run_backtest``, each
+pair reduced to summary figures without leaving compiled code or allocating per pair.
+A pair's figures equal
 ``run_backtest(..., strategy=SmaCross(fast, slow), config=config).stats`` for the same
 names (to float rounding).
 """

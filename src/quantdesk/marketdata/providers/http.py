@@ -1,4 +1,12 @@
-"""HTTP for the REST providers: one httpx.AsyncClient, answers sorted into provider errors.
+"""HTTP for the REST providers: one aiohttp session, answers sorted into provider errors.
+
+The session lives as long as the provider runtime (created on first use, in the running event
+loop; `aclose` closes it) and keeps its connections alive. aiohttp rather than httpx: on a
+quote miss the client is on every request's path, and an httpx request costs 5-10x the CPU of
+an aiohttp one (docs/benchmarks.md, cache section). The session behaves as the httpx client
+did: a `quantdesk` User-Agent, redirects followed, the proxy environment honoured, the
+certifi CA bundle, every phase of a request (pool wait, connect, each read) bounded by the
+timeout, the body decoded as the Content-Type's charset or UTF-8.
 
 Messages name the host and path only: query strings carry API keys (FRED takes its key as a
 parameter), and error messages end up in logs, fetch records and API responses.
@@ -6,15 +14,21 @@ parameter), and error messages end up in logs, fetch records and API responses.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import errno
 import socket
+import ssl
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
+import certifi
 import orjson
+from multidict import CIMultiDictProxy
+from yarl import URL
 
 from quantdesk.marketdata.providers.errors import (
     MalformedResponse,
@@ -45,15 +59,33 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def where(url: httpx.URL) -> str:
+def where(url: URL) -> str:
     return f"{url.host}{url.path}"
 
 
-def raise_for_status(response: httpx.Response, *, not_found: tuple[int, ...] = (404,)) -> None:
+@dataclass(frozen=True)
+class HttpResponse:
+    """An answer read in full: status, final URL (after redirects), headers and body."""
+
+    status_code: int
+    url: URL
+    headers: CIMultiDictProxy[str]
+    content: bytes
+    charset: str | None = None
+
+    @property
+    def text(self) -> str:
+        try:
+            return self.content.decode(self.charset or "utf-8", errors="replace")
+        except LookupError:  # an unknown charset name
+            return self.content.decode("utf-8", errors="replace")
+
+
+def raise_for_status(response: HttpResponse, *, not_found: tuple[int, ...] = (404,)) -> None:
     status = response.status_code
     if status < 400:
         return
-    place = where(response.request.url)
+    place = where(response.url)
     if status == 429:
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         raise RateLimitedError(f"429 from {place}", retry_after=retry_after)
@@ -64,39 +96,63 @@ def raise_for_status(response: httpx.Response, *, not_found: tuple[int, ...] = (
     raise PermanentProviderError(f"{status} from {place}: {_snippet(response)}")
 
 
-def _snippet(response: httpx.Response) -> str:
+def _snippet(response: HttpResponse) -> str:
     return " ".join(response.text[:200].split())
 
 
 class HttpClient:
     """A thin wrapper that turns transport failures and statuses into provider errors."""
 
-    def __init__(self, *, timeout_seconds: float, client: httpx.AsyncClient | None = None) -> None:
-        self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_seconds),
-            headers={"User-Agent": USER_AGENT},
-            follow_redirects=True,
+    def __init__(self, *, timeout_seconds: float) -> None:
+        self._timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=timeout_seconds,
+            sock_connect=timeout_seconds,
+            sock_read=timeout_seconds,
         )
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _current(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._loop is not loop or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout,
+                headers={"User-Agent": USER_AGENT},
+                connector=aiohttp.TCPConnector(ssl=_ssl_context()),
+                trust_env=True,
+            )
+            self._loop = loop
+        return self._session
 
     async def get(
         self,
         url: str,
         *,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         not_found: tuple[int, ...] = (404,),
-    ) -> httpx.Response:
+    ) -> HttpResponse:
+        session = self._current()
         try:
-            response = await self._client.get(url, params=params, headers=headers)
-        except httpx.TimeoutException as exc:
-            target = where(exc.request.url) if _has_request(exc) else "provider"
-            raise ProviderTimeout(f"timed out: {target}") from None
-        except httpx.TransportError as exc:
-            target = where(exc.request.url) if _has_request(exc) else "provider"
-            offline = offline_reason(exc) if isinstance(exc, httpx.ConnectError) else None
+            async with session.get(url, params=params, headers=headers) as answer:
+                content = await answer.read()
+                response = HttpResponse(
+                    answer.status, answer.url, answer.headers, content, answer.charset
+                )
+        except TimeoutError:
+            raise ProviderTimeout(f"timed out: {_target(url)}") from None
+        except aiohttp.ClientConnectorError as exc:
+            offline = offline_reason(exc)
+            if offline is None and isinstance(exc, aiohttp.ClientConnectorDNSError):
+                offline = f"host name not resolved ({exc.os_error})"
             if offline is not None:
-                raise ProviderUnreachable(f"unreachable: {target}: {offline} (offline?)") from None
-            raise TemporaryProviderError(f"{type(exc).__name__} on {target}") from None
+                raise ProviderUnreachable(
+                    f"unreachable: {_target(url)}: {offline} (offline?)"
+                ) from None
+            raise TemporaryProviderError(f"{type(exc).__name__} on {_target(url)}") from None
+        except aiohttp.ClientError as exc:
+            raise TemporaryProviderError(f"{type(exc).__name__} on {_target(url)}") from None
         raise_for_status(response, not_found=not_found)
         return response
 
@@ -104,7 +160,7 @@ class HttpClient:
         self,
         url: str,
         *,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         not_found: tuple[int, ...] = (404,),
     ) -> Any:
@@ -113,11 +169,31 @@ class HttpClient:
             return orjson.loads(response.content)
         except orjson.JSONDecodeError:
             raise MalformedResponse(
-                f"{where(response.request.url)} did not return JSON: {_snippet(response)[:80]}"
+                f"{where(response.url)} did not return JSON: {_snippet(response)[:80]}"
             ) from None
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+
+_SSL: ssl.SSLContext | None = None
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """certifi's CA bundle, as httpx used (built once: loading it takes milliseconds)."""
+    global _SSL
+    if _SSL is None:
+        _SSL = ssl.create_default_context(cafile=certifi.where())
+    return _SSL
+
+
+def _target(url: str) -> str:
+    try:
+        return where(URL(url))
+    except (TypeError, ValueError):
+        return "provider"
 
 
 _NO_ROUTE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN}
@@ -139,11 +215,3 @@ def offline_reason(exc: BaseException) -> str | None:
             return f"no route ({cause.strerror or cause})"
         cause = cause.__cause__ or cause.__context__
     return None
-
-
-def _has_request(exc: httpx.RequestError) -> bool:
-    try:
-        exc.request  # noqa: B018 (property raises RuntimeError when unset)
-    except RuntimeError:
-        return False
-    return True

@@ -227,7 +227,7 @@ def build_provider_runtime(
         settings, state_store, http, health, recorder, slots={}, quotes_recorder=quotes_recorder
     )
     chains = chain_settings(settings)
-    # Nothing built here holds a connection yet (httpx and ccxt connect on first use), so a
+    # Nothing built here holds a connection yet (HttpClient and ccxt connect on first use), so a
     # ConfigError part-way leaves nothing to close.
     for kind, names in chains.items():
         for name in names:

@@ -1,4 +1,4 @@
-"""News from RSS 2.0 and Atom feeds (feedparser), fetched with httpx.
+"""News from RSS 2.0 and Atom feeds (feedparser), fetched with the providers' HttpClient.
 
 Feeds are configured by name (`rss_feeds` setting). The bytes are fetched by our HTTP client,
 so timeouts, retries, 429s and the budget apply as for every provider, then handed to
