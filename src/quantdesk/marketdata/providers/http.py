@@ -4,9 +4,10 @@ The session lives as long as the provider runtime (created on first use, in the 
 loop; `aclose` closes it) and keeps its connections alive. aiohttp rather than httpx: on a
 quote miss the client is on every request's path, and an httpx request costs 5-10x the CPU of
 an aiohttp one (docs/benchmarks.md, cache section). The session behaves as the httpx client
-did: a `quantdesk` User-Agent, redirects followed, the proxy environment honoured, the
-certifi CA bundle, every phase of a request (pool wait, connect, each read) bounded by the
-timeout, the body decoded as the Content-Type's charset or UTF-8.
+did: a `quantdesk` User-Agent, redirects followed, the proxy environment (`HTTP(S)_PROXY`,
+`ALL_PROXY`, `NO_PROXY`) read once when the session starts, the certifi CA bundle, every phase
+of a request (pool wait, connect, each read) bounded by the timeout, the body decoded as the
+Content-Type's charset or UTF-8.
 
 Messages name the host and path only: query strings carry API keys (FRED takes its key as a
 parameter), and error messages end up in logs, fetch records and API responses.
@@ -20,6 +21,7 @@ import errno
 import socket
 import ssl
 import time
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -112,18 +114,31 @@ class HttpClient:
         )
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._proxies: dict[str, str] = {}
 
     def _current(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         if self._session is None or self._loop is not loop or self._session.closed:
+            # trust_env stays off: aiohttp would then read the proxy environment and ~/.netrc
+            # on a worker thread at every request; the proxies are read here, once.
             self._session = aiohttp.ClientSession(
                 timeout=self._timeout,
                 headers={"User-Agent": USER_AGENT},
                 connector=aiohttp.TCPConnector(ssl=_ssl_context()),
-                trust_env=True,
             )
             self._loop = loop
+            self._proxies = urllib.request.getproxies_environment()
         return self._session
+
+    def _proxy(self, url: str) -> str | None:
+        """The proxy the environment names for `url`, if any (`NO_PROXY` honoured)."""
+        if not self._proxies:
+            return None
+        parsed = URL(url)
+        bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+        if parsed.host and bypass(parsed.host, self._proxies):
+            return None
+        return self._proxies.get(parsed.scheme) or self._proxies.get("all")
 
     async def get(
         self,
@@ -135,7 +150,8 @@ class HttpClient:
     ) -> HttpResponse:
         session = self._current()
         try:
-            async with session.get(url, params=params, headers=headers) as answer:
+            proxy = self._proxy(url)
+            async with session.get(url, params=params, headers=headers, proxy=proxy) as answer:
                 content = await answer.read()
                 response = HttpResponse(
                     answer.status, answer.url, answer.headers, content, answer.charset
