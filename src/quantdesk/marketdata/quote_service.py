@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from quantdesk.db import Database
 from quantdesk.errors import NotFound
@@ -16,6 +18,7 @@ from quantdesk.marketdata.providers.errors import (
     ProviderSubjectNotFound,
     UnknownProvider,
 )
+from quantdesk.marketdata.quote_sqlite import SqliteQuoteStatements
 from quantdesk.marketdata.quotes import (
     failure_trace,
     freshness_of,
@@ -44,6 +47,27 @@ class QuoteNotFound(NotFound):
         super().__init__(f"no quote for {symbol!r} yet: it has no bars")
 
 
+_SQLITE: WeakKeyDictionary[Dialect, SqliteQuoteStatements] = WeakKeyDictionary()
+
+
+def _sqlite_statements(dialect: Dialect) -> SqliteQuoteStatements | None:
+    """The one-call statements of a SQLite engine (`quote_sqlite`); None on other databases."""
+    if dialect.name != "sqlite" or dialect.driver != "aiosqlite":
+        return None
+    statements = _SQLITE.get(dialect)
+    if statements is None:
+        statements = _SQLITE[dialect] = SqliteQuoteStatements(dialect)
+    return statements
+
+
+async def _upsert(connection: AsyncConnection, values: dict[str, Any]) -> None:
+    statements = _sqlite_statements(connection.dialect)
+    if statements is not None:
+        await statements.upsert_quote(connection, values)
+    else:
+        await upsert_quote(connection, values)
+
+
 class QuoteService:
     async def get(self, session: AsyncSession, symbol: str) -> tuple[Instrument, Quote]:
         instrument = await instrument_service.get(session, symbol)
@@ -54,9 +78,14 @@ class QuoteService:
 
     async def _lookup(self, database: Database, symbol: str) -> tuple[InstrumentRef, Quote | None]:
         """The instrument and its stored quote in one query on a bare connection (the hot
-        path of a quote miss: no ORM session)."""
-        async with database.engine.connect() as connection:
-            found = await instrument_and_quote(connection, symbol.upper())
+        path of a quote miss: no ORM session; on SQLite one call to the driver)."""
+        statements = _sqlite_statements(database.engine.dialect)
+        if statements is not None:
+            async with database.engine.begin() as connection:
+                found = await statements.instrument_and_quote(connection, symbol.upper())
+        else:
+            async with database.engine.connect() as connection:
+                found = await instrument_and_quote(connection, symbol.upper())
         if found is None:
             raise InstrumentNotFound(symbol)
         return found
@@ -149,7 +178,7 @@ class QuoteService:
             return stored_answer(instrument, previous, failure_trace(error))
         values = provider_quote_values(instrument.id, previous, answer.value, answer.provider)
         async with database.engine.begin() as connection:
-            await upsert_quote(connection, values)
+            await _upsert(connection, values)
         meta = answer.meta()
         quote = Quote(**values)
         return {
