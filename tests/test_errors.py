@@ -34,7 +34,7 @@ async def test_wrong_method_is_405_problem(client: httpx.AsyncClient) -> None:
     response = await client.delete("/api/v1/instruments")
     body = assert_problem(response, 405)
     assert "DELETE" in str(body["detail"])
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS"  # every method the path answers
 
 
 async def test_validation_error_is_422_problem_with_field_errors(client: httpx.AsyncClient) -> None:

@@ -39,11 +39,10 @@ async def test_search_treats_like_wildcards_as_text(
     assert await found("a") == ["AAA", "BBB", "CCC"]
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's busy_timeout
 async def test_a_write_lock_held_past_busy_timeout_is_503(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite's busy_timeout")
     path = database_url.split("///", 1)[1]
     holder = sqlite3.connect(path, isolation_level=None)
     try:

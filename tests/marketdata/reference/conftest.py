@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from quantdesk.config import Settings
-from tests.support.jobs import runner  # noqa: F401 (a fixture)
+from tests.support.jobs import backoff, jobs_db, runner  # noqa: F401 (fixtures)
 from tests.support.provider_fakes import FakeServer, fake_server
 from tests.support.reference_data import ECB_PATH, FRED_KEY, POLYGON_KEY
 from tests.support.secrets_watch import remember
