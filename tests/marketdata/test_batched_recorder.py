@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import _AsyncGeneratorContextManager
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,3 +87,35 @@ async def test_batched_records_are_clipped_like_single_ones(db: Database) -> Non
     await recorder.aclose()
     fetches, _ = await stored(db)
     assert fetches[0].subject == "X" * 64
+
+
+async def test_a_batch_without_quarantined_rows_stores_what_one_with_them_does(
+    db: Database,
+) -> None:
+    """Without rejected rows the batch is one multi-row INSERT, not an ORM unit of work: the
+    stored columns are the same either way."""
+    started = datetime(2026, 12, 4, 15, 30, 1, 250_000, tzinfo=UTC)
+    bad = Rejected("price is not positive", {"price": -1.0}, ts=1_704_067_200)
+    variants: dict[str, dict[str, Any]] = {
+        "quality": {"quality_score": 0.9, "quality": {"rows": 1, "kept": 1}, "error": None},
+        "failed": {"status": FetchStatus.FAILED, "healthy": None, "error": "e" * 1200},
+    }
+    for rejected in ([], [bad]):
+        recorder = BatchedFetchRecorder(db, max_delay_seconds=60.0)
+        for name, changes in variants.items():
+            await recorder.record(
+                replace(record(name, rejected=rejected), started_at=started, **changes)
+            )
+        await recorder.aclose()
+    fetches, quarantined = await stored(db)
+    assert len(quarantined) == 2
+
+    def columns(fetch: ProviderFetch) -> dict[str, object]:
+        return {
+            c.key: getattr(fetch, c.key) for c in ProviderFetch.__table__.columns if c.key != "id"
+        }
+
+    plain, linked = fetches[:2], fetches[2:]
+    assert [columns(f) for f in plain] == [columns(f) for f in linked]
+    assert plain[0].quality == {"rows": 1, "kept": 1} and plain[0].started_at == started
+    assert plain[1].healthy is None and plain[1].error == "e" * 1000

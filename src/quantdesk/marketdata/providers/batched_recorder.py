@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from quantdesk.db import Database
 from quantdesk.marketdata.providers.recorder import FetchRecord
 from quantdesk.marketdata.providers.repository import clip
-from quantdesk.models import QuarantinedRow
+from quantdesk.models import ProviderFetch, QuarantinedRow
 from quantdesk.observability.logging import get_logger
 
 log = get_logger("quantdesk.providers")
@@ -65,6 +65,13 @@ class BatchedFetchRecorder:
 
     async def _write(self, batch: list[FetchRecord]) -> None:
         try:
+            if not any(record.rejected for record in batch):
+                # No quarantined rows to link: one multi-row INSERT, no ORM unit of work.
+                async with self.database.engine.begin() as connection:
+                    await connection.execute(
+                        insert(ProviderFetch), [record.columns() for record in batch]
+                    )
+                return
             async with self.database.session() as session:
                 models = [record.to_model() for record in batch]
                 session.add_all(models)

@@ -41,21 +41,25 @@ class FetchRecord:
     # answered, False it failed, None nothing (our own budget refused the call).
     healthy: bool | None = None
 
+    def columns(self) -> dict[str, Any]:
+        """The `provider_fetches` row (without its id)."""
+        return {
+            "provider": clip(self.provider, 64),
+            "kind": self.kind,
+            "subject": clip(self.subject, 64),
+            "status": self.status,
+            "latency_ms": self.latency_ms,
+            "retries": self.retries,
+            "rows": self.rows,
+            "quality_score": self.quality_score,
+            "quality": self.quality,
+            "error": clip(self.error, 1000),
+            "started_at": self.started_at,
+            "healthy": self.healthy,
+        }
+
     def to_model(self) -> ProviderFetch:
-        return ProviderFetch(
-            provider=clip(self.provider, 64),
-            kind=self.kind,
-            subject=clip(self.subject, 64),
-            status=self.status,
-            latency_ms=self.latency_ms,
-            retries=self.retries,
-            rows=self.rows,
-            quality_score=self.quality_score,
-            quality=self.quality,
-            error=clip(self.error, 1000),
-            started_at=self.started_at,
-            healthy=self.healthy,
-        )
+        return ProviderFetch(**self.columns())
 
 
 class FetchRecorder(Protocol):
