@@ -18,7 +18,7 @@ from quantdesk.marketdata.providers.errors import (
     ProviderSubjectNotFound,
     UnknownProvider,
 )
-from quantdesk.marketdata.quote_sqlite import SqliteQuoteStatements
+from quantdesk.marketdata.quote_sqlite import SqliteQuoteStatements, quote_row
 from quantdesk.marketdata.quotes import (
     failure_trace,
     freshness_of,
@@ -180,7 +180,7 @@ class QuoteService:
         async with database.engine.begin() as connection:
             await _upsert(connection, values)
         meta = answer.meta()
-        quote = Quote(**values)
+        quote = quote_row(values)
         return {
             "data": quote_document(instrument, quote),
             "meta": {

@@ -13,7 +13,7 @@ is exactly what the SQLAlchemy path stores and reads. Other databases use that p
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -98,13 +98,27 @@ class SqliteQuoteStatements:
         values = row[4:]
         if values[0] is None:  # quotes.instrument_id: no stored quote
             return instrument, None
-        return instrument, Quote(**{c.key: v for c, v in zip(_QUOTE_COLUMNS, values, strict=True)})
+        return instrument, quote_row(
+            {c.key: v for c, v in zip(_QUOTE_COLUMNS, values, strict=True)}
+        )
 
     async def upsert_quote(self, connection: AsyncConnection, values: Mapping[str, Any]) -> None:
         """As `repository.upsert_quote`: `values` has every `quotes` column."""
         driver = await _driver(connection)
         # execute_fetchall: the cursor is made, run and dropped on the driver's own thread.
         await driver.execute_fetchall(self.upsert.sql, self.upsert.parameters(values))
+
+
+_QUOTE_MANAGER = Quote.__mapper__.class_manager
+
+
+def quote_row(values: Mapping[str, Any]) -> Quote:
+    """A read-only `Quote` holding `values` (every column), made as the ORM makes the objects a
+    query loads (attributes filled in directly, no change events): for building answers, never
+    to be added to a session. A tenth of the cost of `Quote(**values)`."""
+    quote = cast(Quote, _QUOTE_MANAGER.new_instance())
+    quote.__dict__.update(values)
+    return quote
 
 
 async def _driver(connection: AsyncConnection) -> Any:

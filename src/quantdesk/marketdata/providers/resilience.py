@@ -14,6 +14,7 @@ call that succeeds at once, nearly every call, costs one `await` and nothing mor
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 import uuid
@@ -120,11 +121,14 @@ class RequestBudget:
         self.lease_ttl_seconds = lease_ttl_seconds
         self._sleep = sleep
         self._lease_key = f"providers:{provider}:leases"
+        # Lease tokens: unique across processes (the random prefix) and within this one.
+        self._token_prefix = uuid.uuid4().hex
+        self._tokens = itertools.count()
         self._rate_key = f"providers:{provider}:next"
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        token = uuid.uuid4().hex
+        token = f"{self._token_prefix}-{next(self._tokens)}"
         deadline = time.monotonic() + self.budget.max_wait_seconds
         limit = max(1, self.budget.concurrency)
         while not await self.store.acquire_lease(
