@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from quantdesk.db import Database
 from quantdesk.marketdata.quote_sqlite import SqliteQuoteStatements
@@ -41,17 +42,16 @@ async def test_the_sqlite_statements_match_the_sqlalchemy_ones(db: Database) -> 
     statements = SqliteQuoteStatements(db.engine.dialect)
     instrument = await create_instrument(db, "GOOG", asset_class=AssetClass.EQUITY)
 
-    async with db.engine.begin() as connection:
-        assert await statements.instrument_and_quote(connection, "NOPE") is None
-        found = await statements.instrument_and_quote(connection, "GOOG")
-        assert found is not None and found[1] is None
-        assert found[0].id == instrument.id and found[0].asset_class is AssetClass.EQUITY
+    assert await statements.instrument_and_quote(db.engine, "NOPE") is None
+    found = await statements.instrument_and_quote(db.engine, "GOOG")
+    assert found is not None and found[1] is None
+    assert found[0].id == instrument.id and found[0].asset_class is AssetClass.EQUITY
+    async with db.engine.connect() as connection:
         assert await instrument_and_quote(connection, "GOOG") == found
 
     # Written here, read by SQLAlchemy: the same row, aware datetimes included.
     written = _values(instrument.id, 181.18, "polygon")
-    async with db.engine.begin() as connection:
-        await statements.upsert_quote(connection, written)
+    await statements.upsert_quote(db.engine, written)
     async with db.engine.connect() as connection:
         read = await instrument_and_quote(connection, "GOOG")
     assert read is not None and _columns(read[1]) == written
@@ -60,8 +60,22 @@ async def test_the_sqlite_statements_match_the_sqlalchemy_ones(db: Database) -> 
     rewritten = _values(instrument.id, 179.5, "ccxt:binance")
     async with db.engine.begin() as connection:
         await upsert_quote(connection, rewritten)
-    async with db.engine.begin() as connection:
-        mine = await statements.instrument_and_quote(connection, "GOOG")
+    mine = await statements.instrument_and_quote(db.engine, "GOOG")
+    async with db.engine.connect() as connection:
         theirs = await instrument_and_quote(connection, "GOOG")
     assert mine is not None and theirs is not None
     assert mine[0] == theirs[0] and _columns(mine[1]) == _columns(theirs[1]) == rewritten
+
+
+async def test_driver_errors_are_raised_as_sqlalchemy_errors(db: Database) -> None:
+    """The edge tells a busy database (a 503) by SQLAlchemy's OperationalError."""
+    if db.dialect != "sqlite":
+        pytest.skip("the one-call statements are for SQLite")
+    statements = SqliteQuoteStatements(db.engine.dialect)
+    async with db.engine.begin() as connection:
+        await connection.exec_driver_sql("DROP TABLE quotes")
+    with pytest.raises(OperationalError, match="no such table: quotes"):
+        await statements.instrument_and_quote(db.engine, "GOOG")
+    # The connection went back to the pool in working order.
+    async with db.engine.connect() as connection:
+        assert (await connection.exec_driver_sql("SELECT 1")).scalar() == 1

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.db import Database
 from quantdesk.errors import NotFound
@@ -60,11 +60,13 @@ def _sqlite_statements(dialect: Dialect) -> SqliteQuoteStatements | None:
     return statements
 
 
-async def _upsert(connection: AsyncConnection, values: dict[str, Any]) -> None:
-    statements = _sqlite_statements(connection.dialect)
+async def _upsert(database: Database, values: dict[str, Any]) -> None:
+    """The quote upsert in its own unit of work."""
+    statements = _sqlite_statements(database.engine.dialect)
     if statements is not None:
-        await statements.upsert_quote(connection, values)
-    else:
+        await statements.upsert_quote(database.engine, values)
+        return
+    async with database.engine.begin() as connection:
         await upsert_quote(connection, values)
 
 
@@ -81,8 +83,7 @@ class QuoteService:
         path of a quote miss: no ORM session; on SQLite one call to the driver)."""
         statements = _sqlite_statements(database.engine.dialect)
         if statements is not None:
-            async with database.engine.begin() as connection:
-                found = await statements.instrument_and_quote(connection, symbol.upper())
+            found = await statements.instrument_and_quote(database.engine, symbol.upper())
         else:
             async with database.engine.connect() as connection:
                 found = await instrument_and_quote(connection, symbol.upper())
@@ -177,8 +178,7 @@ class QuoteService:
                 raise
             return stored_answer(instrument, previous, failure_trace(error))
         values = provider_quote_values(instrument.id, previous, answer.value, answer.provider)
-        async with database.engine.begin() as connection:
-            await _upsert(connection, values)
+        await _upsert(database, values)
         meta = answer.meta()
         quote = quote_row(values)
         return {

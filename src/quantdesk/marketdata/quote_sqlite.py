@@ -3,22 +3,29 @@
 Through SQLAlchemy, a statement on aiosqlite is four trips to the connection's thread (open a
 cursor, execute, fetch, close it), each one a wake-up of the event loop; on a quote miss those
 trips cost more server CPU than the statements (docs/benchmarks.md, cache section). Here the
-instrument lookup and the quote upsert go to the driver in one call each (`execute_fetchall`),
-inside an ordinary `engine.begin()` unit of work that commits them. The statements are
-`marketdata.repository`'s own, compiled once for the engine's dialect, and their parameters and
-results pass through SQLAlchemy's own bind and result processors, so what is stored and read
-is exactly what the SQLAlchemy path stores and reads. Other databases use that path.
+instrument lookup and the quote upsert go to the driver in one call each (`execute_fetchall`,
+then the upsert's commit) on a connection checked out of the engine's pool, without the
+`AsyncConnection` around it (whose start, begin, commit and close cost as much again). Driver
+errors are raised as SQLAlchemy's (`database is locked` stays an `OperationalError`: a 503).
+The statements are `marketdata.repository`'s own, compiled once for the engine's dialect, and
+their parameters and results pass through SQLAlchemy's own bind and result processors, so what
+is stored and read is exactly what the SQLAlchemy path stores and reads. Other databases use
+that path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import greenlet_spawn
 
 from quantdesk.marketdata.repository import (
     _INSTRUMENT_QUOTE,
@@ -82,18 +89,16 @@ class SqliteQuoteStatements:
         )
 
     async def instrument_and_quote(
-        self, connection: AsyncConnection, symbol: str
+        self, engine: AsyncEngine, symbol: str
     ) -> tuple[InstrumentRef, Quote | None] | None:
         """As `repository.instrument_and_quote`."""
-        driver = await _driver(connection)
-        rows = list(
-            await driver.execute_fetchall(
-                self.lookup.sql, self.lookup.parameters({"symbol": symbol})
-            )
-        )
+        lookup = self.lookup
+        parameters = lookup.parameters({"symbol": symbol})
+        async with _driver(engine, lookup.sql, parameters) as driver:
+            rows = list(await driver.execute_fetchall(lookup.sql, parameters))
         if not rows:
             return None
-        row = self.lookup.row(rows[0])
+        row = lookup.row(rows[0])
         instrument = InstrumentRef(row[0], row[1], row[2], AssetClass(row[3]))
         values = row[4:]
         if values[0] is None:  # quotes.instrument_id: no stored quote
@@ -102,11 +107,15 @@ class SqliteQuoteStatements:
             {c.key: v for c, v in zip(_QUOTE_COLUMNS, values, strict=True)}
         )
 
-    async def upsert_quote(self, connection: AsyncConnection, values: Mapping[str, Any]) -> None:
-        """As `repository.upsert_quote`: `values` has every `quotes` column."""
-        driver = await _driver(connection)
-        # execute_fetchall: the cursor is made, run and dropped on the driver's own thread.
-        await driver.execute_fetchall(self.upsert.sql, self.upsert.parameters(values))
+    async def upsert_quote(self, engine: AsyncEngine, values: Mapping[str, Any]) -> None:
+        """As `repository.upsert_quote` in its own unit of work: `values` has every `quotes`
+        column."""
+        upsert = self.upsert
+        parameters = upsert.parameters(values)
+        async with _driver(engine, upsert.sql, parameters) as driver:
+            # execute_fetchall: the cursor is made, run and dropped on the driver's own thread.
+            await driver.execute_fetchall(upsert.sql, parameters)
+            await driver.commit()
 
 
 _QUOTE_MANAGER = Quote.__mapper__.class_manager
@@ -121,7 +130,14 @@ def quote_row(values: Mapping[str, Any]) -> Quote:
     return quote
 
 
-async def _driver(connection: AsyncConnection) -> Any:
-    """The aiosqlite connection under `connection` (checked out for its unit of work)."""
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
+@asynccontextmanager
+async def _driver(engine: AsyncEngine, sql: str, parameters: Sequence[Any]) -> AsyncIterator[Any]:
+    """The aiosqlite connection of a connection checked out of `engine`'s pool, returned to it
+    on the way out (the pool rolls back whatever was left uncommitted)."""
+    raw = await engine.raw_connection()
+    try:
+        yield raw.driver_connection
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(sql, parameters, error, sqlite3.Error) from error
+    finally:
+        await greenlet_spawn(raw.close)
