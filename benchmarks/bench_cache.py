@@ -244,12 +244,22 @@ def section(results: Results, info: str) -> str:
         f"A {a.median(lambda r: r.other_cpu):.0%}, B {b.median(lambda r: r.other_cpu):.0%}. "
         f"Server CPU per request over the throughput rounds: A {cpu_ms(a):.2f} ms, B "
         f"{cpu_ms(b):.2f} ms (B's miss path: one query for the instrument and its stored "
-        "quote, the provider call through the chain with its quality check, the quote upsert; "
-        "the fetch record queued and written in a batch off the request path).",
+        "quote, the provider call through the chain (aiohttp, one session kept alive; the retry "
+        "loop only entered again after a failure) with its quality check, the quote upsert; on "
+        "SQLite each statement is one call to the driver (`marketdata/quote_sqlite.py`); the "
+        "fetch record queued and written in a batch off the request path).",
         f"Server CPU per request, each of the fixed-count runs (ms): A {results.cpu_a.spread()}; "
         f"B {results.cpu_b.spread()}; provider calls per B run: "
         + ", ".join(f"{r.provider_calls:,}" for r in results.cpu_b.rounds)
         + ".",
+        "Where B's CPU goes: `python -m benchmarks._cache_profile` (cProfile of B's miss path "
+        "between two signals; `--cpu-only` measures B's CPU alone, `--src` on another checkout). "
+        "Issue 25 took B from 9.4 to 3.5 ms, then to the figure above: the provider HTTP client "
+        "on aiohttp instead of httpx (about 0.5 ms of CPU per call less), no tenacity on the "
+        "happy path, the proxy environment read once instead of on worker threads per request, "
+        "and on SQLite the two statements as one driver call each on a pooled connection (a "
+        "trip to aiosqlite's thread costs ~50 us of CPU; SQLAlchemy made nine per miss, plus "
+        "~160 us per statement for AsyncConnection's start, begin, commit and close).",
         f"Single-flight: {sent.requests:,} connections opened in {sent.connect_s:.2f} s; "
         f"all {sent.requests:,} requests written within {sent.send_s * 1000:.1f} ms; all "
         f"answered {sent.answered_s:.2f} s after the first write.",
