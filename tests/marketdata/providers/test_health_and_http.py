@@ -144,3 +144,41 @@ async def test_an_unreachable_provider_is_tried_once_and_the_chain_says_offline(
     assert sleep.waits == []  # no backoff: not retried
     (record,) = recorder.records
     assert (record.provider, record.retries, record.healthy) == ("ecb", 0, False)
+
+
+def _proxy_environment(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+
+async def test_the_proxy_environment_is_honoured(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.route("/x", Reply(body=b'{"ok": true}'))
+    _proxy_environment(monkeypatch, HTTP_PROXY=server.url)
+    client = HttpClient(timeout_seconds=1)
+    try:
+        # A host that resolves nowhere: only the proxy can answer for it.
+        assert await client.get_json("http://quotes.example.invalid/x") == {"ok": True}
+    finally:
+        await client.aclose()
+    (seen,) = server.hits("/x")
+    assert seen.headers["Host"] == "quotes.example.invalid"
+    assert seen.headers["User-Agent"].startswith("quantdesk/")
+
+
+async def test_no_proxy_hosts_are_reached_directly(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.route("/x", Reply(body=b'{"ok": true}'))
+    _proxy_environment(
+        monkeypatch, HTTP_PROXY=f"http://127.0.0.1:{_closed_port()}", NO_PROXY="127.0.0.1"
+    )
+    client = HttpClient(timeout_seconds=1)
+    try:
+        assert await client.get_json(server.url + "/x") == {"ok": True}
+    finally:
+        await client.aclose()
