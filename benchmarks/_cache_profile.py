@@ -1,12 +1,17 @@
 """Where an uncached quote's server CPU goes: cProfile of server B's miss path.
 
     python -m benchmarks._cache_profile [--requests 1000] [--top 45]
+    python -m benchmarks._cache_profile --cpu-only [--rounds 3] [--src OTHER_CHECKOUT/src]
 
 Prepares the cache benchmark's database and fake Polygon (20 ms answers), starts one server
 of the real app with the cache disabled (as B of `bench_cache`) under this module's `serve`
 entry point, warms it, then profiles `--requests` quote requests (32 connections) and prints
 the heaviest functions by cumulative and by own time. The profiler runs only between SIGUSR1
-and SIGUSR2 (start-up is not profiled); `serve` is `uvicorn` with that switch.
+and SIGUSR2 (start-up is not profiled); `serve` is `uvicorn` with that switch. The profile
+is kept as /tmp/quantdesk-cache-b.prof for pstats. cProfile sees the event loop's thread only,
+and inflates deep coroutine stacks; `--cpu-only` runs no profiler and prints B's server CPU per
+request as `bench_cache` measures it, and `--src` runs the server on another checkout's code
+(a baseline measured beside this one).
 """
 
 from __future__ import annotations
