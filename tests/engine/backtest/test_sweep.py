@@ -102,6 +102,16 @@ def test_pairs_equal_singles_on_random_walks(seed: int, config: BacktestConfig) 
     _assert_pairs_equal_singles(bars, [2, 3, 5, 8], [4, 9, 21, 50], config)
 
 
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+def test_pairs_equal_singles_with_long_and_short_flat_runs(config: BacktestConfig) -> None:
+    # 6,000 bars and slow periods up to 300: runs out of the market longer than
+    # FLAT_FILL bars (closed form) between shorter ones (read bar by bar), and drawdown
+    # blocks of every kind (no new peak, a new peak only, a new peak then a new low).
+    data = random_ohlcv(6000, seed=3)
+    bars = Bars.of(data.open, data.high, data.low, data.close)
+    _assert_pairs_equal_singles(bars, [3, 10, 40], [20, 90, 300], config)
+
+
 def test_pairs_equal_singles_through_ruin() -> None:
     # Up, down, then a jump to 500: short all-in is ruined (liquidated, equity 0 after).
     close = np.r_[np.linspace(50.0, 100.0, 20), np.linspace(100.0, 60.0, 40), np.full(30, 500.0)]

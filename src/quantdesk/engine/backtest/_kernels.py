@@ -22,6 +22,11 @@ EXIT_REASONS = ("signal", "stop_loss", "take_profit", "expiry", "liquidation")
 #: Recompute a running window sum from scratch this often, so rounding cannot drift.
 _RESUM_EVERY = 4096
 
+#: ``simulate_into`` with ``mark_flat`` False writes every bar of a stretch out of the
+#: market up to this long, only the ends of a longer one (the sweep's summary adds runs
+#: out of the market longer than this in closed form, and reads the shorter ones).
+FLAT_FILL = 128
+
 
 @njit(cache=True, nogil=True)
 def rolling_mean(x, period):  # type: ignore[no-untyped-def]
@@ -202,8 +207,8 @@ def simulate_into(  # type: ignore[no-untyped-def]
     the sweep reuses one set per thread). ``changes`` is ``change_bars(target)`` (the
     sweep gets it from the crossover pass for free); ``tf``/``ti`` need
     ``changes.size + 1`` rows. With ``mark_flat`` False, a stretch out of the market
-    between target changes has only its first and last bar written (every bar of it
-    equals the cash; the sweep's summary reads no other).
+    between target changes longer than ``FLAT_FILL`` bars has only its first and last
+    bar written (every bar of it equals the cash; the sweep's summary reads no other).
 
     Writes ``equity[i]`` for every bar and closed trade ``k`` as ``ti[k] = (entry_bar,
     exit_bar, exit_reason)``, ``tf[k] = (units, entry_price, exit_price, commission,
@@ -287,8 +292,11 @@ def simulate_into(  # type: ignore[no-untyped-def]
         stop = changes[cursor] if cursor < changes.size else n
         if stop > i:
             if units == 0.0 and not mark_flat and cash > 0.0:
-                equity[i] = cash
-                equity[stop - 1] = cash
+                if stop - i <= FLAT_FILL:
+                    equity[i:stop] = cash
+                else:
+                    equity[i] = cash
+                    equity[stop - 1] = cash
             elif _mark(equity[i:stop], close[i:stop], cash, units, entry_price):
                 ruin = i
                 while equity[ruin] > 0.0:

@@ -4,15 +4,20 @@ Each pair runs the crossover (``cross_target``'s rule, the bars where the target
 collected in the same pass) and ``simulate_into`` (the bar loop of a single backtest) and
 reduces its equity curve and trades to the summary figures below, with the formulas of
 ``stats.py`` re-stated in compiled code (tests hold them equal). Stretches out of the
-market, where equity cannot move, are summarized in closed form instead of bar by bar.
+market longer than ``FLAT_FILL`` bars, where equity cannot move, are summarized in closed
+form instead of bar by bar.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from numba import njit
+from typing import Any
 
-from quantdesk.engine.backtest._kernels import _RESUM_EVERY, simulate_into
+import numpy as np
+from llvmlite import ir  # type: ignore[import-untyped]
+from numba import njit, types
+from numba.extending import intrinsic
+
+from quantdesk.engine.backtest._kernels import _RESUM_EVERY, FLAT_FILL, simulate_into
 
 #: Columns of the summary matrix, in order.
 METRICS = (
@@ -98,142 +103,143 @@ def cross_changes(fast, slow, out, changes):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, nogil=True)
 def flat_runs(ti, open_units, open_entry_bar, n, runs):  # type: ignore[no-untyped-def]
-    """Write the runs of bars ``[a, b]`` (``b > a``) over which equity cannot change into
-    ``runs`` (``ti.shape[0] + 1`` rows); returns how many.
+    """Write the runs of bars ``[a, b]`` (``b - a >= FLAT_FILL``) over which equity
+    cannot change into ``runs`` (``ti.shape[0] + 1`` rows); returns how many.
 
     Out of the market nothing moves equity: from each exit bar (or bar 0) to the bar
     before the next entry (or the last bar) it is the cash after that exit, exactly, so
-    every return inside such a run is exactly 0."""
+    every return inside such a run is exactly 0. Shorter runs are left to the bar by bar
+    summary: one call per run costs more than their bars (and ``simulate_into`` writes
+    every bar of them)."""
     r = 0
     start = 0
     for j in range(ti.shape[0]):
         end = ti[j, 0] - 1
-        if end > start:
+        if end - start >= FLAT_FILL:
             runs[r, 0] = start
             runs[r, 1] = end
             r += 1
         start = ti[j, 1]
     end = open_entry_bar - 1 if open_units != 0.0 else n - 1
-    if end > start:
+    if end - start >= FLAT_FILL:
         runs[r, 0] = start
         runs[r, 1] = end
         r += 1
     return r
 
 
-#: Returns per block in ``_moments_of``: the growth factors stay in L1 cache.
-_BLOCK = 512
+#: Bars per block in ``_figures``: the block's equity and growth factors stay in L1 cache.
+_BLOCK = 256
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
-def _moments_of(equity, lo, hi, shift, scratch):  # type: ignore[no-untyped-def]
+def _moments_of(equity, lo, hi, shift, growth):  # type: ignore[no-untyped-def]
     """Sums of ``d``, ``d * d`` and the downside squares of returns ``lo .. hi - 1``
     (return ``i`` is ``equity[i + 1] / equity[i] - 1``), ``d`` the growth minus
-    ``shift``. Growth factors go block by block to ``scratch`` (``_BLOCK`` floats)
-    through ``np.divide`` (numba vectorizes it; a division inside a reduction loop it
-    does not)."""
+    ``shift``. The growth factors go to ``growth`` through ``np.divide`` first (numba
+    vectorizes it; a division inside a reduction loop it does not)."""
+    np.divide(equity[lo + 1 : hi + 1], equity[lo:hi], growth)
     s1 = 0.0
     s2 = 0.0
     down = 0.0
-    for start in range(lo, hi, _BLOCK):
-        stop = min(start + _BLOCK, hi)
-        growth = scratch[: stop - start]
-        np.divide(equity[start + 1 : stop + 1], equity[start:stop], growth)
-        for i in range(stop - start):
-            d = growth[i] - shift
-            s1 += d
-            s2 += d * d
-            low = min(growth[i] - 1.0, 0.0)
-            down += low * low
+    for i in range(hi - lo):
+        d = growth[i] - shift
+        s1 += d
+        s2 += d * d
+        low = min(growth[i] - 1.0, 0.0)
+        down += low * low
     return s1, s2, down
 
 
+def _bitcast(typingctx, bits):  # type: ignore[no-untyped-def]
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+#: The double whose bit pattern is the int64 argument (a register move, in njit code).
+_as_float: Any = intrinsic(_bitcast)
+
+
 @njit(cache=True, nogil=True)
-def _return_moments(equity, count, runs, nruns, scratch):  # type: ignore[no-untyped-def]
-    """Sample variance and downside sum of squares of the first ``count`` per-bar
-    returns, shifted by the first one so the one-pass variance stays accurate. Returns
-    inside flat ``runs`` are exactly 0 and are added in closed form."""
+def _bits_min_max(bits, lo, hi):  # type: ignore[no-untyped-def]
+    """(min, max) of ``bits[lo:hi]``, the int64 bit patterns of equity values. Equity is
+    never negative (it is 0 from the bar of ruin on) and the bit patterns of doubles
+    >= +0.0 sort as the doubles do; an integer reduction vectorizes, a float min/max
+    reduction compiles to a latency-bound scalar chain (ten times slower)."""
+    low = bits[lo]
+    high = bits[lo]
+    for i in range(lo + 1, hi):
+        low = min(low, bits[i])
+        high = max(high, bits[i])
+    return low, high
+
+
+@njit(cache=True, nogil=True)
+def _lowest_of(equity, bits, lo, hi, peak, lowest):  # type: ignore[no-untyped-def]
+    """The running peak and min(equity / running peak) carried over bars ``lo .. hi - 1``.
+
+    From the block's lowest and highest value: if no bar tops ``peak``, the peak stays
+    and the lowest ratio is the lowest value over it; if the lowest value is at least
+    the block's highest x ``lowest``, no bar can set a new low (products are
+    monotonic), so only the peak moves. Otherwise (a new high and then a new low in one
+    block) bar by bar."""
+    low_bits, high_bits = _bits_min_max(bits, lo, hi)
+    low = _as_float(low_bits)
+    high = _as_float(high_bits)
+    if high <= peak:
+        return peak, min(lowest, low / peak)
+    if low >= high * lowest:
+        return high, lowest
+    for j in range(lo, hi):
+        value = equity[j]
+        if value > peak:
+            peak = value
+        elif value < peak * lowest:
+            lowest = value / peak
+    return peak, lowest
+
+
+@njit(cache=True, nogil=True)
+def _figures(equity, count, runs, nruns, scratch):  # type: ignore[no-untyped-def]
+    """One pass over ``equity``: (sample variance of the first ``count`` per-bar
+    returns, their downside sum of squares, min(equity / running peak)).
+
+    Block by block, each block read from memory once: its growth factors and return sums
+    (shifted by the first return so the one-pass variance stays accurate), then its
+    running peak and lowest ratio. A flat run ``[a, b]`` (its returns exactly 0, its bars
+    all equal) is added in closed form and its bars counted once."""
     flat_first = nruns > 0 and runs[0, 0] == 0
     shift = 1.0 if flat_first else equity[1] / equity[0]
     d = 1.0 - shift
     s1 = 0.0
     s2 = 0.0
     down = 0.0
-    i = 0
-    for r in range(nruns):
-        a = min(runs[r, 0], count)
-        b = min(runs[r, 1], count)  # the run's returns are a .. b - 1
-        if a > i:
-            p1, p2, p3 = _moments_of(equity, i, a, shift, scratch)
-            s1 += p1
-            s2 += p2
-            down += p3
-        m = b - a
-        if m > 0:
-            s1 += m * d
-            s2 += m * (d * d)
-        i = max(i, b)
-    if count > i:
-        p1, p2, p3 = _moments_of(equity, i, count, shift, scratch)
-        s1 += p1
-        s2 += p2
-        down += p3
-    variance = (s2 - s1 * s1 / count) / (count - 1) if count > 1 else np.nan
-    return variance, down
-
-
-@njit(cache=True, nogil=True, fastmath={"nnan", "ninf", "nsz", "reassoc"})
-def _min_max(values):  # type: ignore[no-untyped-def]
-    """(min, max) of finite values; exact whatever the order, so vectorized freely."""
-    low = values[0]
-    high = values[0]
-    for i in range(1, values.size):
-        low = min(low, values[i])
-        high = max(high, values[i])
-    return low, high
-
-
-#: Bars per block in ``_lowest_of``.
-_DD_BLOCK = 128
-
-
-@njit(cache=True, nogil=True)
-def _lowest_of(equity, lo, hi, peak, lowest):  # type: ignore[no-untyped-def]
-    """The running peak and min(equity / running peak) carried over bars ``lo .. hi - 1``.
-
-    Block by block: when the block's lowest value is at least (the highest peak it can
-    reach) x ``lowest``, no bar of it can set a new low (products are monotonic), so only
-    the peak moves; otherwise the block runs bar by bar. Same result, bit for bit, as the
-    plain loop, which is a latency-bound chain of compares."""
-    for start in range(lo, hi, _DD_BLOCK):
-        stop = min(start + _DD_BLOCK, hi)
-        low, high = _min_max(equity[start:stop])
-        top = max(peak, high)
-        if low >= top * lowest:
-            peak = top
-            continue
-        for j in range(start, stop):
-            value = equity[j]
-            if value > peak:
-                peak = value
-            elif value < peak * lowest:
-                lowest = value / peak
-    return peak, lowest
-
-
-@njit(cache=True, nogil=True)
-def _lowest(equity, runs, nruns):  # type: ignore[no-untyped-def]
-    """min(equity / running peak), a flat run counted once (its bars are all equal)."""
     lowest = 1.0
     peak = equity[0]
-    i = 0
+    n = equity.size
+    bits = equity.view(np.int64)
+    i = 0  # the stretch in the market runs from bar i (its returns from return i)
     for r in range(nruns + 1):
-        stop = runs[r, 0] + 1 if r < nruns else equity.size
-        if stop > i:
-            peak, lowest = _lowest_of(equity, i, stop, peak, lowest)
+        last = runs[r, 0] if r < nruns else n - 1  # the stretch's last bar
+        for start in range(i, last + 1, _BLOCK):
+            stop = min(start + _BLOCK, last + 1)  # bars start .. stop - 1
+            high = min(stop, last, count)  # returns start .. high - 1
+            if high > start:
+                p1, p2, p3 = _moments_of(equity, start, high, shift, scratch[: high - start])
+                s1 += p1
+                s2 += p2
+                down += p3
+            peak, lowest = _lowest_of(equity, bits, start, stop, peak, lowest)
         if r < nruns:
-            i = runs[r, 1] + 1
-    return lowest
+            m = min(runs[r, 1], count) - min(runs[r, 0], count)
+            if m > 0:
+                s1 += m * d
+                s2 += m * (d * d)
+            i = runs[r, 1]
+    variance = (s2 - s1 * s1 / count) / (count - 1) if count > 1 else np.nan
+    return variance, down, lowest
 
 
 @njit(cache=True, nogil=True)
@@ -242,20 +248,21 @@ def summarize(  # type: ignore[no-untyped-def]
 ):
     """Write the ``METRICS`` of one run into ``out``; ``scratch`` holds ``_BLOCK``
     floats, ``runs`` ``ti.shape[0] + 1`` rows of two ints. ``equity`` needs only the
-    bars in the market, the first and last bar of each stretch out of it, and the bars
-    where trades enter or exit (``simulate_into`` with ``mark_flat`` False)."""
+    bars in the market, the first and last bar of each stretch out of it longer than
+    ``FLAT_FILL`` bars (every bar of a shorter one), and the bars where trades enter or
+    exit (``simulate_into`` with ``mark_flat`` False)."""
     n = equity.size
     nruns = flat_runs(ti, open_units, open_entry_bar, n, runs)
-    max_dd = 1.0 - _lowest(equity, runs, nruns)
     # Returns stop at the bar of ruin (equity 0 from there on: pandas' dropna).
     count = n - 1
     if equity[n - 1] <= 0.0:  # equity is 0 from the bar of ruin on, and > 0 before it
         while count > 1 and equity[count - 1] <= 0.0:
             count -= 1
     if count:
-        variance, down = _return_moments(equity, count, runs, nruns, scratch)
-    else:
-        variance, down = np.nan, 0.0
+        variance, down, lowest = _figures(equity, count, runs, nruns, scratch)
+    else:  # one bar
+        variance, down, lowest = np.nan, 0.0, 1.0
+    max_dd = 1.0 - lowest
     # Telescoping: exp(mean(log(1 + r))) = (E[last] / E[0]) ** (1 / count); 0 after ruin.
     last = equity[n - 1]
     gmean = (last / equity[0]) ** (1.0 / count) - 1.0 if count and last > 0.0 else 0.0
