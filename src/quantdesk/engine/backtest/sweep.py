@@ -76,7 +76,7 @@ def sweep_sma_cross(
     """Backtest ``SmaCross(fast, slow)`` for every ``fast < slow`` of the two grids.
 
     ``threads`` (default: the CPUs this process may use) run chunks of pairs in
-    parallel. Performance: about 0.4 ms per pair per 100,000 bars per thread, after one
+    parallel. Performance: about 0.25 ms per pair per 100,000 bars per thread, after one
     SMA pass per distinct period.
     """
     config = config or BacktestConfig()
