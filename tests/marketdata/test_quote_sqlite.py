@@ -36,9 +36,8 @@ def _columns(quote: Quote | None) -> dict[str, object]:
     return {c.key: getattr(quote, c.key) for c in Quote.__table__.columns}
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's path only
 async def test_the_sqlite_statements_match_the_sqlalchemy_ones(db: Database) -> None:
-    if db.dialect != "sqlite":
-        pytest.skip("the one-call statements are for SQLite")
     statements = SqliteQuoteStatements(db.engine.dialect)
     instrument = await create_instrument(db, "GOOG", asset_class=AssetClass.EQUITY)
 
@@ -67,10 +66,9 @@ async def test_the_sqlite_statements_match_the_sqlalchemy_ones(db: Database) -> 
     assert mine[0] == theirs[0] and _columns(mine[1]) == _columns(theirs[1]) == rewritten
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's path only
 async def test_driver_errors_are_raised_as_sqlalchemy_errors(db: Database) -> None:
     """The edge tells a busy database (a 503) by SQLAlchemy's OperationalError."""
-    if db.dialect != "sqlite":
-        pytest.skip("the one-call statements are for SQLite")
     statements = SqliteQuoteStatements(db.engine.dialect)
     async with db.engine.begin() as connection:
         await connection.exec_driver_sql("DROP TABLE quotes")
