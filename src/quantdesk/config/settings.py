@@ -300,6 +300,10 @@ class Settings(BaseSettings):
         "jobs_fx_bases",
         "jobs_economic_series",
         "jobs_fund_navs",
+        "cors_origins",
+        "trusted_proxies",
+        "allowed_hosts",
+        "ip_blocklist",
         mode="before",
     )
     @classmethod
@@ -321,20 +325,6 @@ class Settings(BaseSettings):
         if bad:
             raise ValueError(f"not ISO 4217 currency codes: {', '.join(bad)}")
         return list(dict.fromkeys(codes))
-
-    @field_validator(
-        "cors_origins", "trusted_proxies", "allowed_hosts", "ip_blocklist", mode="before"
-    )
-    @classmethod
-    def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = value.strip()
-            if value.startswith("["):
-                import json
-
-                return json.loads(value)
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
