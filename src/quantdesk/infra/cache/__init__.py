@@ -1,8 +1,9 @@
 """Response and computation cache: memory by default, Redis in distributed mode.
 
-Entry points: `build_cache(settings)` (put it on `app.state.cache`, `aclose()` it at
-shutdown), `Cache.get_or_compute`, `Cache.invalidate_tags(new_bars_tags(symbol))` after new
-bars are stored, the admin router and `set_cache_header` in `infra/cache/endpoints.py`.
+Entry points: `build_cache(settings)` (the lifespan puts it on `AppState.cache` and
+`aclose()`s it at shutdown), `Cache.get_or_compute`, `Cache.invalidate_tags(new_bars_tags(symbol))`
+after new bars are stored, and `CacheDep` / `set_cache_header` in `infra/cache/dependencies.py`
+(the admin router is `ops/cache_endpoints.py`).
 """
 
 from quantdesk.infra.cache.cache import (
