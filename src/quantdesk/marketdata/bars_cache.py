@@ -10,7 +10,7 @@ to those values and completed per response (`bars_body`). Values are JSON-shaped
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import orjson
@@ -32,6 +32,17 @@ Shape = Literal["rows", "columns"]
 TimeFormat = Literal["iso", "unix"]
 
 
+class BarsAnswer(TypedDict):
+    """What the bars cache holds for a query: the encoded body (CSV text, or JSON cut before
+    its freshness and cache fields) and what `bars_body` needs to age it."""
+
+    body: str
+    filename: str  # the CSV attachment's name
+    as_of: int | None  # open time (Unix seconds) of the newest bar; None without bars
+    interval: int  # seconds between expected bars (marketdata.freshness)
+    weekends: bool
+
+
 def cacheable_json(data: Any, meta: dict[str, Any]) -> str:
     """`{"data": data, "meta": {**meta, "cache": ...}}` encoded up to the cache status."""
     text = orjson.dumps(
@@ -49,7 +60,7 @@ def with_cache_status(head: str, status: CacheStatus) -> bytes:
     return f'{head}"{status.value}"}}}}'.encode()
 
 
-def bars_body(answer: dict[str, Any], status: CacheStatus) -> bytes:
+def bars_body(answer: BarsAnswer, status: CacheStatus) -> bytes:
     """The JSON body `bars_answer` cached, completed with `meta.stale`, `meta.age_seconds`
     (null without bars) and `meta.cache` as of now."""
     if answer["as_of"] is None:
@@ -91,13 +102,13 @@ class BarsQuery:
 
 async def bars_answer(
     database: Database, cache: Cache, query: BarsQuery
-) -> tuple[dict[str, Any], CacheStatus]:
-    """`{"body": ..., "filename": ..., "as_of", "interval", "weekends"}` for the query
+) -> tuple[BarsAnswer, CacheStatus]:
+    """The `BarsAnswer` for the query
     through the bars cache: CSV text, or JSON up to its freshness (`bars_body`). Tagged with
     the symbol's bars tag, so committed new bars drop it (`new_bars_tags`): the default
     timeframe (finest stored) is resolved inside, and cached with the answer."""
 
-    async def compute() -> dict[str, Any]:
+    async def compute() -> BarsAnswer:
         # Its own unit of work: every concurrent caller of a cold key waits on this one.
         async with database.session() as session:
             series = await bar_service.get_bars(
@@ -108,19 +119,19 @@ async def bars_answer(
                 end=query.end,
                 limit=query.limit,
             )
-        filename = f"{series.symbol}_{series.timeframe.value}.csv"
         bars = series.bars
-        answer: dict[str, Any] = {
-            "filename": filename,
+        if query.csv:
+            body = bars_csv(series, query.time_format)
+        else:
+            # Cut before `"cache":`: bars_body writes stale and age_seconds first.
+            body = bars_json(series, query.shape, query.time_format)[: -len(_OPEN_SLOT)]
+        return {
+            "body": body,
+            "filename": f"{series.symbol}_{series.timeframe.value}.csv",
             "as_of": int(bars.ts[-1]) if len(bars) else None,
             "interval": freshness.bars_interval(series.asset_class, series.timeframe),
             "weekends": freshness.trades_weekends(series.asset_class),
         }
-        if query.csv:
-            return {**answer, "body": bars_csv(series, query.time_format)}
-        head = bars_json(series, query.shape, query.time_format)
-        # Cut before `"cache":`: bars_body writes stale and age_seconds first.
-        return {**answer, "body": head[: -len(_OPEN_SLOT)]}
 
     return await cache.get_or_compute(
         CacheCategory.BARS,

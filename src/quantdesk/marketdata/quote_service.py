@@ -20,6 +20,9 @@ from quantdesk.marketdata.providers.errors import (
 )
 from quantdesk.marketdata.quote_sqlite import SqliteQuoteStatements, quote_row
 from quantdesk.marketdata.quotes import (
+    QuoteAnswer,
+    QuoteDocument,
+    ServedQuote,
     failure_trace,
     freshness_of,
     provider_quote_values,
@@ -93,7 +96,7 @@ class QuoteService:
 
     async def latest(
         self, database: Database, cache: Cache, symbol: str
-    ) -> tuple[dict[str, Any], CacheStatus]:
+    ) -> tuple[QuoteDocument, CacheStatus]:
         """The stored quote as a JSON-ready `QuoteRead` document, through the quotes cache
         (no provider chain: callers that only want the document)."""
         answer, status = await self.answer(database, cache, symbol)
@@ -107,7 +110,7 @@ class QuoteService:
         *,
         providers: ProviderRuntime | None = None,
         provider: str | None = None,
-    ) -> tuple[dict[str, Any], CacheStatus]:
+    ) -> tuple[ServedQuote, CacheStatus]:
         """`{"data": QuoteRead document, "meta": {provider, fallback_trace, as_of, stale,
         age_seconds}}` through the quotes cache, and whether it was a hit. `stale` and
         `age_seconds` are worked out against the wall clock at every call
@@ -133,13 +136,13 @@ class QuoteService:
                 raise UnknownProvider(provider, DataKind.QUOTES.value, names)
             key = f"{symbol}@{provider}"
 
-        async def stored() -> dict[str, Any]:
+        async def stored() -> QuoteAnswer:
             instrument, quote = await self._lookup(database, symbol)
             if quote is None:
                 raise QuoteNotFound(instrument.symbol)
             return stored_answer(instrument, quote, [])
 
-        async def fetched() -> dict[str, Any]:
+        async def fetched() -> QuoteAnswer:
             assert providers is not None
             return await self.refresh(
                 database, providers, symbol, provider=provider, fall_back=provider is None
@@ -161,7 +164,7 @@ class QuoteService:
         *,
         provider: str | None = None,
         fall_back: bool = False,
-    ) -> dict[str, Any]:
+    ) -> QuoteAnswer:
         """Fetch the quote of a known instrument through the quotes chain and store it
         (source = the provider that answered); the answer as the quotes cache holds it
         (`quotes` module docstring).

@@ -11,7 +11,7 @@ GET /quotes/{symbol} serves it with `meta.stale` and `meta.age_seconds` worked o
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, cast
 
 from quantdesk.errors import AppError
 from quantdesk.kit.timeutil import from_epoch, to_epoch
@@ -27,6 +27,55 @@ SOURCE_MAX_LENGTH = 32  # quotes.source
 PREVIOUS_CLOSE_MAX_DAYS = 4
 
 
+class QuoteDocument(TypedDict):
+    """`QuoteRead` as JSON (times as ISO-8601 strings)."""
+
+    symbol: str
+    price: float
+    previous_close: float | None
+    change: float | None
+    change_pct: float | None
+    day_open: float | None
+    day_high: float | None
+    day_low: float | None
+    volume: float | None
+    currency: str
+    as_of: str
+    source: str
+
+
+class QuoteMeta(TypedDict):
+    provider: str
+    fallback_trace: list[dict[str, Any]]  # {provider, status, error} per failed step
+    as_of: str
+
+
+class Freshness(TypedDict):
+    as_of: int  # Unix seconds of the price
+    interval: int  # seconds between expected updates (marketdata.freshness)
+    weekends: bool  # whether the market trades at weekends
+
+
+class QuoteAnswer(TypedDict):
+    """What the quotes cache holds for a symbol."""
+
+    data: QuoteDocument
+    meta: QuoteMeta
+    freshness: Freshness
+
+
+class ServedQuoteMeta(QuoteMeta):
+    stale: bool
+    age_seconds: int
+
+
+class ServedQuote(TypedDict):
+    """A quote answer as served at one moment: `meta` aged against the wall clock."""
+
+    data: QuoteDocument
+    meta: ServedQuoteMeta
+
+
 class QuotedInstrument(Protocol):
     """An instrument row or `repository.InstrumentRef`."""
 
@@ -40,8 +89,8 @@ class QuotedInstrument(Protocol):
     def asset_class(self) -> AssetClass: ...
 
 
-def quote_document(instrument: QuotedInstrument, quote: Quote) -> dict[str, Any]:
-    return QuoteRead(
+def quote_document(instrument: QuotedInstrument, quote: Quote) -> QuoteDocument:
+    document = QuoteRead(
         symbol=instrument.symbol,
         currency=instrument.currency,
         price=quote.price,
@@ -55,11 +104,12 @@ def quote_document(instrument: QuotedInstrument, quote: Quote) -> dict[str, Any]
         as_of=quote.as_of,
         source=quote.source,
     ).model_dump(mode="json")
+    return cast(QuoteDocument, document)
 
 
 def stored_answer(
     instrument: QuotedInstrument, quote: Quote, trace: list[dict[str, Any]]
-) -> dict[str, Any]:
+) -> QuoteAnswer:
     """The stored quote as an answer: its source answered, after the providers in `trace`."""
     document = quote_document(instrument, quote)
     return {
@@ -73,7 +123,7 @@ def stored_answer(
     }
 
 
-def freshness_of(instrument: QuotedInstrument, quote: Quote) -> dict[str, Any]:
+def freshness_of(instrument: QuotedInstrument, quote: Quote) -> Freshness:
     """What `served` needs to age the quote: its price time and the expected update rhythm."""
     return {
         "as_of": to_epoch(quote.as_of),
@@ -82,13 +132,17 @@ def freshness_of(instrument: QuotedInstrument, quote: Quote) -> dict[str, Any]:
     }
 
 
-def served(answer: dict[str, Any], now: float) -> dict[str, Any]:
+def served(answer: QuoteAnswer, now: float) -> ServedQuote:
     """The answer as served at `now`: `meta` gains `stale` and `age_seconds`."""
     rhythm = answer["freshness"]
     found = freshness.freshness(
         rhythm["as_of"], interval=rhythm["interval"], weekends=rhythm["weekends"], now=now
     )
-    meta = {**answer["meta"], "stale": found.stale, "age_seconds": found.age_seconds}
+    meta: ServedQuoteMeta = {
+        **answer["meta"],
+        "stale": found.stale,
+        "age_seconds": found.age_seconds,
+    }
     return {"data": answer["data"], "meta": meta}
 
 

@@ -5,6 +5,7 @@ symbol's), and new signals drop the cached latest signals."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,6 +20,7 @@ from quantdesk.db import Database, after_commit_work_done
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.marketdata.bars_cache import STORE_PROVIDER
 from quantdesk.marketdata.frames import BarFrame
+from quantdesk.marketdata.freshness import use_clock
 from quantdesk.marketdata.service import bar_service
 from quantdesk.signals.service import signal_service
 from tests.support.accounts import bearer, create_user, login
@@ -78,6 +80,14 @@ def _statements(db: Database) -> Iterator[list[str]]:
 
 def _bar_reads(statements: list[str]) -> list[str]:
     return [s for s in statements if "FROM bars" in s]
+
+
+@pytest.fixture(autouse=True)
+def frozen_freshness_clock() -> Iterator[None]:
+    """Hit and miss answers are compared whole: `meta.age_seconds` must not tick between them."""
+    now = time.time()
+    with use_clock(lambda: now):
+        yield
 
 
 @pytest.fixture
