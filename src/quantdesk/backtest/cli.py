@@ -20,7 +20,7 @@ from quantdesk.errors import AppError
 from quantdesk.kit.timeframes import Timeframe
 
 if TYPE_CHECKING:
-    from quantdesk.backtest.compute import RunInputs
+    from quantdesk.backtest.compute import RunDocument, RunInputs
     from quantdesk.backtest.schemas import BacktestCreate
 
 # The engine, pydantic schemas and matplotlib are imported when the command runs: `quantdesk`
@@ -195,7 +195,7 @@ def _value(text: str) -> Any:
     return {"true": True, "false": False}.get(lowered, text)
 
 
-def _print_stats(body: BacktestCreate, document: dict[str, Any]) -> None:
+def _print_stats(body: BacktestCreate, document: RunDocument) -> None:
     from quantdesk.backtest.report import stat_rows
     from quantdesk.backtest.strategies import describe
 

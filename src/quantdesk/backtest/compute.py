@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Required, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -55,15 +55,55 @@ class RunInputs:
     source_timeframe: str
 
 
-def compute_document(inputs: RunInputs) -> dict[str, Any]:
+class BarsInfoDocument(TypedDict):
+    """Which bars a run read."""
+
+    count: int
+    first: str
+    last: str
+    source_timeframe: str
+
+
+class EquityCurve(TypedDict):
+    t: list[int]  # bar open times, Unix seconds
+    equity: list[Any]  # floats; NaN/inf made JSON-safe (json_safe)
+
+
+class SweepDocument(TypedDict):
+    rank_by: str
+    metrics: list[str]
+    count: int
+    results: list[dict[str, Any]]  # one row of METRICS per pair, best first
+    heatmap: dict[str, Any]  # {x, y, z, x_param, y_param, metric}
+
+
+class RunDocument(TypedDict, total=False):
+    """The whole result of a run as stored: a sweep gives `sweep`, a single run the rest."""
+
+    bars: Required[BarsInfoDocument]
+    sweep: SweepDocument
+    stats: dict[str, Any]  # engine statistics by name (JSON-safe)
+    meta: dict[str, Any]
+    compat: dict[str, Any]  # backtesting.py-compatible figures
+    trades: list[dict[str, Any]]
+    open_position: dict[str, Any] | None
+    equity: EquityCurve
+
+
+class EquityView(TypedDict):
+    t: list[str]
+    equity: list[float]
+    drawdown_pct: list[float]
+
+
+def compute_document(inputs: RunInputs) -> RunDocument:
     """The whole result of a run: single runs give stats / meta / compat / trades /
     open_position / equity, sweeps give ``sweep``; both give ``bars`` (what was read)."""
     bars = to_bars(inputs.frame)
     info = bars_info(inputs.frame, inputs.source_timeframe)
     if isinstance(inputs.request, SweepCreate):
         return {"sweep": run_sweep(inputs.request, bars), "bars": info}
-    result = run_single(inputs.request, bars)
-    return {**single_document(result, bars), "bars": info}
+    return single_document(run_single(inputs.request, bars), bars, info)
 
 
 def default_periods_per_year(timeframe: Timeframe, asset_class: AssetClass) -> float:
@@ -114,7 +154,7 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def bars_info(frame: BarFrame, source_timeframe: str) -> dict[str, Any]:
+def bars_info(frame: BarFrame, source_timeframe: str) -> BarsInfoDocument:
     first, last = epochs_to_iso([int(frame.ts[0]), int(frame.ts[-1])])
     return {"count": len(frame), "first": first, "last": last, "source_timeframe": source_timeframe}
 
@@ -124,11 +164,12 @@ def run_single(request: BacktestCreate, bars: Bars) -> BacktestResult:
     return backtest_bars(bars, strategy=strategy, config=engine_config(request))
 
 
-def single_document(result: BacktestResult, bars: Bars) -> dict[str, Any]:
+def single_document(result: BacktestResult, bars: Bars, info: BarsInfoDocument) -> RunDocument:
     """stats / meta / compat / trades / open position / equity, ready to store."""
     assert bars.ts is not None
     ts = bars.ts
     return {
+        "bars": info,
         "stats": json_safe(result.stats),
         "meta": json_safe(result.meta),
         "compat": json_safe(result.compat),
@@ -167,7 +208,7 @@ def open_position_record(position: OpenPosition | None, ts: IntArray) -> dict[st
     return record
 
 
-def run_sweep(request: SweepCreate, bars: Bars) -> dict[str, Any]:
+def run_sweep(request: SweepCreate, bars: Bars) -> SweepDocument:
     """Every ``fast < slow`` pair of the grid, ranked by ``request.rank_by``, plus the rank
     metric on the full grid as a heatmap (``z[i][j]`` for ``y[i]`` fast, ``x[j]`` slow)."""
     result = sweep_sma_cross(
@@ -193,7 +234,7 @@ def run_sweep(request: SweepCreate, bars: Bars) -> dict[str, Any]:
     }
 
 
-def equity_view(ts: list[int], equity: list[float], points: int | None) -> dict[str, Any]:
+def equity_view(ts: list[int], equity: list[float], points: int | None) -> EquityView:
     """Columnar equity and drawdown (percent below the running peak), at most ``points``
     long. Downsampling keeps evenly spaced bars, the last one and the deepest drawdown, so
     the curve still shows its worst point."""

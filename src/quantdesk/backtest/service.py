@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.backtest.compute import (
+    RunDocument,
     RunInputs,
     compute_document,
     default_periods_per_year,
@@ -201,7 +202,7 @@ class BacktestService:
                 await self._fail(db, run_id, "interrupted: the server stopped during the run")
             raise
 
-    async def _complete(self, session: AsyncSession, run_id: str, document: dict[str, Any]) -> None:
+    async def _complete(self, session: AsyncSession, run_id: str, document: RunDocument) -> None:
         meta: dict[str, Any] = {"bars": document["bars"]}
         values: dict[str, Any] = {}
         if "sweep" in document:
