@@ -27,6 +27,7 @@ from quantdesk.http.methods import allowed_methods
 from quantdesk.http.openapi import document_problems
 from quantdesk.http.problems import validation_errors
 from quantdesk.infra.cache import build_cache, install_cache
+from quantdesk.infra.events import build_event_bus
 from quantdesk.infra.kernel_warmup import start_kernel_warmup
 from quantdesk.infra.mail import mail_backend
 from quantdesk.infra.state import state_store_from_settings
@@ -82,6 +83,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.mail = mail_backend(settings)
     state.cache = build_cache(settings)
     install_cache(state.cache)
+    state.events = build_event_bus(settings)  # the internal event bus (infra/events)
     providers = build_provider_runtime(settings, state_store_from_settings(settings), database=db)
     state.providers = providers
     install_provider_runtime(providers)  # in-process jobs share its breakers and budgets
@@ -115,6 +117,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await providers.store.aclose()
         install_cache(None)
         await state.cache.aclose()
+        await state.events.aclose()
         await limiter.aclose()
         await db.dispose()
         worker_exit()  # multiprocess metrics: this worker's live gauges go with it

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from quantdesk.config import Settings
     from quantdesk.db import Database
     from quantdesk.infra.cache import Cache
+    from quantdesk.infra.events import EventBus
     from quantdesk.infra.kernel_warmup import KernelWarmup
     from quantdesk.infra.mail import MailBackend
     from quantdesk.jobs.lifecycle import JobRuntime
@@ -38,6 +39,7 @@ class AppState(State):
     login_throttle: LoginThrottle
     mail: MailBackend
     cache: Cache
+    events: EventBus
     providers: ProviderRuntime | None
     jobs: JobRuntime | None
     monitor: PerformanceMonitor

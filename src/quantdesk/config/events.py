@@ -1,0 +1,15 @@
+"""Event-bus settings (quantdesk.infra.events), mixed into `Settings`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class EventBusSettings(BaseModel):
+    # "memory": events reach subscribers in this process only; "redis" (needs
+    # QUANTDESK_REDIS_URL): Redis pub/sub, every process and replica sees every event.
+    events_backend: Literal["memory", "redis"] = "memory"
+    # Events buffered per subscriber; past it the oldest is dropped (and counted).
+    events_queue_size: int = Field(default=1_000, ge=1)
