@@ -1,5 +1,7 @@
 """In-process event bus (embedded mode): a publish is delivered to the matching subscriptions'
-buffers before `publish()` returns, in the publisher's order. Only this process sees it."""
+buffers before `publish()` returns, in the publisher's order. Only this process sees it, and
+only its event loop may publish (a worker thread hands events over with
+`asyncio.run_coroutine_threadsafe`)."""
 
 from __future__ import annotations
 
