@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import psutil
 from sqlalchemy import text
@@ -108,7 +108,37 @@ def uptime_seconds() -> float:
     return round(time.monotonic() - _STARTED_MONOTONIC, 1)
 
 
-def system_resources(settings: Settings) -> dict[str, Any]:
+class CpuFigures(TypedDict):
+    percent: float
+    count: int | None
+
+
+class MemoryFigures(TypedDict):
+    percent: float
+    available_mb: float
+    process_rss_mb: float
+
+
+class DiskFigures(TypedDict):
+    path: str
+    percent: float
+    free_gb: float
+
+
+class Resources(TypedDict):
+    cpu: CpuFigures
+    memory: MemoryFigures
+    disk: DiskFigures
+
+
+class ServiceInfo(TypedDict):
+    version: str
+    environment: str
+    started_at: str
+    uptime_seconds: float
+
+
+def system_resources(settings: Settings) -> Resources:
     process = psutil.Process(os.getpid())
     data_path = settings.sqlite_path()
     disk_path = str(data_path.parent.resolve()) if data_path else os.getcwd()
@@ -129,7 +159,7 @@ def system_resources(settings: Settings) -> dict[str, Any]:
     }
 
 
-def service_info(settings: Settings) -> dict[str, Any]:
+def service_info(settings: Settings) -> ServiceInfo:
     return {
         "version": __version__,
         "environment": settings.environment.value,
