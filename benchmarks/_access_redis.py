@@ -2,9 +2,9 @@
 each request costs Redis.
 
 `redis_server` starts a throwaway `redis-server` on 127.0.0.1 and a free port in a temporary
-directory (tests/support/redis_server.py) and stops it on the way out. `metered_rounds` runs
-the same interleaved rounds as `benchmarks._rounds.interleave`, and around each round of A
-reads Redis' `INFO`: its CPU time (`used_cpu_sys + used_cpu_user`, all of Redis' work: network
+directory (tests/support/redis_server.py) and stops it on the way out. `RedisMeter` is the
+`RoundProbe` given to `benchmarks._rounds.interleave`: around each round of A it reads
+Redis' `INFO`: its CPU time (`used_cpu_sys + used_cpu_user`, all of Redis' work: network
 reads and writes, parsing, the script), the time Redis spent inside commands (`INFO
 commandstats`, `usec` summed over every command; a script's inner calls are counted inside its
 EVALSHA and again on their own lines, so only EVALSHA and the top-level commands are summed)
@@ -17,7 +17,7 @@ request at two different fills.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +33,7 @@ from benchmarks._access_report import (
     verdict,
 )
 from benchmarks._docs import markdown_table
-from benchmarks._rounds import LoadShape, Side, measure, print_round
+from benchmarks._rounds import Round, Side
 from benchmarks.loadgen import Target, fetch_sync
 
 # Commands a script's redis.call runs: counted inside the EVALSHA's usec already.
@@ -85,6 +85,7 @@ class RedisMeter:
     url: str
     probe: Target  # one authenticated quote request: its RateLimit-Remaining gives the fill
     limit: int
+    metered: Side | None = None  # the side whose rounds are metered (the others just run)
     rounds: list[RedisRound] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -94,12 +95,14 @@ class RedisMeter:
         remaining = fetch_sync(self.probe).headers.get("ratelimit-remaining")
         return self.limit - int(remaining) if remaining is not None else -1
 
-    def measured(self, side: Side, shape: LoadShape) -> None:
+    def around(self, side: Side, run: Callable[[], Round]) -> tuple[Round, str | None]:
+        """`_rounds.RoundProbe`: Redis read around every round of the metered side."""
+        if side is not self.metered:
+            return run(), None
         fill = self.fill()
         before = RedisInfo.read(self.client)
-        result = measure(side, shape, shape.round_seconds)
+        result = run()
         after = RedisInfo.read(self.client)
-        side.rounds.append(result)
         n = max(1, result.load.requests)
         calls = {
             name: (count - before.calls.get(name, 0)) / n
@@ -115,6 +118,12 @@ class RedisMeter:
                 calls,
                 n / max(1, after.reads - before.reads),
             )
+        )
+        r = self.rounds[-1]
+        return result, (
+            f"    Redis: window fill {r.fill:,} at the start, CPU {r.cpu_us:.1f} "
+            f"us/request, inside commands {r.command_us:.1f} us/request, "
+            f"{r.per_read:.1f} requests per socket read"
         )
 
     def close(self) -> None:
@@ -156,33 +165,6 @@ class RedisMeter:
             f"us/request, {r.per_read:.1f} requests per socket read"
             for i, r in enumerate(self.rounds)
         ]
-
-
-def metered_rounds(
-    sides: Sequence[Side], metered: Side, shape: LoadShape, meter: RedisMeter
-) -> None:
-    """`_rounds.interleave`, with Redis read around every round of `metered`."""
-    for side in sides:
-        warm = measure(side, shape, shape.warmup_seconds)
-        side.warmup = warm.load
-        print_round("warm-up", side, warm)
-    for index in range(shape.rounds):
-        order = list(sides) if index % 2 == 0 else list(reversed(sides))
-        for side in order:
-            if side is metered:
-                meter.measured(side, shape)
-                r = meter.rounds[-1]
-                print_round(f"round {index + 1}/{shape.rounds}", side, side.rounds[-1])
-                print(
-                    f"    Redis: window fill {r.fill:,} at the start, CPU {r.cpu_us:.1f} "
-                    f"us/request, inside commands {r.command_us:.1f} us/request, "
-                    f"{r.per_read:.1f} requests per socket read",
-                    flush=True,
-                )
-            else:
-                result = measure(side, shape, shape.round_seconds)
-                side.rounds.append(result)
-                print_round(f"round {index + 1}/{shape.rounds}", side, result)
 
 
 REDIS_HEADER = ("measurement (Redis)", "figure", "reference", "ratio", "bar", "result")

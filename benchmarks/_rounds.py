@@ -16,7 +16,7 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from benchmarks._uvicorn import Server, cpu_seconds
 from benchmarks.loadgen import LoadResult, Target, check_load_args, run_load
@@ -97,6 +97,13 @@ class LoadShape:
     warmup_seconds: float
 
 
+class RoundProbe(Protocol):
+    """Something read around each measured round (not the warm-up): it runs the round and
+    returns its result and a line to print under it (None: nothing to add)."""
+
+    def around(self, side: Side, run: Callable[[], Round]) -> tuple[Round, str | None]: ...
+
+
 @dataclass(frozen=True)
 class RoundCounter:
     """A count kept outside the servers, read before and after every round (not the
@@ -104,6 +111,12 @@ class RoundCounter:
 
     label: str
     read: Callable[[], int]
+
+    def around(self, side: Side, run: Callable[[], Round]) -> tuple[Round, str | None]:
+        before = self.read()
+        result = run()
+        side.counted.append(self.read() - before)
+        return result, f"    {self.label} during the round: {side.counted[-1]:,}"
 
 
 def add_shape_arguments(
@@ -178,9 +191,7 @@ def print_round(label: str, side: Side, result: Round) -> None:
     )
 
 
-def interleave(
-    sides: Sequence[Side], shape: LoadShape, counter: RoundCounter | None = None
-) -> None:
+def interleave(sides: Sequence[Side], shape: LoadShape, probe: RoundProbe | None = None) -> None:
     for side in sides:
         warm = measure(side, shape, shape.warmup_seconds)
         side.warmup = warm.load
@@ -188,16 +199,15 @@ def interleave(
     for index in range(shape.rounds):
         order = list(sides) if index % 2 == 0 else list(reversed(sides))
         for side in order:
-            if counter is None:
-                result = measure(side, shape, shape.round_seconds)
-            else:
-                before = counter.read()
-                result = measure(side, shape, shape.round_seconds)
-                side.counted.append(counter.read() - before)
+
+            def run(side: Side = side) -> Round:
+                return measure(side, shape, shape.round_seconds)
+
+            result, note = (run(), None) if probe is None else probe.around(side, run)
             side.rounds.append(result)
             print_round(f"round {index + 1}/{shape.rounds}", side, result)
-            if counter is not None:
-                print(f"    {counter.label} during the round: {side.counted[-1]:,}", flush=True)
+            if note is not None:
+                print(note, flush=True)
 
 
 def round_ratios(a: Side, b: Side) -> list[str]:

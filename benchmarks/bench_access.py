@@ -39,7 +39,6 @@ from benchmarks._access_fill import FillComparison, compare_fills
 from benchmarks._access_redis import (
     REDIS_HEADER,
     RedisMeter,
-    metered_rounds,
     redis_report,
     redis_rows,
     redis_server,
@@ -149,9 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
         if use_redis:
-            meter = RedisMeter(redis_url, a.target, int(checks.rate_limit or 0))
+            meter = RedisMeter(redis_url, a.target, int(checks.rate_limit or 0), metered=a)
             stack.callback(meter.close)
-            metered_rounds([a, b], a, shape, meter)
+            interleave([a, b], shape, meter)
             fills = compare_fills(redis_url)
         else:
             interleave([a, b], shape)
