@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,22 +43,28 @@ def _decode(cursor: str) -> tuple[datetime, str]:
         raise Unprocessable(message, errors=[field_error(["query", "cursor"], message)]) from exc
 
 
-def _summary(run: BacktestRun) -> BacktestSummary:
+def run_fields(run: BacktestRun) -> dict[str, Any]:
+    """What a run's list entry and its full view both show: what was asked and where it
+    stands (`params` is a sweep's grid)."""
     request = run.request
     params = request.get("grid") if run.kind is BacktestKind.SWEEP else request.get("params")
+    return {
+        "id": run.id,
+        "kind": run.kind,
+        "status": run.status,
+        "progress": run.progress,
+        "symbol": run.symbol,
+        "timeframe": run.timeframe,
+        "strategy": run.strategy,
+        "params": params or {},
+        "error": run.error,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+    }
+
+
+def _summary(run: BacktestRun) -> BacktestSummary:
     final = (run.stats or {}).get("equity_final")
-    return BacktestSummary(
-        id=run.id,
-        kind=run.kind,
-        status=run.status,
-        progress=run.progress,
-        symbol=run.symbol,
-        timeframe=run.timeframe,
-        strategy=run.strategy,
-        params=params or {},
-        equity_final=final if isinstance(final, int | float) else None,
-        error=run.error,
-        created_at=run.created_at,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-    )
+    equity_final = final if isinstance(final, int | float) else None
+    return BacktestSummary(**run_fields(run), equity_final=equity_final)

@@ -17,6 +17,7 @@ from quantdesk.backtest.compute import (
     default_periods_per_year,
     equity_view,
 )
+from quantdesk.backtest.listing import run_fields
 from quantdesk.backtest.repository import BacktestRunRepository
 from quantdesk.backtest.runner import run_cpu
 from quantdesk.backtest.schemas import (
@@ -315,28 +316,15 @@ class BacktestService:
 
 def present(run: BacktestRun) -> BacktestRead:
     stored: dict[str, Any] = run.meta or {}
-    request = run.request
-    params = request.get("grid") if run.kind is BacktestKind.SWEEP else request.get("params")
     return BacktestRead(
-        id=run.id,
-        kind=run.kind,
-        status=run.status,
-        progress=run.progress,
-        symbol=run.symbol,
-        timeframe=run.timeframe,
-        strategy=run.strategy,
-        params=params or {},
-        request=request,
+        **run_fields(run),
+        request=run.request,
         bars=stored.get("bars"),
         stats=run.stats,
         meta=stored.get("engine"),
         compat=run.compat,
         open_position=stored.get("open_position"),
         sweep=run.sweep,
-        error=run.error,
-        created_at=run.created_at,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
     )
 
 
