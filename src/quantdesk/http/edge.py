@@ -61,6 +61,8 @@ _STATE_HAS_BODY = "has_body"
 DEFAULT_MAX_HEADER_BYTES = 16_384
 DEFAULT_MAX_HEAD_BYTES = 32_768
 DATABASE_BUSY_RETRY_AFTER = 2  # seconds; 503 when a database lock wait runs out
+_BUSY_DETAIL = "The database is busy with other writes; retry shortly."
+_UNEXPECTED_DETAIL = "The server hit an unexpected error; quote the request_id to report it."
 # Set when the request carries credentials: abuse blocks are for anonymous traffic only.
 _STATE_CREDENTIALS = "has_credentials"
 ACCESS_LOGGER = "quantdesk.access"
@@ -193,38 +195,29 @@ class EdgeMiddleware:
             else:
                 await self._guarded(scope, receive, send_from_edge)
         except Exception as exc:
-            if database_busy(exc):
+            busy = database_busy(exc)
+            if busy:
                 # Busy, not broken: a write lock held past busy_timeout (SQLite).
                 log.warning("database busy", path=scope.get("path"), method=scope.get("method"))
-                if response_started:
-                    raise
-                status = 503
-                response = problem_response(
-                    problem_body(
-                        status=503,
-                        code="database-busy",
-                        title="Service Unavailable",
-                        detail="The database is busy with other writes; retry shortly.",
-                        instance=scope.get("path"),
-                        request_id=request_id,
-                    ),
-                    {"Retry-After": str(DATABASE_BUSY_RETRY_AFTER)},
-                )
-                await response(scope, receive, send_from_edge)
-                return
-            log.exception("unhandled error", path=scope.get("path"), method=scope.get("method"))
+            else:
+                log.exception("unhandled error", path=scope.get("path"), method=scope.get("method"))
             if response_started:
                 raise
-            status = 500
+            status, code, title, detail = (
+                (503, "database-busy", "Service Unavailable", _BUSY_DETAIL)
+                if busy
+                else (500, "internal-error", "Internal Server Error", _UNEXPECTED_DETAIL)
+            )
             response = problem_response(
                 problem_body(
-                    status=500,
-                    code="internal-error",
-                    title="Internal Server Error",
-                    detail="The server hit an unexpected error; quote the request_id to report it.",
+                    status=status,
+                    code=code,
+                    title=title,
+                    detail=detail,
                     instance=scope.get("path"),
                     request_id=request_id,
-                )
+                ),
+                {"Retry-After": str(DATABASE_BUSY_RETRY_AFTER)} if busy else None,
             )
             await response(scope, receive, send_from_edge)
         finally:
