@@ -87,6 +87,23 @@ def history_rows(
     return rows
 
 
+async def closed_bars(
+    session: AsyncSession,
+    instrument: Instrument,
+    timeframe: Timeframe,
+    *,
+    now: datetime,
+    limit: int,
+) -> BarFrame:
+    """The newest `limit` stored bars of the instrument whose bar has closed by `now` (a bar
+    still forming is left out: signals are made on closed bars only)."""
+    now_ts = to_epoch(now)
+    series = await bar_service.get_bars(
+        session, symbol=instrument.symbol, timeframe=timeframe, start=None, end=now_ts, limit=limit
+    )
+    return series.bars.select(bar_close_times(series.bars.ts, timeframe) <= now_ts)
+
+
 async def backfill_series(
     session: AsyncSession,
     instrument: Instrument,
@@ -97,16 +114,7 @@ async def backfill_series(
 ) -> BackfillResult:
     """Signals over the stored history of one instrument and timeframe (its newest
     `bars_max_limit` bars); a bar still forming at `now` is left out."""
-    now_ts = to_epoch(now)
-    series = await bar_service.get_bars(
-        session,
-        symbol=instrument.symbol,
-        timeframe=timeframe,
-        start=None,
-        end=now_ts,
-        limit=settings.bars_max_limit,
-    )
-    bars = series.bars.select(bar_close_times(series.bars.ts, timeframe) <= now_ts)
+    bars = await closed_bars(session, instrument, timeframe, now=now, limit=settings.bars_max_limit)
     rows = await asyncio.to_thread(history_rows, bars, timeframe, instrument, settings)
     created = await SignalRepository(session).insert_many(rows)
     settled = sum(1 for row in rows if row["closed_at"] is not None)

@@ -28,7 +28,7 @@ from quantdesk.observability.metrics import (
     SIGNALS_ACTIVE,
     SIGNALS_GENERATED,
 )
-from quantdesk.signals.backfill import BackfillResult, backfill_series
+from quantdesk.signals.backfill import BackfillResult, backfill_series, closed_bars
 from quantdesk.signals.cache import forget_latest_after_commit
 from quantdesk.signals.lifetime import lifetime_bars
 from quantdesk.signals.repository import SignalFilter, SignalRepository, SignalStats
@@ -350,17 +350,9 @@ class SignalService:
     ) -> tuple[list[Signal], int | None]:
         """(new signals, open time of the last closed bar) for one instrument; each strategy's
         seconds are added to `spent`."""
-        now_ts = to_epoch(now)
-        series = await bar_service.get_bars(
-            session,
-            symbol=instrument.symbol,
-            timeframe=timeframe,
-            start=None,
-            end=now_ts,
-            # One more than the lookback: the newest bar may still be forming.
-            limit=settings.signals_lookback_bars + 1,
-        )
-        bars = series.bars.select(bar_close_times(series.bars.ts, timeframe) <= now_ts)
+        # One more than the lookback: the newest bar may still be forming.
+        limit = settings.signals_lookback_bars + 1
+        bars = await closed_bars(session, instrument, timeframe, now=now, limit=limit)
         if len(bars) == 0:
             return [], None
         source_ts = int(bars.ts[-1])
