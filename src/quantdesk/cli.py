@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -33,10 +35,16 @@ console = Console(stderr=True)
 app = typer.Typer(help="quantdesk: self-hosted market-intelligence server.", no_args_is_help=True)
 
 
-@app.callback()
-def _every_command() -> None:
-    # Every command sees the whole job catalogue (worker, beat, `jobs list|run`, serve).
-    load_tasks()
+def _with_tasks(command: Callable[..., None]) -> Callable[..., None]:
+    """`command`, run after the job catalogue is loaded: only the commands that look jobs up
+    pay for importing every domain's tasks (`serve` loads them in create_app)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        load_tasks()
+        command(*args, **kwargs)
+
+    return run
 
 
 db_app = typer.Typer(help="Database schema migrations (Alembic).", no_args_is_help=True)
@@ -51,9 +59,9 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.command("backtest")(backtest_command)
 app.add_typer(signals_app, name="signals")
-app.command(context_settings=PASS_THROUGH)(worker)
-app.command(context_settings=PASS_THROUGH)(beat)
-app.add_typer(jobs_app, name="jobs")
+app.command(context_settings=PASS_THROUGH)(_with_tasks(worker))
+app.command(context_settings=PASS_THROUGH)(_with_tasks(beat))
+app.add_typer(jobs_app, name="jobs", callback=load_tasks)
 app.add_typer(ratelimit_app, name="ratelimit")
 
 
