@@ -1,6 +1,6 @@
 """The job catalogue: every domain's background work, registered by importing its `tasks`
-module. The job runner (`quantdesk.jobs`) knows no domain; the app's lifespan and the command
-line (worker, beat, `jobs list|run`) call `load_tasks()` before they look a job up.
+module. The job runner (`quantdesk.jobs`) knows no domain; `create_app` and the
+commands that look jobs up (worker, beat, `jobs ...`) call `load_tasks()` first.
 """
 
 from __future__ import annotations
