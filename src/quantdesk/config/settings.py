@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from quantdesk.config.events import EventBusSettings
+from quantdesk.config.paper import PaperSettings
 from quantdesk.config.rules import (
     DEFAULT_DATABASE_URL,
     DEFAULT_SECRET_KEY,
@@ -25,7 +26,7 @@ from quantdesk.config.rules import (
 )
 
 
-class Settings(BaseSettings, EventBusSettings):  # events_*: config/events.py
+class Settings(BaseSettings, EventBusSettings, PaperSettings):  # events_*, paper_*: config/
     model_config = SettingsConfigDict(
         env_prefix="QUANTDESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
