@@ -27,7 +27,7 @@ from quantdesk.http.methods import allowed_methods
 from quantdesk.http.openapi import document_problems
 from quantdesk.http.problems import validation_errors
 from quantdesk.infra.cache import build_cache, install_cache
-from quantdesk.infra.events import build_event_bus
+from quantdesk.infra.events import MarketProgress, build_event_bus, install_event_bus
 from quantdesk.infra.kernel_warmup import start_kernel_warmup
 from quantdesk.infra.mail import mail_backend
 from quantdesk.infra.state import state_store_from_settings
@@ -36,6 +36,7 @@ from quantdesk.kit.app_state import AppState, app_state
 from quantdesk.kit.pagination import configure_cursor_signing
 from quantdesk.kit.routing import include_flat
 from quantdesk.marketdata.providers.registry import build_provider_runtime, install_provider_runtime
+from quantdesk.marketdata.replay.service import ReplayManager
 from quantdesk.observability.logging import configure_logging, get_logger
 from quantdesk.observability.metrics import instrument_engine, worker_exit
 from quantdesk.ops.endpoints import router as health_router
@@ -84,6 +85,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.cache = build_cache(settings)
     install_cache(state.cache)
     state.events = build_event_bus(settings)  # the internal event bus (infra/events)
+    install_event_bus(state.events)  # in-process jobs publish the bars and quotes they store
+    state.market_progress = MarketProgress()
+    state.replay = ReplayManager(settings, db, state.events, state.market_progress)
     providers = build_provider_runtime(settings, state_store_from_settings(settings), database=db)
     state.providers = providers
     install_provider_runtime(providers)  # in-process jobs share its breakers and budgets
@@ -117,6 +121,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await providers.store.aclose()
         install_cache(None)
         await state.cache.aclose()
+        await state.replay.aclose()  # a running replay publishes `stopped` first
+        install_event_bus(None)
         await state.events.aclose()
         await limiter.aclose()
         await db.dispose()

@@ -26,3 +26,19 @@ def quote(symbol: str, ts: int) -> MarketEvent:
 
 async def next_event(subscription: Subscription) -> Event:
     return await asyncio.wait_for(subscription.get(), timeout=DELIVERY_TIMEOUT)
+
+
+def buffered(subscription: Subscription) -> list[Event]:
+    """Every event waiting in the subscription's buffer, oldest first (no waiting)."""
+    found = []
+    while (event := subscription.get_nowait()) is not None:
+        found.append(event)
+    return found
+
+
+async def settle() -> None:
+    """Let the publishing started at a commit (`after_commit_async` tasks) finish."""
+    from quantdesk.db import after_commit_work_done
+
+    await asyncio.sleep(0)
+    await after_commit_work_done()

@@ -20,11 +20,12 @@ if TYPE_CHECKING:
     from quantdesk.config import Settings
     from quantdesk.db import Database
     from quantdesk.infra.cache import Cache
-    from quantdesk.infra.events import EventBus
+    from quantdesk.infra.events import EventBus, MarketProgress
     from quantdesk.infra.kernel_warmup import KernelWarmup
     from quantdesk.infra.mail import MailBackend
     from quantdesk.jobs.lifecycle import JobRuntime
     from quantdesk.marketdata.providers.registry import ProviderRuntime
+    from quantdesk.marketdata.replay.service import ReplayManager
     from quantdesk.ops.monitor import PerformanceMonitor
     from quantdesk.ratelimit import RateLimitConfig, RateLimiter
 
@@ -40,6 +41,8 @@ class AppState(State):
     mail: MailBackend
     cache: Cache
     events: EventBus
+    market_progress: MarketProgress  # consumers' progress in market time (infra/events)
+    replay: ReplayManager  # the market replay of this process (marketdata/replay)
     providers: ProviderRuntime | None
     jobs: JobRuntime | None
     monitor: PerformanceMonitor

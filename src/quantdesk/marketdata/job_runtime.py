@@ -7,6 +7,11 @@ one built from the job's settings (`provider_runtime(ctx)`): a Celery worker has
 runtime it could borrow, and may serve another configuration. Breaker state and budgets are
 shared with the API through Redis in distributed mode; every call is recorded in
 `provider_fetches`, which GET /providers reads.
+
+The event bus works the same way (`job_event_bus(ctx)`): the serving app's, installed by its
+lifespan, else one built from the job's settings (a Celery worker: with the Redis backend its
+events reach the API processes; with the memory backend they reach nobody) and closed when the
+job ends, after the events its commits started have been published.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from quantdesk.config import ConfigError
-from quantdesk.db import Database
+from quantdesk.db import Database, after_commit_work_done
+from quantdesk.infra.events import EventBus, build_event_bus, installed_event_bus
 from quantdesk.infra.state import state_store_from_settings
 from quantdesk.jobs.registry import JobContext, PermanentJobError
 from quantdesk.jobs.result import JobFailure
@@ -66,6 +72,25 @@ async def provider_runtime(ctx: JobContext) -> AsyncIterator[ProviderRuntime]:
     finally:
         await runtime.aclose()
         await store.aclose()
+
+
+@asynccontextmanager
+async def job_event_bus(ctx: JobContext) -> AsyncIterator[EventBus]:
+    """The serving app's event bus, else one built from `ctx.settings`, closed when the block
+    ends (once the publishing its commits started is done)."""
+    installed = installed_event_bus()
+    if installed is not None:
+        yield installed
+        return
+    try:
+        bus = build_event_bus(ctx.settings)
+    except ConfigError as error:
+        raise PermanentJobError(str(error)) from error
+    try:
+        yield bus
+    finally:
+        await after_commit_work_done()
+        await bus.aclose()
 
 
 async def active_symbols(database: Database) -> list[str]:

@@ -11,7 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quantdesk.db import Database
 from quantdesk.errors import NotFound
 from quantdesk.infra.cache import Cache, CacheCategory, CacheStatus, symbol_tag
+from quantdesk.infra.events import EventBus, installed_event_bus
+from quantdesk.kit.timeutil import to_epoch
 from quantdesk.marketdata.freshness import wall_clock
+from quantdesk.marketdata.live_events import publish_all, quote_event
 from quantdesk.marketdata.providers.base import DataKind, QuoteQuery
 from quantdesk.marketdata.providers.errors import (
     NoProviderAnswered,
@@ -145,7 +148,12 @@ class QuoteService:
         async def fetched() -> QuoteAnswer:
             assert providers is not None
             return await self.refresh(
-                database, providers, symbol, provider=provider, fall_back=provider is None
+                database,
+                providers,
+                symbol,
+                provider=provider,
+                fall_back=provider is None,
+                events=installed_event_bus(),
             )
 
         answer, status = await cache.get_or_compute(
@@ -164,6 +172,7 @@ class QuoteService:
         *,
         provider: str | None = None,
         fall_back: bool = False,
+        events: EventBus | None = None,
     ) -> QuoteAnswer:
         """Fetch the quote of a known instrument through the quotes chain and store it
         (source = the provider that answered); the answer as the quotes cache holds it
@@ -172,7 +181,10 @@ class QuoteService:
         The provider is called with no session open: a slow provider holds no connection,
         and with SQLite the fetch record's own transaction never waits for ours. When the
         chain fails and `fall_back` is set, the stored quote answers with the chain's trace
-        (there is none to fall back on: the chain's error)."""
+        (there is none to fall back on: the chain's error).
+
+        With `events`, a new quote (another time or price than the stored one) is published
+        as a live market event once stored (`live_events`)."""
         instrument, previous = await self._lookup(database, symbol)
         try:
             answer = await providers.fetch(QuoteQuery(instrument.symbol), provider=provider)
@@ -181,17 +193,24 @@ class QuoteService:
                 raise
             return stored_answer(instrument, previous, failure_trace(error))
         values = provider_quote_values(instrument.id, previous, answer.value, answer.provider)
-        await _upsert(database, values)
+        await _upsert(database, values)  # its own unit of work: committed on return
+        quote = answer.value
+        if events is not None and (
+            previous is None
+            or to_epoch(previous.as_of) != quote.ts
+            or previous.price != quote.price
+        ):
+            await publish_all(events, [quote_event(instrument.symbol, quote.ts, quote.price)])
         meta = answer.meta()
-        quote = quote_row(values)
+        row = quote_row(values)
         return {
-            "data": quote_document(instrument, quote),
+            "data": quote_document(instrument, row),
             "meta": {
                 "provider": meta["provider"],
                 "fallback_trace": meta["fallback_trace"],
                 "as_of": meta["as_of"],
             },
-            "freshness": freshness_of(instrument, quote),
+            "freshness": freshness_of(instrument, row),
         }
 
 

@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quantdesk.db import after_commit_async
 from quantdesk.errors import NotFound, Unprocessable, field_error
 from quantdesk.infra.cache import Cache, new_bars_tags
+from quantdesk.infra.events import EventBus
 from quantdesk.kit.pagination import decode_cursor, split_page
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch
 from quantdesk.marketdata import frames
 from quantdesk.marketdata.frames import BarFrame, InvalidBars
+from quantdesk.marketdata.live_events import bar_events, new_closed_bars, publish_after_commit
 from quantdesk.marketdata.repository import (
     BarRepository,
     InstrumentRepository,
@@ -124,6 +126,7 @@ class BarService:
         frame: BarFrame,
         progress: ProgressCallback | None = None,
         cache: Cache | None = None,
+        events: EventBus | None = None,
     ) -> IngestResult:
         """Write a validated frame for an existing instrument in the caller's transaction,
         then refresh its quote. Chunks exist only to report progress.
@@ -134,11 +137,17 @@ class BarService:
 
         With a `cache`, the symbol's cached quotes, bars, indicators and signals are dropped
         once the transaction commits (before, a concurrent reader could cache the old state
-        again; after a rollback nothing changed)."""
+        again; after a rollback nothing changed).
+
+        With `events`, the new or changed closed bars (at most the latest 500) are published
+        as live market events once the transaction commits (`live_events`)."""
         started = time.perf_counter()
         instrument = await instrument_service.get(session, symbol)
         frame = period_starts(frame, timeframe)
         bars = BarRepository(session)
+        if events is not None:
+            fresh = await new_closed_bars(bars, instrument.id, timeframe, frame)
+            publish_after_commit(session, events, bar_events(instrument.symbol, timeframe, fresh))
         total = len(frame)
         for offset in range(0, total, INGEST_CHUNK_ROWS):
             chunk = frame.slice(offset, offset + INGEST_CHUNK_ROWS)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.errors import AppError
 from quantdesk.infra.cache import CacheCategory, installed_cache, symbol_tag
+from quantdesk.infra.events import EventBus
 from quantdesk.jobs.registry import JobContext, PermanentJobError, get_task, task
 from quantdesk.jobs.result import JobResult
 from quantdesk.kit.timeframes import Timeframe
@@ -20,6 +21,7 @@ from quantdesk.marketdata.frames import BarFrame
 from quantdesk.marketdata.job_runtime import (
     ProvidersUnavailable,
     active_symbols,
+    job_event_bus,
     joined,
     offline_detail,
     provider_runtime,
@@ -53,11 +55,11 @@ async def fetch_quotes(ctx: JobContext) -> JobResult:
     result = JobResult()
     failed: dict[str, str] = {}
     offline: dict[str, str] = {}
-    async with provider_runtime(ctx) as runtime:
+    async with provider_runtime(ctx) as runtime, job_event_bus(ctx) as events:
         for symbol in symbols:
             try:
                 # One symbol at a time: the provider budget spaces the calls anyway.
-                answer = await quote_service.refresh(ctx.db, runtime, symbol)
+                answer = await quote_service.refresh(ctx.db, runtime, symbol, events=events)
             except ProviderSubjectNotFound as error:
                 result.skip(symbol, error.detail)
                 continue
@@ -150,7 +152,7 @@ async def fetch_bars(ctx: JobContext) -> JobResult:
     result = JobResult()
     failed: dict[str, str] = {}  # worth a retry
     permanent: dict[str, str] = {}
-    async with provider_runtime(ctx) as runtime:
+    async with provider_runtime(ctx) as runtime, job_event_bus(ctx) as events:
         if not runtime.chain(DataKind.BARS).names:
             log.info("bars not fetched: QUANTDESK_PROVIDERS_BARS is empty")
             return JobResult.nothing_to_do(
@@ -180,7 +182,7 @@ async def fetch_bars(ctx: JobContext) -> JobResult:
                 continue
             try:
                 async with ctx.db.session() as session:
-                    rows = await _store_new_bars(session, item, answer.value)
+                    rows = await _store_new_bars(session, item, answer.value, events)
             except AppError as error:
                 permanent[item.key] = error.detail
                 continue
@@ -204,7 +206,9 @@ async def fetch_bars(ctx: JobContext) -> JobResult:
     return result
 
 
-async def _store_new_bars(session: AsyncSession, item: StoredSeries, frame: BarFrame) -> int:
+async def _store_new_bars(
+    session: AsyncSession, item: StoredSeries, frame: BarFrame, events: EventBus
+) -> int:
     # Coverage again, inside the write's transaction: a run that overlapped this one (a retry,
     # a redelivery) may have stored some of these bars since the series was listed.
     instrument = await instrument_service.get(session, item.symbol)
@@ -218,13 +222,15 @@ async def _store_new_bars(session: AsyncSession, item: StoredSeries, frame: BarF
     if len(frame) == 0:
         return 0
     # The installed cache (the serving app's, or the Celery attempt's) drops the symbol's
-    # cached quotes, bars, indicators and signals once this commits.
+    # cached quotes, bars, indicators and signals once this commits; the new closed bars are
+    # published as live market events then (`live_events`).
     result = await bar_service.ingest(
         session,
         symbol=instrument.symbol,
         timeframe=item.timeframe,
         frame=frame,
         cache=installed_cache(),
+        events=events,
     )
     return result.rows
 

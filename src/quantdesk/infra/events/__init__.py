@@ -10,7 +10,8 @@ Design: `publish(topic, payload)` wraps the payload in an `Event(topic, payload)
 subscribers receive envelopes, so a prefix subscriber knows the exact topic. The envelope is
 generic; payload types are registered by name (`register_payload`), which is all a new kind of
 event needs. Topics: `market.bar.<SYMBOL>.<timeframe>`, `market.quote.<SYMBOL>`
-(`MarketEvent.topic`); a pattern is an exact topic or a prefix ending in `.`.
+(`MarketEvent.topic`), `market.replay.<SYMBOL>` (`ReplayStatus`, a replay started or stopped);
+a pattern is an exact topic or a prefix ending in `.`.
 
 Delivery semantics (both backends):
 
@@ -22,6 +23,9 @@ Delivery semantics (both backends):
 - **Market time, not delivery time.** `MarketEvent.ts` is the bar's open time (or the quote's
   as_of) in Unix seconds. A consumer that needs exactly-once effects (the desk) dedupes by
   `(topic, ts)` and reads missed bars back from the database after a gap.
+
+`MarketProgress` (progress.py) lets a producer wait until the in-process consumers have
+finished with an event (a replay at speed 0 never outruns the desk).
 """
 
 from quantdesk.infra.events.build import build_event_bus
@@ -38,8 +42,11 @@ from quantdesk.infra.events.event import (
     register_payload,
     topic_matches,
 )
+from quantdesk.infra.events.installed import install_event_bus, installed_event_bus
 from quantdesk.infra.events.memory import MemoryEventBus
+from quantdesk.infra.events.progress import MarketProgress, ProgressConsumer
 from quantdesk.infra.events.redis_bus import RedisEventBus
+from quantdesk.infra.events.replay_status import ReplayState, ReplayStatus, replay_topic
 from quantdesk.infra.events.subscription import Subscription, SubscriptionClosed
 
 __all__ = [
@@ -48,15 +55,22 @@ __all__ = [
     "MarketEvent",
     "MarketEventKind",
     "MarketEventSource",
+    "MarketProgress",
     "MemoryEventBus",
     "Payload",
+    "ProgressConsumer",
     "RedisEventBus",
+    "ReplayState",
+    "ReplayStatus",
     "Subscription",
     "SubscriptionClosed",
     "build_event_bus",
     "check_pattern",
     "check_topic",
+    "install_event_bus",
+    "installed_event_bus",
     "market_topic",
     "register_payload",
+    "replay_topic",
     "topic_matches",
 ]
