@@ -15,6 +15,10 @@ from numba import njit
 #: backtesting.py's default order size, "all equity": ``1 - sys.float_info.epsilon``.
 FULL_EQUITY = 1.0 - 2.220446049250313e-16
 
+#: Sizing modes (``BacktestConfig.sizing``) as the kernels take them; ``amount`` is the
+#: fraction of equity (``SIZE_FRACTION``) or the units per entry (``SIZE_FIXED``).
+SIZE_FRACTION, SIZE_ALL_IN, SIZE_FIXED = 0, 1, 2
+
 #: Exit reasons stored in the trade table (index into ``EXIT_REASONS``).
 SIGNAL, STOP_LOSS, TAKE_PROFIT, EXPIRY, LIQUIDATION = 0, 1, 2, 3, 4
 EXIT_REASONS = ("signal", "stop_loss", "take_profit", "expiry", "liquidation")
@@ -77,10 +81,17 @@ def cross_target(fast, slow, out):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _units(cash, price, commission, all_in, fraction, whole):  # type: ignore[no-untyped-def]
+def _units(cash, price, commission, sizing, amount, whole):  # type: ignore[no-untyped-def]
+    """Units of an entry at ``price`` (the fill, after slippage); 0 = no entry."""
     if cash <= 0.0:
         return 0.0
-    if all_in:
+    if sizing == SIZE_FIXED:
+        # backtesting.py, _Broker._process_orders, for ``buy(size=amount)``: the cost per
+        # unit is ``price + commission(size, price) / abs(size)``, and an order costing more
+        # than ``margin_available * leverage`` (flat, margin 1: the cash) is canceled.
+        per_unit = price + (amount * price * commission) / amount
+        return amount if amount * per_unit <= cash else 0.0
+    if sizing == SIZE_ALL_IN:
         # backtesting.py, _Broker._process_orders: the commission per unit is
         # ``commission(size, price) / abs(size)`` with the fractional size FULL_EQUITY,
         # and the units are ``margin_available * FULL_EQUITY // that_price``.
@@ -88,7 +99,7 @@ def _units(cash, price, commission, all_in, fraction, whole):  # type: ignore[no
         budget = cash * FULL_EQUITY
     else:
         per_unit = price * (1.0 + commission)
-        budget = cash * fraction
+        budget = cash * amount
     if whole:
         return budget // per_unit
     return budget / per_unit
@@ -154,7 +165,7 @@ def _level_exit(units, stop, target, o, h, lo):  # type: ignore[no-untyped-def]
 @njit(cache=True, nogil=True, inline="always")
 def _act(  # type: ignore[no-untyped-def]
     tf, ti, k, i, side, price, cash, units, entry_price, entry_comm, entry_bar, stop_px,
-    tp_px, commission, slippage, all_in, fraction, whole, stop_loss, take_profit,
+    tp_px, commission, slippage, sizing, amount, whole, stop_loss, take_profit,
 ):  # fmt: skip
     """Move to target ``side`` at ``price`` on bar ``i``: close an opposite (or, for
     side 0, any) position, then open ``side`` if flat. Returns the new state."""
@@ -167,7 +178,7 @@ def _act(  # type: ignore[no-untyped-def]
         units = 0.0
     if side != 0 and units == 0.0:
         fill = price * (1.0 + slippage) if side > 0 else price * (1.0 - slippage)
-        size = _units(cash, fill, commission, all_in, fraction, whole)
+        size = _units(cash, fill, commission, sizing, amount, whole)
         if size > 0.0:
             units = size if side > 0 else -size
             entry_price = fill
@@ -190,8 +201,8 @@ def simulate_into(  # type: ignore[no-untyped-def]
     commission,
     slippage,
     fill_close,
-    all_in,
-    fraction,
+    sizing,
+    amount,
     whole,
     allow_short,
     stop_loss,
@@ -243,7 +254,7 @@ def simulate_into(  # type: ignore[no-untyped-def]
             pending = False
             k, cash, units, entry_price, entry_comm, entry_bar, stop_px, tp_px = _act(
                 tf, ti, k, i, previous, open_[i], cash, units, entry_price, entry_comm,
-                entry_bar, stop_px, tp_px, commission, slippage, all_in, fraction, whole,
+                entry_bar, stop_px, tp_px, commission, slippage, sizing, amount, whole,
                 stop_loss, take_profit,
             )  # fmt: skip
         for step in range(2 if use_exits else 0):
@@ -271,7 +282,7 @@ def simulate_into(  # type: ignore[no-untyped-def]
             if fill_close:
                 k, cash, units, entry_price, entry_comm, entry_bar, stop_px, tp_px = _act(
                     tf, ti, k, i, wanted, close[i], cash, units, entry_price, entry_comm,
-                    entry_bar, stop_px, tp_px, commission, slippage, all_in, fraction,
+                    entry_bar, stop_px, tp_px, commission, slippage, sizing, amount,
                     whole, stop_loss, take_profit,
                 )  # fmt: skip
             elif i + 1 < n:
@@ -350,8 +361,8 @@ def simulate(  # type: ignore[no-untyped-def]
     commission,
     slippage,
     fill_close,
-    all_in,
-    fraction,
+    sizing,
+    amount,
     whole,
     allow_short,
     stop_loss,
@@ -360,7 +371,8 @@ def simulate(  # type: ignore[no-untyped-def]
 ):
     """Run the bar loop; ``simulator.simulate`` states the contract.
 
-    ``stop_loss`` / ``take_profit`` are fractions (NaN = off), ``max_bars`` 0 = off.
+    ``sizing`` is a ``SIZE_*`` mode and ``amount`` its fraction or units; ``stop_loss`` /
+    ``take_profit`` are fractions (NaN = off), ``max_bars`` 0 = off.
     Returns ``(equity, trades_float, trades_int, open_state)`` with the trade rows of
     ``simulate_into`` and ``open_state = (units, entry_price, entry_commission,
     entry_bar)``.
@@ -371,8 +383,8 @@ def simulate(  # type: ignore[no-untyped-def]
     tf = np.empty((rows, 6))
     ti = np.empty((rows, 3), dtype=np.int64)
     k, units, entry_price, entry_comm, entry_bar = simulate_into(
-        open_, high, low, close, target, cash, commission, slippage, fill_close, all_in,
-        fraction, whole, allow_short, stop_loss, take_profit, max_bars, changes, True,
+        open_, high, low, close, target, cash, commission, slippage, fill_close, sizing,
+        amount, whole, allow_short, stop_loss, take_profit, max_bars, changes, True,
         equity, tf, ti,
     )  # fmt: skip
     open_state = np.array([units, entry_price, entry_comm, float(entry_bar)])

@@ -331,8 +331,8 @@ def sweep_sma(  # type: ignore[no-untyped-def]
     commission,
     slippage,
     fill_close,
-    all_in,
-    fraction,
+    sizing,
+    amount,
     whole,
     allow_short,
     stop_loss,
@@ -364,7 +364,7 @@ def sweep_sma(  # type: ignore[no-untyped-def]
             runs = np.empty((rows + 1, 2), dtype=np.int64)
         k, units, _, _, entry_bar = simulate_into(
             open_, high, low, close, target, cash, commission, slippage, fill_close,
-            all_in, fraction, whole, allow_short, stop_loss, take_profit, max_bars,
+            sizing, amount, whole, allow_short, stop_loss, take_profit, max_bars,
             changes[:c], False, equity, tf, ti,
         )  # fmt: skip
         summarize(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Fill = Literal["next_open", "close"]
-Sizing = Literal["all_in", "fraction"]
+Sizing = Literal["all_in", "fraction", "fixed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,12 @@ class BacktestConfig:
     * ``sizing``: ``"all_in"`` - every entry uses all equity (cash after closing any
       opposite position): ``units = floor(cash * (1 - eps) / (fill * (1 + commission)))``,
       exactly backtesting.py's default ``buy()``/``sell()`` size. ``"fraction"`` -
-      ``units = cash * fraction / (fill * (1 + commission))``.
+      ``units = cash * fraction / (fill * (1 + commission))``. ``"fixed"`` - every entry
+      is for exactly ``size`` units (``whole_units`` does not round it), backtesting.py's
+      ``buy(size=...)``: when ``size * fill * (1 + commission)`` exceeds the cash the
+      entry is canceled - not shrunk, not retried; the position stays flat until the
+      target changes again.
+    * ``size``: units per entry; required with ``sizing="fixed"``, refused otherwise.
     * ``whole_units``: round units down to whole numbers (the references do); when
       False, fractional units are traded.
     * ``allow_short``: False = long-only (a short target means flat).
@@ -50,6 +55,7 @@ class BacktestConfig:
     fill: Fill = "next_open"
     sizing: Sizing = "all_in"
     fraction: float = 1.0
+    size: float | None = None
     whole_units: bool = True
     allow_short: bool = False
     stop_loss_pct: float | None = None
@@ -63,8 +69,19 @@ class BacktestConfig:
         _check(0.0 <= self.commission < 0.1, "commission must be in [0, 0.1)")
         _check(0.0 <= self.slippage_bps < 1000.0, "slippage_bps must be in [0, 1000)")
         _check(self.fill in ("next_open", "close"), "fill must be 'next_open' or 'close'")
-        _check(self.sizing in ("all_in", "fraction"), "sizing must be 'all_in' or 'fraction'")
+        _check(
+            self.sizing in ("all_in", "fraction", "fixed"),
+            "sizing must be 'all_in', 'fraction' or 'fixed'",
+        )
         _check(0.0 < self.fraction <= 1.0, "fraction must be in (0, 1]")
+        if self.sizing == "fixed":
+            _check(self.size is not None, "size is required with sizing='fixed'")
+            _check(
+                self.size is not None and math.isfinite(self.size) and self.size > 0,
+                "size must be a finite number of units > 0",
+            )
+        else:
+            _check(self.size is None, "size applies only to sizing='fixed'")
         _check(
             self.stop_loss_pct is None or 0.0 < self.stop_loss_pct < 100.0,
             "stop_loss_pct must be in (0, 100)",

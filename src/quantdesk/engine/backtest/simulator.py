@@ -115,9 +115,15 @@ def as_target(signal: npt.ArrayLike, size: int) -> Int8Array:
     return target
 
 
-# cash, commission, slippage, fill at close, all in, fraction, whole units, allow short,
-# stop loss, take profit, max bars
-KernelSettings = tuple[float, float, float, bool, bool, float, bool, bool, float, float, int]
+# cash, commission, slippage, fill at close, sizing mode, fraction or size, whole units,
+# allow short, stop loss, take profit, max bars
+KernelSettings = tuple[float, float, float, bool, int, float, bool, bool, float, float, int]
+
+_SIZING_MODES = {
+    "fraction": _kernels.SIZE_FRACTION,
+    "all_in": _kernels.SIZE_ALL_IN,
+    "fixed": _kernels.SIZE_FIXED,
+}
 
 
 def kernel_settings(config: BacktestConfig) -> KernelSettings:
@@ -129,8 +135,8 @@ def kernel_settings(config: BacktestConfig) -> KernelSettings:
         float(config.commission),
         float(config.slippage),
         config.fill == "close",
-        config.sizing == "all_in",
-        float(config.fraction),
+        _SIZING_MODES[config.sizing],
+        float(config.size if config.size is not None else config.fraction),
         bool(config.whole_units),
         bool(config.allow_short),
         math.nan if config.stop_loss_pct is None else config.stop_loss_pct / 100.0,
