@@ -33,6 +33,9 @@ CONFIGS = {
     "close fills, fraction sizing": BacktestConfig(
         fill="close", sizing="fraction", fraction=0.5, whole_units=False, allow_short=True
     ),
+    "fixed size, entries the cash cannot pay canceled": BacktestConfig(
+        cash=20_000.0, sizing="fixed", size=100.0, commission=0.001, allow_short=True
+    ),
 }
 
 

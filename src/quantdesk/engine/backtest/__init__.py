@@ -7,7 +7,8 @@ Contract (``BacktestConfig`` has the details):
   trades at the next bar's open (default) or at that close. One position at a time.
 * Commission is a fraction of notional per side; slippage (bps) moves market fills
   against the trader. Sizing is all equity in whole units (backtesting.py's default
-  order) or a fixed fraction of equity.
+  order), a fixed fraction of equity, or a fixed number of units (backtesting.py's
+  ``buy(size=n)``: canceled, not shrunk, when the cash cannot pay for it).
 * Stop-loss / take-profit (percent of the entry fill) are checked inside every bar the
   trade is open - stop first when a bar touches both, gaps fill at the open - and
   ``max_bars`` expires a trade.
