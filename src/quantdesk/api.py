@@ -23,6 +23,8 @@ from quantdesk.marketdata.reference.endpoints import router as reference_router
 from quantdesk.ops.block_endpoints import router as blocks_router
 from quantdesk.ops.cache_endpoints import router as cache_admin_router
 from quantdesk.ops.monitor_endpoints import router as monitor_router
+from quantdesk.portfolio.alert_endpoints import router as price_alerts_router
+from quantdesk.portfolio.watchlist_endpoints import router as watchlists_router
 from quantdesk.signals.endpoints import router as signals_router
 
 API_PREFIX = "/api/v1"
@@ -40,6 +42,8 @@ API_ROUTERS: list[APIRouter] = [
     indicators_router,
     signals_router,
     backtest_router,
+    watchlists_router,
+    price_alerts_router,
     jobs_router,
     monitor_router,
 ]
