@@ -20,6 +20,7 @@ from quantdesk.kit.routing import include_flat
 from quantdesk.marketdata.endpoints import router as marketdata_router
 from quantdesk.marketdata.providers.endpoints import router as providers_router
 from quantdesk.marketdata.reference.endpoints import router as reference_router
+from quantdesk.marketdata.replay.endpoints import router as replay_router
 from quantdesk.ops.block_endpoints import router as blocks_router
 from quantdesk.ops.cache_endpoints import router as cache_admin_router
 from quantdesk.ops.monitor_endpoints import router as monitor_router
@@ -39,6 +40,7 @@ API_ROUTERS: list[APIRouter] = [
     cache_admin_router,
     providers_router,
     reference_router,
+    replay_router,
     indicators_router,
     signals_router,
     backtest_router,

@@ -24,6 +24,7 @@ from quantdesk.errors import AppError
 from quantdesk.jobs.cli import PASS_THROUGH, beat, jobs_app, worker
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch, iso_z
+from quantdesk.marketdata.replay.cli import replay_command
 from quantdesk.marketdata.schemas import InstrumentCreate
 from quantdesk.models import AssetClass
 from quantdesk.ratelimit.cli import ratelimit_app
@@ -58,6 +59,7 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.command("backtest")(backtest_command)
+app.command("replay")(replay_command)
 app.add_typer(signals_app, name="signals")
 app.command(context_settings=PASS_THROUGH)(_with_tasks(worker))
 app.command(context_settings=PASS_THROUGH)(_with_tasks(beat))

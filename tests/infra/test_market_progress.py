@@ -56,4 +56,26 @@ async def test_the_last_consumer_leaving_releases_the_waiters() -> None:
 async def test_the_app_has_one_market_progress(app: object) -> None:
     progress = app.state.market_progress  # type: ignore[attr-defined]
     assert isinstance(progress, MarketProgress)
-    assert progress.consumers == 0
+    assert app.state.replay.progress is progress  # type: ignore[attr-defined]
+
+
+async def test_a_wait_needs_every_registered_consumer() -> None:
+    progress = MarketProgress()
+    fast, slow = progress.register(), progress.register()
+    waiting = asyncio.create_task(progress.wait_for("GOOG", 100, timeout=WAIT))
+    fast.mark("GOOG", 100)
+    await asyncio.sleep(0.01)
+    assert not waiting.done() and progress.marked("GOOG") is None
+    slow.mark("GOOG", 120)
+    assert await waiting is True
+    assert progress.marked("GOOG") == 100
+    # A consumer leaving releases what only it held back.
+    waiting = asyncio.create_task(progress.wait_for("GOOG", 200, timeout=WAIT))
+    await asyncio.sleep(0)
+    slow.mark("GOOG", 200)
+    fast.close()
+    assert await waiting is True
+    # The producer-side mark counts for every consumer.
+    progress.mark("GOOG", 300)
+    assert await progress.wait_for("GOOG", 300, timeout=0.0) is True
+    slow.close()

@@ -22,6 +22,7 @@ from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch, to_epoch
 from quantdesk.marketdata.bars_cache import BarsQuery, bars_answer, bars_body
 from quantdesk.marketdata.quote_service import quote_service
+from quantdesk.marketdata.replay.service import replayed_quote_answer
 from quantdesk.marketdata.schemas import (
     BarsResponse,
     InstrumentDetail,
@@ -52,7 +53,9 @@ CSV = "text/csv"
         "`hit`, `miss` or `stale`. With a quotes provider chain configured "
         "(`QUANTDESK_PROVIDERS_QUOTES`) a miss asks the chain and stores its answer; when "
         "every provider fails, the stored quote answers with their `fallback_trace`. "
-        "`provider` names one provider of that chain: it answers or its error is the answer."
+        "`provider` names one provider of that chain: it answers or its error is the answer. "
+        "While a market replay of the symbol runs (POST /admin/replay), the last replayed "
+        "bar's close answers, with `meta.replay` {replay_id, ts} and `data.source` `replay`."
     ),
 )
 async def get_quote(
@@ -66,6 +69,10 @@ async def get_quote(
     # Database, cache and providers from app.state rather than dependencies: a cache hit is
     # this endpoint's whole work, and each dependency node costs more than the hit itself.
     state = app_state(request.app)
+    replayed = state.replay.quote(symbol) if state.replay.current is not None else None
+    if replayed is not None:
+        body = orjson.dumps(replayed_quote_answer(replayed))
+        return Response(body, media_type=JSON, headers={CACHE_HEADER: "miss"})
     answer, status = await quote_service.answer(
         state.db,
         state.cache,

@@ -134,6 +134,11 @@ class FallbackStepRead(BaseModel):
     error: str
 
 
+class ReplayRef(BaseModel):
+    replay_id: str
+    ts: datetime = Field(description="Market time of the replayed bar")
+
+
 class MarketDataMeta(BaseModel):
     provider: str = Field(
         description="Who answered: a provider of the chain, or the stored quote's source"
@@ -153,6 +158,9 @@ class MarketDataMeta(BaseModel):
     )
     age_seconds: int = Field(description="Wall-clock seconds since `data.as_of`, at this response")
     cache: Literal["hit", "miss", "stale"]
+    replay: ReplayRef | None = Field(
+        None, description="Present while a market replay of the symbol runs: the replayed quote"
+    )
 
 
 class QuoteResponse(BaseModel):
