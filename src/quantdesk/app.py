@@ -42,6 +42,7 @@ from quantdesk.observability.metrics import instrument_engine, worker_exit
 from quantdesk.ops.endpoints import router as health_router
 from quantdesk.ops.metrics_endpoint import metrics_router
 from quantdesk.ops.monitor import performance_monitor
+from quantdesk.portfolio.desk import Desk
 from quantdesk.ratelimit import RateLimitConfig, RateLimiter, document_rate_limits
 from quantdesk.tasks import load_tasks
 
@@ -88,6 +89,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     install_event_bus(state.events)  # in-process jobs publish the bars and quotes they store
     state.market_progress = MarketProgress()
     state.replay = ReplayManager(settings, db, state.events, state.market_progress)
+    state.desk = None
+    if settings.paper_desk_enabled:  # fills paper orders and evaluates price alerts
+        state.desk = Desk(db, settings, state.events, state.market_progress)
+        await state.desk.start()
     providers = build_provider_runtime(settings, state_store_from_settings(settings), database=db)
     state.providers = providers
     install_provider_runtime(providers)  # in-process jobs share its breakers and budgets
@@ -122,6 +127,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         install_cache(None)
         await state.cache.aclose()
         await state.replay.aclose()  # a running replay publishes `stopped` first
+        if state.desk is not None:
+            await state.desk.stop()
         install_event_bus(None)
         await state.events.aclose()
         await limiter.aclose()

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from quantdesk.marketdata.providers.registry import ProviderRuntime
     from quantdesk.marketdata.replay.service import ReplayManager
     from quantdesk.ops.monitor import PerformanceMonitor
+    from quantdesk.portfolio.desk import Desk
     from quantdesk.ratelimit import RateLimitConfig, RateLimiter
 
 
@@ -43,6 +44,7 @@ class AppState(State):
     events: EventBus
     market_progress: MarketProgress  # consumers' progress in market time (infra/events)
     replay: ReplayManager  # the market replay of this process (marketdata/replay)
+    desk: Desk | None  # the paper-trading desk (portfolio/desk.py); None when disabled
     providers: ProviderRuntime | None
     jobs: JobRuntime | None
     monitor: PerformanceMonitor
@@ -56,6 +58,7 @@ class AppState(State):
         self.providers = None
         self.jobs = None
         self.kernel_warmup = None
+        self.desk = None
 
 
 def app_state(app: Any) -> AppState:
