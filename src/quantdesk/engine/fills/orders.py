@@ -94,12 +94,13 @@ class BarPrices:
         """A bar from float prices: each becomes ``Decimal(repr(float(x)))`` (the shortest
         repr, exact as displayed; numpy floats too), prices quantized to 8 decimals like
         every stored amount (rounding is monotonic, so a valid bar stays valid)."""
+        step, even = EIGHT_DP, ROUND_HALF_EVEN  # q8 inlined: this runs once per bar
         return cls(
             ts,
-            q8(Decimal(repr(float(open)))),
-            q8(Decimal(repr(float(high)))),
-            q8(Decimal(repr(float(low)))),
-            q8(Decimal(repr(float(close)))),
+            Decimal(repr(float(open))).quantize(step, even),
+            Decimal(repr(float(high))).quantize(step, even),
+            Decimal(repr(float(low))).quantize(step, even),
+            Decimal(repr(float(close))).quantize(step, even),
             Decimal(repr(float(volume))),
         )
 

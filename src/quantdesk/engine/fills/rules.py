@@ -20,10 +20,11 @@ it and raise ``FillOutsideBarError`` if not (a bug, never a market condition).
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Final
 
 from quantdesk.engine.fills.orders import (
+    EIGHT_DP,
     ZERO,
     BarPrices,
     Fill,
@@ -42,12 +43,14 @@ class FillOutsideBarError(AssertionError):
 
 def fee_for(notional: Decimal, model: FillModel) -> Decimal:
     """A fill's fee: ``max(fee_min, notional * fee_bps / 10_000)``, 8 decimals."""
+    if not model.fee_bps:
+        return q8(model.fee_min)
     return q8(max(model.fee_min, notional * model.fee_bps / BPS))
 
 
 def make_fill(order_id: str, qty: Decimal, price: Decimal, model: FillModel) -> Fill:
     """The fill of ``qty`` at ``price``: notional and fee quantized to 8 decimals."""
-    notional = q8(qty * price)
+    notional = (qty * price).quantize(EIGHT_DP, ROUND_HALF_EVEN)
     return Fill(order_id, qty, price, notional, fee_for(notional, model))
 
 
