@@ -48,6 +48,7 @@ bench: $(INSTALLED_DEV)  ## speed against reference implementations; writes docs
 	$(BIN)/python -m benchmarks.bench_access
 	$(BIN)/python -m benchmarks.bench_access --storage redis
 	$(BIN)/python -m benchmarks.bench_cache
+	$(BIN)/python -m benchmarks.bench_desk
 
 db-migrate: $(INSTALLED)
 	$(BIN)/quantdesk db upgrade

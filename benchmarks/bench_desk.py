@@ -1,0 +1,234 @@
+"""Paper desk benchmark (issue 12): the fill engine on a long replay, with references.
+
+`python -m benchmarks.bench_desk [--no-docs]` from the repository root. Prints a table and
+rewrites the "Paper desk" section of docs/benchmarks.md; always exits 0, a missed bar is
+printed as FAIL. Each measurement is one function taking the parsed arguments and a
+``Report`` to append rows, notes and its method paragraph to (``SECTIONS`` lists them in
+order): the fill engine's is ``measure_fill_engine`` (data and runs in
+`benchmarks/_desk_engine.py`); the order-placement and ledger measurements of the issue
+join as further functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+
+from benchmarks._desk_engine import (
+    Grid,
+    GridRun,
+    make_replay,
+    naive_replay,
+    reference_loop,
+)
+from benchmarks._docs import (
+    DOCS_PATH,
+    markdown_table,
+    platform_parts,
+    render_section,
+    text_table,
+    write_section,
+)
+
+SECTION_START = "<!-- bench:desk:start -->"
+SECTION_END = "<!-- bench:desk:end -->"
+HEADER = ("measurement", "quantdesk", "reference", "ratio", "bar", "result")
+
+REPEATS = 3
+SEED = 20241204
+ENGINE_BARS = 1_000_000
+ENGINE_ORDERS = 1_000
+ENGINE_STEPS = (Decimal("0.0025"), Decimal("0.001"))  # grid spacing: usual, then heavy
+NAIVE_BARS = 1_000
+BAR_EVENTS_PER_S = 50_000  # issue 12: the fill engine processes >= 50,000 bar-events/s
+
+
+@dataclass(frozen=True)
+class Row:
+    measurement: str
+    quantdesk: str
+    reference: str
+    ratio: str
+    bar: str
+    passed: bool | None  # None: information, no bar
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        verdict = "info" if self.passed is None else ("PASS" if self.passed else "FAIL")
+        return (self.measurement, self.quantdesk, self.reference, self.ratio, self.bar, verdict)
+
+
+@dataclass
+class Report:
+    """What the measurements produce, in order: table rows, notes, method paragraphs."""
+
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
+
+
+def per_s(count: float, seconds: float) -> str:
+    return f"{count / seconds:,.0f}/s"
+
+
+# --------------------------------------------------------------------------- fill engine
+
+
+def best_of(runs: Sequence[GridRun]) -> GridRun:
+    return min(runs, key=lambda run: run.cpu_seconds)
+
+
+def measure_fill_engine(args: argparse.Namespace, report: Report) -> None:
+    """RestingBook on a replay of ``ENGINE_BARS`` bars with ``ENGINE_ORDERS`` resting
+    limit orders, against the same loop doing a plain comparison per bar."""
+    bars = args.engine_bars
+    print(f"Fill engine: generating {bars:,} bars ...", flush=True)
+    columns = make_replay(bars, SEED)
+    gc.collect()
+    for step in ENGINE_STEPS:
+        runs: list[GridRun] = []
+        references: list[tuple[float, float]] = []
+        for round_ in range(args.repeats):
+            print(f"  grid step {step:%}: round {round_ + 1}/{args.repeats} ...", flush=True)
+            grid = Grid(ENGINE_ORDERS, step)
+            best_buy, best_sell = grid.best_prices()
+            runs.append(grid.replay(columns))
+            references.append(reference_loop(columns, best_buy, best_sell))
+        run = best_of(runs)
+        ref_seconds = min(cpu for _, cpu in references)
+        rate = run.bars / run.cpu_seconds
+        assert run.resting == ENGINE_ORDERS
+        report.rows.append(
+            Row(
+                f"RestingBook, {bars:,}-bar replay, {ENGINE_ORDERS:,} resting limit orders "
+                f"(grid step {step:%}): bar-events/s; {run.fills:,} fills",
+                per_s(run.bars, run.cpu_seconds),
+                f"{per_s(run.bars, ref_seconds)} (same loop, plain comparison per bar)",
+                f"{run.cpu_seconds / ref_seconds:,.0f}x the loop's time",
+                f">= {BAR_EVENTS_PER_S:,}/s",
+                rate >= BAR_EVENTS_PER_S,
+            )
+        )
+        report.rows.append(
+            Row(
+                f"RestingBook, same replay (grid step {step:%}): fills/s",
+                per_s(run.fills, run.cpu_seconds),
+                "-",
+                "-",
+                "-",
+                None,
+            )
+        )
+        report.notes.append(
+            f"Grid step {step:%}: {run.fills:,} fills over {run.bars:,} bars "
+            f"({run.fills / run.bars:.2f} per bar) in {run.cpu_seconds:.2f} s thread CPU, "
+            f"{run.seconds:.2f} s wall clock ({per_s(run.bars, run.seconds)} bar-events by "
+            f"the wall clock; best of {args.repeats} by CPU, all rounds CPU/wall "
+            f"{', '.join(f'{r.cpu_seconds:.2f}/{r.seconds:.2f}' for r in runs)} s); "
+            f"reference loop {ref_seconds * 1e3:,.0f} ms CPU."
+        )
+    step = ENGINE_STEPS[0]
+    print(f"  match_orders over every order, first {NAIVE_BARS:,} bars ...", flush=True)
+    naive = naive_replay(columns, ENGINE_ORDERS, step, NAIVE_BARS)
+    fast = best_of([Grid(ENGINE_ORDERS, step).replay(tuple(c[:NAIVE_BARS] for c in columns))])  # type: ignore[arg-type]
+    report.rows.append(
+        Row(
+            f"RestingBook vs match_orders over all {ENGINE_ORDERS:,} orders every bar, "
+            f"first {NAIVE_BARS:,} bars (grid step {step:%}): bar-events/s",
+            per_s(fast.bars, fast.cpu_seconds),
+            f"{per_s(naive.bars, naive.cpu_seconds)} (match_orders, every order each bar)",
+            f"{naive.cpu_seconds / fast.cpu_seconds:,.0f}x faster",
+            "-",
+            None if naive.fills == fast.fills else False,
+        )
+    )
+    report.notes.append(
+        f"On the first {NAIVE_BARS:,} bars both give {fast.fills:,} fills "
+        f"(RestingBook) and {naive.fills:,} (match_orders): "
+        f"{'identical count' if naive.fills == fast.fills else 'MISMATCH'}."
+    )
+    report.methods.append(ENGINE_METHOD.format(bars=bars, orders=ENGINE_ORDERS,
+                                               repeats=args.repeats, naive=NAIVE_BARS))  # fmt: skip
+
+
+ENGINE_METHOD = (
+    "Fill engine: {bars:,} synthetic hourly bars (geometric random walk, 0.2 % per bar, "
+    "opens near the previous close, wicks up to 0.1 %, fixed seed, Python lists generated "
+    "before timing). `RestingBook` (an uncapped equity model: 5 bps slippage, no fees) "
+    "holds {orders:,} one-unit limit orders: a geometric grid, half buys below the start "
+    "price and half sells above, one step apart; each fill is replaced at once by an "
+    "order of the other side one step from it, so {orders:,} orders rest on every bar "
+    "(placement is inside the timed loop). The loop calls `on_bar(ts, open, high, low, "
+    "close, volume)` for every bar: a bar that reaches no order costs four float "
+    "comparisons; otherwise the reachable orders come off sorted lists and their fill "
+    "prices are computed in `Decimal` by the same rule functions as `match_orders`. "
+    "Two spacings: 0.25 % (a fill on about half the bars) and 0.1 % (more fills than "
+    "bars). Reference: the same `for` loop over the same bars doing only one plain "
+    "comparison per bar against the best buy and sell (the floor of any per-bar Python "
+    "loop); the ratio is RestingBook time / reference time. Rates are bars (or fills) "
+    "per second of CPU time of the calling thread (`time.thread_time`), best of "
+    "{repeats} rounds: the machine is shared with other jobs and waiting for its CPUs "
+    "does not inflate CPU time; the wall-clock figures are in the notes. The last row runs "
+    "the same grid on the first {naive:,} bars through `match_orders` with every resting "
+    "order on every bar, as a desk without a price index would."
+)
+
+
+# --------------------------------------------------------------------------- report
+
+SECTIONS: tuple[Callable[[argparse.Namespace, Report], None], ...] = (measure_fill_engine,)
+
+
+def table(rows: Sequence[Row], markdown: bool) -> list[str]:
+    body = [row.cells for row in rows]
+    return markdown_table(HEADER, body) if markdown else text_table(HEADER, body)
+
+
+def machine() -> str:
+    return ", ".join([*platform_parts(), f"numpy {np.__version__}"])
+
+
+def section(report: Report, info: str) -> str:
+    return render_section(
+        SECTION_START,
+        SECTION_END,
+        title="Paper desk",
+        command="`python -m benchmarks.bench_desk`",
+        info=info,
+        table=table(report.rows, markdown=True),
+        notes=report.notes,
+        method="\n\n".join(report.methods),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repeats", type=int, default=REPEATS)
+    parser.add_argument("--engine-bars", type=int, default=ENGINE_BARS)
+    parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    begun = time.perf_counter()
+    report = Report()
+    for measure in SECTIONS:
+        measure(args, report)
+    print("", *table(report.rows, markdown=False), "", *(f"- {n}" for n in report.notes), sep="\n")
+    info = machine()
+    print(f"\n{info}\nTotal {time.perf_counter() - begun:.0f} s")
+    failed = [row.measurement for row in report.rows if row.passed is False]
+    if failed:
+        print("FAIL: " + "; ".join(failed))
+    if not args.no_docs:
+        write_section(section(report, info), SECTION_START, SECTION_END)
+        print(f"Wrote {DOCS_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
