@@ -154,8 +154,9 @@ class PaperOrder(Base):
 
     __tablename__ = "paper_orders"
     __table_args__ = (
-        UniqueConstraint("account_id", "idempotency_key"),
-        UniqueConstraint("account_id", "client_order_id"),
+        # Named: the convention's uq_<table>_<first column> would give both the same name.
+        UniqueConstraint("account_id", "idempotency_key", name="uq_paper_orders_idempotency_key"),
+        UniqueConstraint("account_id", "client_order_id", name="uq_paper_orders_client_order_id"),
         Index("ix_paper_orders_symbol_status", "symbol", "status"),
         Index("ix_paper_orders_account_created", "account_id", "created_at"),
         CheckConstraint("qty > 0", name="qty_positive"),

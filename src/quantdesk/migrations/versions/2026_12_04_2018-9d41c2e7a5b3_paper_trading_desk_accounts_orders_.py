@@ -392,10 +392,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_paper_orders")),
         sa.UniqueConstraint(
-            "account_id", "client_order_id", name=op.f("uq_paper_orders_account_id")
+            "account_id", "client_order_id", name=op.f("uq_paper_orders_client_order_id")
         ),
         sa.UniqueConstraint(
-            "account_id", "idempotency_key", name=op.f("uq_paper_orders_account_id")
+            "account_id", "idempotency_key", name=op.f("uq_paper_orders_idempotency_key")
         ),
     )
     with op.batch_alter_table("paper_orders", schema=None) as batch_op:
