@@ -79,7 +79,7 @@ async def test_list_filters_and_cursor(
         ids.append((await client.post(ALERTS, json=body, headers=alice)).json()["id"])
     assert await fire(db, T0, "150") == 1  # GOOG above 100 fires (once -> triggered)
 
-    async def listed(**params: object) -> list[str]:
+    async def listed(**params: str) -> list[str]:
         response = await client.get(ALERTS, params=params, headers=alice)
         assert response.status_code == 200, response.text
         return [a["id"] for a in response.json()["data"]]
