@@ -31,6 +31,7 @@ from quantdesk.models.portfolio import (
 from quantdesk.portfolio import ledger
 from quantdesk.portfolio.desk_apply import asset_class_of
 from quantdesk.portfolio.fill_models import fill_model_for
+from tests.support.paper import assert_ledger_clean
 
 DAY0 = 1704153600  # 2024-01-02 00:00 UTC
 DAY = 86_400
@@ -223,7 +224,8 @@ async def lots_of(db: Database, account_id: str, symbol: str) -> list[tuple[Deci
 
 async def check_books(db: Database, account_id: str) -> None:
     """The desk's invariants for one account: balances = their ledger books, securities book
-    = Σ open lot costs, position qty = Σ signed fills."""
+    = Σ open lot costs, position qty = Σ signed fills; and `verify_ledger` clean."""
+    await assert_ledger_clean(db)
     state = await books(db, account_id)
     assert state.cash == state.legs.get(ledger.CASH, Decimal(0))
     assert state.held == state.legs.get(ledger.HELD, Decimal(0))
