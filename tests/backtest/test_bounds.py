@@ -34,6 +34,7 @@ OUT_OF_RANGE: list[tuple[str, list[Any]]] = [
     ("end", ["9999-12-31T23:59:59-01:00", "2013-13-01"]),
     ("fill", ["vwap", None]),
     ("sizing", [{"fraction": 0}, {"fraction": 1.0001}, {"fraction": -1}, "half"]),
+    ("sizing", [{"size": 0}, {"size": 1e-9}, {"size": 1e12 * 1.0001}, {"size": "1"}, "fixed"]),
     ("allow_short", ["yes", 2]),
     ("timeframe", ["2d", ""]),
     ("symbol", ["", "A" * 33, "GO OG!"]),
@@ -99,6 +100,8 @@ AT_THE_BOUNDS: list[dict[str, Any]] = [
     {"max_bars": defaults.MAX_HOLD_BARS, "fill": "close", "stop_loss_pct": 1e-9},
     {"params": {"fast": 9_999, "slow": 10_000}, "start": "0001-01-01", "end": "9999-12-31"},
     {"params": {"fast": 1, "slow": 2}, "sizing": {"fraction": 1}, "take_profit_pct": 1e-9},
+    {"cash": 1e-9, "sizing": {"size": defaults.MIN_FIXED_SIZE}, "commission": 0.0999999},
+    {"cash": defaults.MAX_CASH, "sizing": {"size": defaults.MAX_FIXED_SIZE}, "allow_short": True},
 ]
 
 
@@ -163,20 +166,26 @@ def _inside(field: str) -> st.SearchStrategy[float]:
     values=st.fixed_dictionaries({field: _inside(field) for field in RANGES}),
     short=st.booleans(),
     fill=st.sampled_from(["next_open", "close"]),
-    fraction=st.one_of(st.just("all_in"), st.floats(0, 1, exclude_min=True)),
+    sizing=st.one_of(
+        st.just("all_in"),
+        st.builds(lambda f: {"fraction": f}, st.floats(0, 1, exclude_min=True)),
+        st.builds(
+            lambda n: {"size": n}, st.floats(defaults.MIN_FIXED_SIZE, defaults.MAX_FIXED_SIZE)
+        ),
+    ),
     max_bars=st.one_of(st.none(), st.integers(1, defaults.MAX_HOLD_BARS)),
     periods=st.tuples(st.integers(1, 10_000), st.integers(1, 10_000)).filter(lambda p: p[0] < p[1]),
 )
 @example(  # the largest periods_per_year on daily bars: annualizing overflows
     values={"cash": 10_000.0, "commission": 0.002, "slippage_bps": 0.0, "stop_loss_pct": 50.0,
             "take_profit_pct": 1_000.0, "periods_per_year": defaults.MAX_PERIODS_PER_YEAR},
-    short=False, fill="next_open", fraction="all_in", max_bars=None, periods=(10, 20),
+    short=False, fill="next_open", sizing="all_in", max_bars=None, periods=(10, 20),
 )  # fmt: skip
 def test_generated_in_range_settings_always_run(
     values: dict[str, float],
     short: bool,
     fill: str,
-    fraction: Any,
+    sizing: Any,
     max_bars: int | None,
     periods: tuple[int, int],
 ) -> None:
@@ -185,7 +194,7 @@ def test_generated_in_range_settings_always_run(
         "symbol": "GOOG",
         "allow_short": short,
         "fill": fill,
-        "sizing": fraction if fraction == "all_in" else {"fraction": fraction},
+        "sizing": sizing,
         "max_bars": max_bars,
     }
     single = BacktestCreate.model_validate(

@@ -16,13 +16,21 @@ from typing import Any, Required, TypedDict
 import numpy as np
 import numpy.typing as npt
 
-from quantdesk.backtest.schemas import BacktestCreate, BacktestOptions, SweepCreate, grid_values
+from quantdesk.backtest.schemas import (
+    BacktestCreate,
+    BacktestOptions,
+    FixedSizing,
+    FractionSizing,
+    SweepCreate,
+    grid_values,
+)
 from quantdesk.backtest.strategies import build_strategy
 from quantdesk.engine.backtest import (
     BacktestConfig,
     BacktestResult,
     Bars,
     OpenPosition,
+    Sizing,
     backtest_bars,
     sweep_sma_cross,
 )
@@ -119,14 +127,20 @@ def default_periods_per_year(timeframe: Timeframe, asset_class: AssetClass) -> f
 
 def engine_config(options: BacktestOptions) -> BacktestConfig:
     """The engine's config for a request whose ``periods_per_year`` is already resolved."""
-    fraction = 1.0 if options.sizing == "all_in" else options.sizing.fraction
+    sizing = options.sizing
+    mode: Sizing = "all_in"
+    if isinstance(sizing, FractionSizing):
+        mode = "fraction"
+    elif isinstance(sizing, FixedSizing):
+        mode = "fixed"
     return BacktestConfig(
         cash=options.cash,
         commission=options.commission,
         slippage_bps=options.slippage_bps,
         fill=options.fill,
-        sizing="all_in" if options.sizing == "all_in" else "fraction",
-        fraction=fraction,
+        sizing=mode,
+        fraction=sizing.fraction if isinstance(sizing, FractionSizing) else 1.0,
+        size=sizing.size if isinstance(sizing, FixedSizing) else None,
         allow_short=options.allow_short,
         stop_loss_pct=options.stop_loss_pct,
         take_profit_pct=options.take_profit_pct,

@@ -29,6 +29,9 @@ MAX_CASH: Final = 1e12
 MAX_COMMISSION: Final = 0.1  # exclusive
 MAX_SLIPPAGE_BPS: Final = 1_000.0  # exclusive: the engine refuses a 10 % move per fill
 MAX_TAKE_PROFIT_PCT: Final = 100_000.0
+#: Fixed-size entries (`"sizing": {"size": n}`): a satoshi up to a trillion units.
+MIN_FIXED_SIZE: Final = 1e-8
+MAX_FIXED_SIZE: Final = 1e12
 MAX_HOLD_BARS: Final = 10_000_000
 MIN_PERIODS_PER_YEAR: Final = 1.0
 #: Bars of one second, all year round: the finest annualization that means anything.

@@ -35,6 +35,23 @@ class FractionSizing(BaseModel):
     fraction: Annotated[Number, Field(gt=0, le=1)]
 
 
+class FixedSizing(BaseModel):
+    """Each entry is for exactly this many units, backtesting.py's ``buy(size=n)``: an
+    entry whose cost (with commission) exceeds the cash is canceled, not shrunk."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    size: Annotated[
+        Number,
+        Field(
+            ge=defaults.MIN_FIXED_SIZE,
+            le=defaults.MAX_FIXED_SIZE,
+            description="Units per entry (fractions allowed, e.g. 0.5 BTC)",
+            examples=[100],
+        ),
+    ]
+
+
 class BacktestOptions(BaseModel):
     """What to trade and how orders are filled, sized and charged (engine BacktestConfig).
     Every default and bound comes from backtest/defaults.py."""
@@ -62,7 +79,11 @@ class BacktestOptions(BaseModel):
         defaults.SLIPPAGE_BPS
     )
     fill: Literal["next_open", "close"] = defaults.FILL
-    sizing: Literal["all_in"] | FractionSizing = defaults.SIZING
+    sizing: Literal["all_in"] | FractionSizing | FixedSizing = Field(
+        defaults.SIZING,
+        description='"all_in" (all equity, whole units), {"fraction": f} of equity, or '
+        '{"size": n} units per entry',
+    )
     allow_short: StrictBool = defaults.ALLOW_SHORT
     stop_loss_pct: Annotated[Number | None, Field(gt=0, lt=100)] = None
     take_profit_pct: Annotated[Number | None, Field(gt=0, le=defaults.MAX_TAKE_PROFIT_PCT)] = None
