@@ -27,6 +27,7 @@ from quantdesk.kit.timeutil import from_epoch, iso_z
 from quantdesk.marketdata.replay.cli import replay_command
 from quantdesk.marketdata.schemas import InstrumentCreate
 from quantdesk.models import AssetClass
+from quantdesk.portfolio.cli import ledger_app
 from quantdesk.ratelimit.cli import ratelimit_app
 from quantdesk.signals.cli import signals_app
 from quantdesk.tasks import load_tasks
@@ -65,6 +66,7 @@ app.command(context_settings=PASS_THROUGH)(_with_tasks(worker))
 app.command(context_settings=PASS_THROUGH)(_with_tasks(beat))
 app.add_typer(jobs_app, name="jobs", callback=load_tasks)
 app.add_typer(ratelimit_app, name="ratelimit")
+app.add_typer(ledger_app, name="ledger")
 
 
 def _settings() -> Settings:

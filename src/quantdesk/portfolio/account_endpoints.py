@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quantdesk.access.principal import Principal
 from quantdesk.access.scopes import Scope
 from quantdesk.audit.service import audit_service
-from quantdesk.auth.dependencies import policy, require
+from quantdesk.auth.dependencies import SystemAdmin, policy, require
 from quantdesk.dependencies import SessionDep
 from quantdesk.errors import Unauthorized
 from quantdesk.kit.pagination import ListMeta, Page
@@ -24,6 +24,7 @@ from quantdesk.portfolio.account_schemas import (
 )
 from quantdesk.portfolio.accounts import account_service
 from quantdesk.portfolio.money import money_str
+from quantdesk.portfolio.verify import LedgerReport, verify_ledger
 
 router = APIRouter(tags=["paper accounts"])
 
@@ -188,3 +189,15 @@ async def account_activity(
         session, _owner(principal), account_id, kind=kind, cursor=cursor, limit=limit
     )
     return Page[EntryRead](data=entries, meta=ListMeta(count=len(entries), next_cursor=next_cursor))
+
+
+@router.get(
+    "/admin/ledger/verify",
+    description=(
+        "Admin: check every invariant of the paper desk's ledger (balanced entries, balances "
+        "equal to their books, holds, positions against fills and lots); `ok` is false and "
+        "`violations` lists them when one fails. Each account's equity is reported."
+    ),
+)
+async def verify_ledger_endpoint(_: SystemAdmin, session: SessionDep) -> LedgerReport:
+    return await verify_ledger(session)

@@ -83,6 +83,7 @@ class AccountEquity(BaseModel):
 
 
 class LedgerReport(BaseModel):
+    ok: bool
     checks: list[str]
     entries: int
     legs: int
@@ -90,10 +91,6 @@ class LedgerReport(BaseModel):
     violation_count: int
     violations: list[Violation]
     equity: list[AccountEquity]
-
-    @property
-    def ok(self) -> bool:
-        return self.violation_count == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +187,7 @@ async def verify_ledger(session: AsyncSession) -> LedgerReport:
         for account_id, row in sorted(accounts.items())
     ]
     return LedgerReport(
+        ok=found.count == 0,
         checks=list(CHECKS),
         entries=entries,
         legs=legs,
