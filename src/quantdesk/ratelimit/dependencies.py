@@ -66,9 +66,12 @@ def caller_ip(request: Request, caller: Principal) -> str:
     return ip if isinstance(ip, str) else caller.client_ip
 
 
-def _policy_key(policy: Policy, caller: Principal, ip: str) -> str:
+def _policy_key(policy: Policy, caller: Principal, ip: str, request: Request) -> str:
     if policy.key is KeyKind.USER:
         return f"user:{caller.user_id}" if caller.user_id is not None else f"ip:{ip}"
+    if policy.key is KeyKind.ACCOUNT:
+        who = f"user:{caller.user_id}" if caller.user_id is not None else f"ip:{ip}"
+        return f"{who}:account:{request.path_params.get('account_id', '')}"
     if policy.key is KeyKind.IP:
         return f"ip:{ip}"
     return caller.rate_limit_key
@@ -129,7 +132,7 @@ async def apply_rate_limits(request: Request, caller: Principal, policy_name: st
     ):
         ip = caller_ip(request, caller)
         decision = await limiter.hit(
-            f"policy:{policy.name}:{_policy_key(policy, caller, ip)}",
+            f"policy:{policy.name}:{_policy_key(policy, caller, ip, request)}",
             policy.item,
             fail_closed=fail_closed,
             label=policy.name,

@@ -23,6 +23,9 @@ class KeyKind(StrEnum):
     USER = "user"  # the user account (all its API keys share it); the IP for anonymous callers
     IP = "ip"  # the client IP, after trusted-proxy handling
     PRINCIPAL = "principal"  # the API key, else the user, else the IP
+    # The user and the `account_id` path parameter together: one paper account's limit does
+    # not throttle the user's other accounts, and nobody spends another user's allowance.
+    ACCOUNT = "account"
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Policy:
             KeyKind.USER: "per user",
             KeyKind.IP: "per client IP",
             KeyKind.PRINCIPAL: "per API key or user",
+            KeyKind.ACCOUNT: "per paper account",
         }[self.key]
         text = f"`{self.name}`: {describe_item(self.item)} {who}"
         if self.exempt_roles:
@@ -112,9 +116,9 @@ POLICIES: Mapping[str, Policy] = {
         Policy(
             "orders-create",
             "60/minute",
-            KeyKind.USER,
+            KeyKind.ACCOUNT,
             fail_closed=True,
-            summary="POST /portfolio/.../orders",
+            summary="POST and PATCH /accounts/{id}/orders",
         ),
         Policy(
             "money-write",

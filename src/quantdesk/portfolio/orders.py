@@ -1,0 +1,468 @@
+"""Orders: placement (idempotent, checked, holding cash for buys), cancel, replace, reads
+(docs/paper-trading.md, "Orders"). Fills are the desk's (portfolio/desk.py).
+
+Every write here expects the account already locked in this transaction
+(`account_service.lock_owned`, the transaction's first write), so concurrent placements on
+one account run one after the other: the balance read by the checks is the balance the hold
+is posted against, and a duplicate Idempotency-Key finds the order its twin stored.
+
+A rejected order is recorded (status `rejected`, `reject_reason`) and answered as such; only
+malformed requests are refused without a record. Each placement, cancel and replace is in the
+audit log and publishes an `OrderUpdate` once the transaction commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quantdesk.access.principal import Principal
+from quantdesk.audit.service import audit_service
+from quantdesk.config import Settings
+from quantdesk.db import after_commit_async
+from quantdesk.errors import Conflict, NotFound, Unprocessable, field_error
+from quantdesk.infra.events import EventBus
+from quantdesk.kit.pagination import decode_cursor, split_page
+from quantdesk.models.base import utcnow
+from quantdesk.models.portfolio import (
+    OPEN_ORDER_STATUSES,
+    EntryKind,
+    OrderStatus,
+    PaperAccount,
+    PaperOrder,
+)
+from quantdesk.portfolio import ledger
+from quantdesk.portfolio.accounts import ensure_open
+from quantdesk.portfolio.events import OrderUpdate
+from quantdesk.portfolio.money import money_str
+from quantdesk.portfolio.order_checks import market_context, pre_trade
+from quantdesk.portfolio.order_repository import OrderRepository
+from quantdesk.portfolio.order_schemas import (
+    OrderCreate,
+    OrderRead,
+    OrderReplace,
+    StatusFilter,
+    order_read,
+    price_field_error,
+)
+
+__all__ = [
+    "OrderRead",
+    "OrderService",
+    "PlaceResult",
+    "order_read",
+    "order_service",
+    "order_update",
+    "publish_after_commit",
+]
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_SEPARATOR = "|"
+CLOSED_STATUSES = tuple(status for status in OrderStatus if status not in OPEN_ORDER_STATUSES)
+
+
+class OrderNotFound(NotFound):
+    code = "order-not-found"
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"no order {order_id!r} in this account")
+
+
+class OrderNotOpen(Conflict):
+    code = "order-not-open"
+
+    def __init__(self, order: PaperOrder) -> None:
+        super().__init__(f"order {order.id} is {order.status.value}: only open orders change")
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code = "idempotency-key-reused"
+
+    def __init__(self) -> None:
+        message = "this Idempotency-Key was used for a different order; use a new key"
+        super().__init__(message, errors=[field_error(["header", IDEMPOTENCY_HEADER], message)])
+
+
+class ClientOrderIdReused(Conflict):
+    code = "client-order-id-reused"
+
+    def __init__(self, client_order_id: str) -> None:
+        super().__init__(
+            f"client_order_id {client_order_id!r} names another order of this account",
+            errors=[field_error(["body", "client_order_id"], "already used for another order")],
+        )
+
+
+class ReplaceRejected(Unprocessable):
+    """The replacement failed the pre-trade checks: nothing changed (the transaction is rolled
+    back), the old order stays open."""
+
+    code = "order-rejected"
+
+    def __init__(self, order_id: str, reject_reason: str, detail: str) -> None:
+        super().__init__(f"the replacement would be rejected ({reject_reason}): {detail}")
+        self.order_id = order_id
+        self.reject_reason = reject_reason
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceResult:
+    """The order and whether this call created it (False: an idempotent replay)."""
+
+    order: PaperOrder
+    created: bool
+
+
+def order_update(order: PaperOrder, event: str) -> OrderUpdate:
+    return OrderUpdate(
+        account_id=order.account_id,
+        order_id=order.id,
+        event=event,
+        status=order.status.value,
+        symbol=order.symbol,
+        side=order.side.value,
+        qty=money_str(order.qty),
+        filled_qty=money_str(order.filled_qty),
+        filled_avg_price=(
+            money_str(order.filled_avg_price) if order.filled_avg_price is not None else None
+        ),
+        market_ts=order.accepted_market_ts,
+        reason=order.reject_reason,
+    )
+
+
+def publish_after_commit(
+    session: AsyncSession, events: EventBus | None, updates: Sequence[OrderUpdate]
+) -> None:
+    """Publish `updates`, in order, once this transaction commits (never on rollback)."""
+    if events is None or not updates:
+        return
+    bus, batch = events, list(updates)
+
+    async def publish() -> None:
+        for update in batch:
+            await bus.publish(update.topic, update)
+
+    after_commit_async(session, publish)
+
+
+class OrderService:
+    # --- placing ---------------------------------------------------------------------
+    async def place(
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        *,
+        account: PaperAccount,
+        body: OrderCreate,
+        idempotency_key: str | None = None,
+        actor: Principal | None = None,
+        events: EventBus | None = None,
+    ) -> PlaceResult:
+        """Place `body` on `account` (locked by the caller in this transaction).
+
+        An order already stored under the same Idempotency-Key (or client_order_id) with the
+        same request is answered again (created False); with a different request it is a
+        422 naming the header (a 409 naming client_order_id)."""
+        result = await self._place(
+            session, settings, account, body, idempotency_key=idempotency_key
+        )
+        if result.created:
+            await self._audit(session, "order.create", result.order, account, actor)
+            publish_after_commit(session, events, [order_update(result.order, _placed(result))])
+        return result
+
+    async def _place(
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        account: PaperAccount,
+        body: OrderCreate,
+        *,
+        idempotency_key: str | None,
+        replaces: str | None = None,
+    ) -> PlaceResult:
+        ensure_open(account)
+        request_hash = body.request_hash()
+        stored = await self._stored(session, account, body, idempotency_key, request_hash)
+        if stored is not None:
+            return PlaceResult(stored, False)
+        market = await market_context(session, body.symbol)
+        verdict = await pre_trade(session, settings, account, body, market)
+        now = utcnow()
+        order = PaperOrder(
+            id=secrets.token_hex(16),
+            account_id=account.id,
+            client_order_id=body.client_order_id,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            symbol=body.symbol,
+            side=body.side,
+            type=body.type,
+            time_in_force=body.time_in_force,
+            qty=body.qty,
+            limit_price=body.limit_price,
+            stop_price=body.stop_price,
+            status=OrderStatus.NEW if verdict.accepted else OrderStatus.REJECTED,
+            filled_qty=Decimal(0),
+            filled_notional=Decimal(0),
+            fees=Decimal(0),
+            hold=Decimal(0),
+            accepted_seq=market.seq,
+            accepted_market_ts=market.ts,
+            reject_reason=verdict.reject_reason,
+            reason_detail=verdict.detail,
+            replaces=replaces,
+            created_at=now,
+            updated_at=now,
+            rejected_at=None if verdict.accepted else now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(order)
+        except IntegrityError:
+            # Unreachable while placements hold the account lock; kept so that a caller that
+            # forgot it gets the stored twin (or a clear refusal), never a 500.
+            stored = await self._stored(session, account, body, idempotency_key, request_hash)
+            if stored is None:
+                raise
+            return PlaceResult(stored, False)
+        if verdict.hold > 0:
+            await ledger.post(
+                session,
+                account,
+                EntryKind.HOLD,
+                [ledger.Leg(ledger.CASH, -verdict.hold), ledger.Leg(ledger.HELD, verdict.hold)],
+                order_id=order.id,
+                memo=f"hold for {order.side.value} {order.qty} {order.symbol}",
+                market_ts=market.ts,
+            )
+            order.hold = verdict.hold
+        await session.flush()
+        return PlaceResult(order, True)
+
+    async def _stored(
+        self,
+        session: AsyncSession,
+        account: PaperAccount,
+        body: OrderCreate,
+        idempotency_key: str | None,
+        request_hash: str,
+    ) -> PaperOrder | None:
+        orders = OrderRepository(session)
+        if idempotency_key is not None:
+            found = await orders.by_idempotency_key(account.id, idempotency_key)
+            if found is not None:
+                if found.request_hash != request_hash:
+                    raise IdempotencyKeyReused()
+                return found
+        if body.client_order_id is not None:
+            found = await orders.by_client_order_id(account.id, body.client_order_id)
+            if found is not None:
+                if found.request_hash != request_hash:
+                    raise ClientOrderIdReused(body.client_order_id)
+                return found
+        return None
+
+    # --- reading ---------------------------------------------------------------------
+    async def get(self, session: AsyncSession, account: PaperAccount, order_id: str) -> PaperOrder:
+        order = await OrderRepository(session).of_account(account.id, order_id)
+        if order is None:
+            raise OrderNotFound(order_id)
+        return order
+
+    async def page(
+        self,
+        session: AsyncSession,
+        account: PaperAccount,
+        *,
+        status: StatusFilter | None = None,
+        symbol: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[PaperOrder], str | None]:
+        """A page of the account's orders, newest first; `status` is one status, `open`
+        (new, partially_filled) or `closed` (every other)."""
+        statuses: tuple[OrderStatus, ...] | None = None
+        if status is StatusFilter.OPEN:
+            statuses = OPEN_ORDER_STATUSES
+        elif status is StatusFilter.CLOSED:
+            statuses = CLOSED_STATUSES
+        elif status is not None:
+            statuses = (OrderStatus(status.value),)
+        rows = await OrderRepository(session).page(
+            account.id,
+            statuses=statuses,
+            symbol=symbol,
+            after=_decode(cursor) if cursor is not None else None,
+            limit=limit + 1,
+        )
+        return split_page(rows, limit, key=_key)
+
+    # --- canceling and replacing -----------------------------------------------------
+    async def cancel(
+        self,
+        session: AsyncSession,
+        *,
+        account: PaperAccount,
+        order_id: str,
+        actor: Principal | None = None,
+        events: EventBus | None = None,
+        reason: str | None = None,
+    ) -> PaperOrder:
+        """Cancel an open order of `account` (locked): status canceled, its remaining hold
+        released. A closed order is a 409 `order-not-open`."""
+        order = await self._open(session, account, order_id)
+        await self.release_hold(session, account, order, memo="cancel")
+        now = utcnow()
+        order.status = OrderStatus.CANCELED
+        order.canceled_at = now
+        order.updated_at = now
+        if reason is not None:
+            order.reason_detail = reason
+        await session.flush()
+        await self._audit(session, "order.cancel", order, account, actor)
+        publish_after_commit(session, events, [order_update(order, "canceled")])
+        return order
+
+    async def replace(
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        *,
+        account: PaperAccount,
+        order_id: str,
+        body: OrderReplace,
+        actor: Principal | None = None,
+        events: EventBus | None = None,
+    ) -> PlaceResult:
+        """Alpaca-style replace of an open order of `account` (locked): the old order ends
+        `replaced` (its hold released) and a new order with the changes is placed, `replaces`
+        naming the old one. `qty` is the new order's whole quantity (default: what the old
+        one had left). If the new order would be rejected, ReplaceRejected: the caller rolls
+        back and the old order stays as it was."""
+        old = await self._open(session, account, order_id)
+        for field in ("limit_price", "stop_price"):
+            if field in body.model_fields_set:
+                problem = price_field_error(old.type, field, getattr(body, field))
+                if problem is not None:
+                    raise Unprocessable(problem, errors=[field_error(["body", field], problem)])
+        fields = body.model_fields_set
+        terms = OrderCreate.model_validate(
+            {
+                "symbol": old.symbol,
+                "side": old.side,
+                "type": old.type,
+                "qty": body.qty if "qty" in fields else old.qty - old.filled_qty,
+                "limit_price": body.limit_price if "limit_price" in fields else old.limit_price,
+                "stop_price": body.stop_price if "stop_price" in fields else old.stop_price,
+                "time_in_force": body.time_in_force or old.time_in_force,
+                "client_order_id": body.client_order_id,
+            }
+        )
+        await self.release_hold(session, account, old, memo="replace")
+        now = utcnow()
+        old.status = OrderStatus.REPLACED
+        old.replaced_at = now
+        old.updated_at = now
+        await session.flush()
+        result = await self._place(
+            session, settings, account, terms, idempotency_key=None, replaces=old.id
+        )
+        new = result.order
+        if not result.created:  # client_order_id of an identical earlier order
+            raise ClientOrderIdReused(terms.client_order_id or "")
+        if new.status is OrderStatus.REJECTED:
+            raise ReplaceRejected(old.id, new.reject_reason or "", new.reason_detail or "")
+        old.replaced_by = new.id
+        await session.flush()
+        await self._audit(session, "order.replace", new, account, actor, extra={"replaces": old.id})
+        publish_after_commit(
+            session, events, [order_update(old, "replaced"), order_update(new, "accepted")]
+        )
+        return result
+
+    async def release_hold(
+        self, session: AsyncSession, account: PaperAccount, order: PaperOrder, *, memo: str
+    ) -> None:
+        """Give the cash still held for `order` back to free cash (a `release` entry)."""
+        held = order.hold
+        if held <= 0:
+            return
+        await ledger.post(
+            session,
+            account,
+            EntryKind.RELEASE,
+            [ledger.Leg(ledger.HELD, -held), ledger.Leg(ledger.CASH, held)],
+            order_id=order.id,
+            memo=f"release on {memo}",
+        )
+        order.hold = Decimal(0)
+
+    async def _open(
+        self, session: AsyncSession, account: PaperAccount, order_id: str
+    ) -> PaperOrder:
+        order = await self.get(session, account, order_id)
+        if order.status not in OPEN_ORDER_STATUSES:
+            raise OrderNotOpen(order)
+        return order
+
+    async def _audit(
+        self,
+        session: AsyncSession,
+        action: str,
+        order: PaperOrder,
+        account: PaperAccount,
+        actor: Principal | None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        rejected = order.status is OrderStatus.REJECTED
+        await audit_service.record(
+            session,
+            action=action,
+            outcome="rejected" if rejected else "success",
+            actor=actor,
+            user_id=account.user_id,
+            resource_type="paper_order",
+            resource_id=order.id,
+            details={
+                "account_id": account.id,
+                "symbol": order.symbol,
+                "side": order.side.value,
+                "type": order.type.value,
+                "qty": money_str(order.qty),
+                "status": order.status.value,
+                "hold": money_str(order.hold),
+                "reject_reason": order.reject_reason,
+                **(extra or {}),
+            },
+        )
+
+
+def _placed(result: PlaceResult) -> str:
+    return "rejected" if result.order.status is OrderStatus.REJECTED else "accepted"
+
+
+def _key(order: PaperOrder) -> str:
+    return f"{order.created_at.isoformat()}{_SEPARATOR}{order.id}"
+
+
+def _decode(cursor: str) -> tuple[datetime, str]:
+    key = decode_cursor(cursor)
+    created, sep, order_id = str(key).partition(_SEPARATOR)
+    try:
+        if not sep or not order_id:
+            raise ValueError(cursor)
+        return datetime.fromisoformat(created), order_id
+    except ValueError as exc:
+        message = "malformed cursor: pass meta.next_cursor of a page of this list unchanged"
+        raise Unprocessable(message, errors=[field_error(["query", "cursor"], message)]) from exc
+
+
+order_service = OrderService()
