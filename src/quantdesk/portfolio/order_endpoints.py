@@ -24,6 +24,7 @@ from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.models.portfolio import OrderStatus, PaperOrder
 from quantdesk.portfolio.accounts import account_service
+from quantdesk.portfolio.order_errors import ReplaceRejected
 from quantdesk.portfolio.order_schemas import (
     OrderCreate,
     OrderRead,
@@ -31,7 +32,7 @@ from quantdesk.portfolio.order_schemas import (
     StatusFilter,
     order_read,
 )
-from quantdesk.portfolio.orders import PlaceResult, ReplaceRejected, order_service
+from quantdesk.portfolio.orders import PlaceResult, order_service
 
 router = APIRouter(tags=["paper orders"])
 

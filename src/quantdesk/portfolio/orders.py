@@ -14,7 +14,6 @@ audit log and publishes an `OrderUpdate` once the transaction commits.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -25,8 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quantdesk.access.principal import Principal
 from quantdesk.audit.service import audit_service
 from quantdesk.config import Settings
-from quantdesk.db import after_commit_async
-from quantdesk.errors import Conflict, NotFound, Unprocessable, field_error
+from quantdesk.errors import Unprocessable, field_error
 from quantdesk.infra.events import EventBus
 from quantdesk.kit.pagination import decode_cursor, split_page
 from quantdesk.models.base import utcnow
@@ -39,9 +37,15 @@ from quantdesk.models.portfolio import (
 )
 from quantdesk.portfolio import ledger
 from quantdesk.portfolio.accounts import ensure_open
-from quantdesk.portfolio.events import OrderUpdate
 from quantdesk.portfolio.money import money_str
 from quantdesk.portfolio.order_checks import market_context, pre_trade
+from quantdesk.portfolio.order_errors import (
+    ClientOrderIdReused,
+    IdempotencyKeyReused,
+    OrderNotFound,
+    OrderNotOpen,
+    ReplaceRejected,
+)
 from quantdesk.portfolio.order_repository import OrderRepository
 from quantdesk.portfolio.order_schemas import (
     OrderCreate,
@@ -51,6 +55,7 @@ from quantdesk.portfolio.order_schemas import (
     order_read,
     price_field_error,
 )
+from quantdesk.portfolio.order_updates import order_update, publish_after_commit
 
 __all__ = [
     "OrderRead",
@@ -62,53 +67,8 @@ __all__ = [
     "publish_after_commit",
 ]
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 _SEPARATOR = "|"
 CLOSED_STATUSES = tuple(status for status in OrderStatus if status not in OPEN_ORDER_STATUSES)
-
-
-class OrderNotFound(NotFound):
-    code = "order-not-found"
-
-    def __init__(self, order_id: str) -> None:
-        super().__init__(f"no order {order_id!r} in this account")
-
-
-class OrderNotOpen(Conflict):
-    code = "order-not-open"
-
-    def __init__(self, order: PaperOrder) -> None:
-        super().__init__(f"order {order.id} is {order.status.value}: only open orders change")
-
-
-class IdempotencyKeyReused(Unprocessable):
-    code = "idempotency-key-reused"
-
-    def __init__(self) -> None:
-        message = "this Idempotency-Key was used for a different order; use a new key"
-        super().__init__(message, errors=[field_error(["header", IDEMPOTENCY_HEADER], message)])
-
-
-class ClientOrderIdReused(Conflict):
-    code = "client-order-id-reused"
-
-    def __init__(self, client_order_id: str) -> None:
-        super().__init__(
-            f"client_order_id {client_order_id!r} names another order of this account",
-            errors=[field_error(["body", "client_order_id"], "already used for another order")],
-        )
-
-
-class ReplaceRejected(Unprocessable):
-    """The replacement failed the pre-trade checks: nothing changed (the transaction is rolled
-    back), the old order stays open."""
-
-    code = "order-rejected"
-
-    def __init__(self, order_id: str, reject_reason: str, detail: str) -> None:
-        super().__init__(f"the replacement would be rejected ({reject_reason}): {detail}")
-        self.order_id = order_id
-        self.reject_reason = reject_reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,39 +77,6 @@ class PlaceResult:
 
     order: PaperOrder
     created: bool
-
-
-def order_update(order: PaperOrder, event: str) -> OrderUpdate:
-    return OrderUpdate(
-        account_id=order.account_id,
-        order_id=order.id,
-        event=event,
-        status=order.status.value,
-        symbol=order.symbol,
-        side=order.side.value,
-        qty=money_str(order.qty),
-        filled_qty=money_str(order.filled_qty),
-        filled_avg_price=(
-            money_str(order.filled_avg_price) if order.filled_avg_price is not None else None
-        ),
-        market_ts=order.accepted_market_ts,
-        reason=order.reject_reason,
-    )
-
-
-def publish_after_commit(
-    session: AsyncSession, events: EventBus | None, updates: Sequence[OrderUpdate]
-) -> None:
-    """Publish `updates`, in order, once this transaction commits (never on rollback)."""
-    if events is None or not updates:
-        return
-    bus, batch = events, list(updates)
-
-    async def publish() -> None:
-        for update in batch:
-            await bus.publish(update.topic, update)
-
-    after_commit_async(session, publish)
 
 
 class OrderService:
