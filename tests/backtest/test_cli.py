@@ -4,6 +4,7 @@ runs it after `make run`: stats printed, HTML + PNG report written."""
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from quantdesk.backtest.report import format_stat
 from quantdesk.cli import app as cli
 from quantdesk.engine.backtest import SmaCross
 from tests.support.backtests import direct, goog_bars
+from tests.support.crossover_reference import goog_frame, run_fixed_size_crossover
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -60,6 +62,24 @@ def test_backtest_options_reach_the_engine(in_demo: Path, tmp_path: Path) -> Non
     assert "2008-01-02 to 2013-03-01" in result.stdout
 
 
+@pytest.mark.parametrize("sizing", [["--sizing", "fixed", "--size", "100"], ["--size", "100"]])
+def test_fixed_size_backtest_matches_backtesting_py(
+    in_demo: Path, tmp_path: Path, sizing: list[str]
+) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "backtest", "GOOG", "-p", "fast=10", "-p", "slow=20", *sizing, "--cash", "100000",
+            "--commission", "0.002", "--long-only", "--out", str(tmp_path),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    reference = run_fixed_size_crossover(goog_frame(), cash=100_000.0, commission=0.002)
+    assert format_stat("equity_final", reference.final_equity) in result.stdout
+    closed = re.search(r"Trades \(closed\)\s*│\s*(\d+)\s", result.stdout)
+    assert closed is not None and int(closed.group(1)) == len(reference.trades)
+
+
 @pytest.mark.parametrize(
     ("arguments", "code", "message"),
     [
@@ -68,8 +88,22 @@ def test_backtest_options_reach_the_engine(in_demo: Path, tmp_path: Path) -> Non
         (["GOOG", "--param", "fast"], 2, "NAME=VALUE"),
         (["GOOG", "--strategy", "magic"], 2, "unknown strategy"),
         (["GOOG", "--commission", "0.5"], 2, "commission"),
+        (["GOOG", "--size", "0"], 2, "--size"),
+        (["GOOG", "--sizing", "fixed"], 2, "--sizing fixed needs --size"),
+        (["GOOG", "--size", "10", "--fraction", "0.5"], 2, "give one of them"),
+        (["GOOG", "--fraction", "2"], 2, "--fraction"),
     ],
-    ids=["unknown-symbol", "bad-param", "param-without-value", "unknown-strategy", "bad-option"],
+    ids=[
+        "unknown-symbol",
+        "bad-param",
+        "param-without-value",
+        "unknown-strategy",
+        "bad-option",
+        "size-zero",
+        "fixed-without-size",
+        "size-and-fraction",
+        "fraction-too-big",
+    ],
 )
 def test_backtest_explains_bad_input(
     in_demo: Path, arguments: list[str], code: int, message: str

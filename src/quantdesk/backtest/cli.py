@@ -7,7 +7,7 @@ import asyncio
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -33,6 +33,12 @@ DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 class FillAt(StrEnum):
     NEXT_OPEN = "next_open"
     CLOSE = "close"
+
+
+class SizingMode(StrEnum):
+    ALL_IN = "all_in"
+    FRACTION = "fraction"
+    FIXED = "fixed"
 
 
 def backtest_command(
@@ -70,8 +76,23 @@ def backtest_command(
             help=f"Fill signals at the next open or this close [default: {defaults.FILL}]"
         ),
     ] = None,
+    sizing: Annotated[
+        SizingMode | None,
+        typer.Option(
+            help="all_in (all equity), fraction (--fraction) or fixed (--size units per "
+            "entry); implied by --fraction / --size [default: all_in]",
+            show_default=False,
+        ),
+    ] = None,
     fraction: Annotated[
         float | None, typer.Option(help="Size entries at this fraction of equity (default: all)")
+    ] = None,
+    size: Annotated[
+        float | None,
+        typer.Option(
+            help="Enter with exactly this many units (backtesting.py's buy(size=n)); an "
+            "entry the cash cannot pay for is canceled"
+        ),
     ] = None,
     allow_short: Annotated[
         bool | None,
@@ -113,7 +134,7 @@ def backtest_command(
         "commission": commission,
         "slippage_bps": slippage_bps,
         "fill": fill.value if fill is not None else None,
-        "sizing": None if fraction is None else {"fraction": fraction},
+        "sizing": _sizing(sizing, fraction, size),
         "allow_short": allow_short,
         "stop_loss_pct": stop_loss_pct,
         "take_profit_pct": take_profit_pct,
@@ -129,7 +150,8 @@ def backtest_command(
         body = BacktestCreate.model_validate(raw)
     except ValidationError as error:
         for item in error.errors():
-            where = option_name(item["loc"], aliases={"sizing": "--fraction"})
+            alias = "--size" if size is not None else "--fraction"
+            where = option_name(item["loc"], aliases={"sizing": alias})
             err.print(f"[red]error:[/red] {where}: {item['msg']}")
         raise typer.Exit(2) from error
     except AppError as error:
@@ -155,6 +177,30 @@ def backtest_command(
     files = write_report(output or settings.reports_dir, inputs, document, stem=stem)
     err.print(f"[green]report:[/green] {files.html}")
     err.print(f"[green]chart:[/green]  {files.png}")
+
+
+def _sizing(mode: SizingMode | None, fraction: float | None, size: float | None) -> Any:
+    """The request's ``sizing`` from --sizing / --fraction / --size; None when none given."""
+    if fraction is not None and size is not None:
+        return _usage("--fraction and --size: give one of them")
+    if mode is None and size is not None:
+        mode = SizingMode.FIXED
+    elif mode is None and fraction is not None:
+        mode = SizingMode.FRACTION
+    if mode is SizingMode.FIXED:
+        return {"size": size} if size is not None else _usage("--sizing fixed needs --size N")
+    if mode is SizingMode.FRACTION:
+        if fraction is None:
+            return _usage("--sizing fraction needs --fraction F")
+        return {"fraction": fraction}
+    if mode is SizingMode.ALL_IN and (fraction is not None or size is not None):
+        return _usage("--sizing all_in takes no --fraction or --size")
+    return None if mode is None else mode.value
+
+
+def _usage(message: str) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
 
 
 def _settings() -> Settings:
