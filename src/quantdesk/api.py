@@ -27,6 +27,7 @@ from quantdesk.ops.monitor_endpoints import router as monitor_router
 from quantdesk.portfolio.account_endpoints import router as accounts_router
 from quantdesk.portfolio.alert_endpoints import router as price_alerts_router
 from quantdesk.portfolio.order_endpoints import router as orders_router
+from quantdesk.portfolio.position_endpoints import router as positions_router
 from quantdesk.portfolio.watchlist_endpoints import router as watchlists_router
 from quantdesk.signals.endpoints import router as signals_router
 
@@ -48,6 +49,7 @@ API_ROUTERS: list[APIRouter] = [
     backtest_router,
     accounts_router,
     orders_router,
+    positions_router,
     watchlists_router,
     price_alerts_router,
     jobs_router,
