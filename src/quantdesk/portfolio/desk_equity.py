@@ -26,12 +26,11 @@ from quantdesk.models.portfolio import (
     EquityPoint,
     Fixed8,
     LedgerLeg,
-    MarketClock,
     PaperAccount,
     PaperPosition,
-    fixed8,
 )
 from quantdesk.portfolio import ledger
+from quantdesk.portfolio.accounts import position_values
 
 SECONDS_PER_DAY = 86_400
 DAY = "day"
@@ -44,16 +43,9 @@ def day_start(ts: int) -> int:
 
 
 async def market_value(session: AsyncSession, account_id: str) -> Decimal:
-    """Σ qty x last price of the account's open positions (cost basis without a price)."""
-    rows = await session.execute(
-        select(PaperPosition.qty, PaperPosition.cost_basis, MarketClock.last_price)
-        .outerjoin(MarketClock, MarketClock.symbol == PaperPosition.symbol)
-        .where(PaperPosition.account_id == account_id, PaperPosition.qty != Decimal(0))
-    )
-    total = Decimal(0)
-    for qty, cost_basis, last_price in rows:
-        total += cost_basis if last_price is None else fixed8(qty * last_price)
-    return total
+    """Σ qty x last price of the account's open positions (cost basis without a price), as the
+    account API values them (`accounts.position_values`)."""
+    return (await position_values(session, [account_id]))[account_id]
 
 
 async def account_equity(session: AsyncSession, account: PaperAccount) -> Decimal:
