@@ -160,6 +160,9 @@ async def test_bad_create_is_422_naming_the_field(
 ) -> None:
     problem = assert_problem(await client.post(WATCHLISTS, json=body, headers=alice), 422)
     assert field in error_fields(problem), problem
+    errors = problem["errors"]
+    assert isinstance(errors, list)
+    assert all(isinstance(part, str) for error in errors for part in error["loc"])  # as documented
 
 
 @pytest.mark.usefixtures("market")

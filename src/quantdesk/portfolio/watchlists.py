@@ -90,7 +90,7 @@ class WatchlistPage:
 
 
 async def _check_symbols(
-    session: AsyncSession, symbols: Sequence[str], loc: Sequence[Sequence[str | int]]
+    session: AsyncSession, symbols: Sequence[str], loc: Sequence[Sequence[str]]
 ) -> None:
     """A 422 naming each symbol (by its place in the body) that is not a known instrument."""
     errors = []
@@ -103,8 +103,9 @@ async def _check_symbols(
         raise Unprocessable("unknown symbols: add the instruments first", errors=errors)
 
 
-def _entries_loc(entries: Sequence[WatchlistSymbolIn]) -> list[list[str | int]]:
-    return [["body", "symbols", index, "symbol"] for index in range(len(entries))]
+def _entries_loc(entries: Sequence[WatchlistSymbolIn]) -> list[list[str]]:
+    # `loc` parts are strings, as in every problem's errors[] (the OpenAPI ProblemError).
+    return [["body", "symbols", str(index), "symbol"] for index in range(len(entries))]
 
 
 class WatchlistService:
