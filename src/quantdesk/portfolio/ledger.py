@@ -89,7 +89,7 @@ async def post(
         market_ts=market_ts,
     )
     session.add(entry)
-    await session.flush([entry])
+    await session.flush()
     if legs:
         await session.execute(
             insert(LedgerLeg),
