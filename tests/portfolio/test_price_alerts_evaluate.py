@@ -156,3 +156,31 @@ async def test_expiry_is_by_market_time(db: Database, user_id: int) -> None:
     assert alert.last_price == Decimal("101")
     assert alert.last_triggered_at == datetime(2024, 1, 2, tzinfo=UTC)
     assert await event(db, T0 + 3 * DAY, "101") == []
+
+
+async def test_thousands_of_alerts_on_one_symbol_evaluate_in_chunks(
+    db: Database, user_id: int
+) -> None:
+    # 4,200 firings x 8 columns is past the 32,767 arguments asyncpg takes per statement.
+    count = 4_200
+    async with db.session() as session:
+        session.add_all(
+            PriceAlert(
+                id=f"{index:032x}",
+                user_id=user_id,
+                symbol="GOOG",
+                condition="above",
+                level=Decimal(index % 50 + 1),
+                frequency="every_bar",
+                status="active",
+            )
+            for index in range(count)
+        )
+    assert len(await event(db, T0, "100")) == count
+    assert await event(db, T0, "100") == []
+    async with db.session() as session:
+        recorded = await session.scalar(select(func.count()).select_from(PriceAlertTrigger))
+        priced = await session.scalar(
+            select(func.count()).where(PriceAlert.last_price == Decimal(100))
+        )
+    assert recorded == count and priced == count

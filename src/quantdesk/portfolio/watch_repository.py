@@ -4,7 +4,7 @@ tolerates a re-delivered event (ON CONFLICT DO NOTHING on SQLite and PostgreSQL)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -22,6 +22,16 @@ from quantdesk.models.watch import (
     Watchlist,
     WatchlistItem,
 )
+
+# Rows and ids per statement in the evaluation path: far below the 32,767 query arguments
+# asyncpg allows per statement (8 per trigger row), so a symbol with thousands of alerts
+# still evaluates on PostgreSQL.
+CHUNK = 1_000
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield list(items[start : start + CHUNK])
 
 
 class WatchlistRepository(Repository[Watchlist]):
@@ -145,43 +155,42 @@ class PriceAlertRepository(Repository[PriceAlert]):
         return list(found.scalars())
 
     async def set_status(self, ids: Sequence[str], status: PriceAlertStatus) -> None:
-        if ids:
+        for chunk in _chunks(ids):
             await self.session.execute(
-                update(PriceAlert).where(PriceAlert.id.in_(list(ids))).values(status=status)
+                update(PriceAlert).where(PriceAlert.id.in_(chunk)).values(status=status)
             )
 
     async def set_last_price(self, ids: Sequence[str], price: Decimal) -> None:
-        if ids:
+        for chunk in _chunks(ids):
             await self.session.execute(
-                update(PriceAlert).where(PriceAlert.id.in_(list(ids))).values(last_price=price)
+                update(PriceAlert).where(PriceAlert.id.in_(chunk)).values(last_price=price)
             )
 
     async def insert_triggers(self, rows: Sequence[dict[str, Any]]) -> set[str]:
         """Insert firings whose (alert_id, bar_ts) is not recorded yet; the alert ids of
         those inserted (a re-delivered event inserts nothing)."""
-        if not rows:
-            return set()
         insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
         table = PriceAlertTrigger.__table__
         assert isinstance(table, Table)
-        statement = (
-            insert(table)
-            .values(list(rows))
-            .on_conflict_do_nothing(index_elements=["alert_id", "bar_ts"])
-            .returning(table.c.alert_id)
-        )
-        return set((await self.session.execute(statement)).scalars())
+        inserted: set[str] = set()
+        for chunk in _chunks(rows):
+            statement = (
+                insert(table)
+                .values(chunk)
+                .on_conflict_do_nothing(index_elements=["alert_id", "bar_ts"])
+                .returning(table.c.alert_id)
+            )
+            inserted.update((await self.session.execute(statement)).scalars())
+        return inserted
 
     async def record_firings(self, fired: Sequence[PriceAlert], market_time: datetime) -> None:
         """trigger_count + 1 and last_triggered_at on each fired alert; `once` ones end
         `triggered`."""
-        ids = [alert.id for alert in fired]
-        if not ids:
-            return
-        await self.session.execute(
-            update(PriceAlert)
-            .where(PriceAlert.id.in_(ids))
-            .values(trigger_count=PriceAlert.trigger_count + 1, last_triggered_at=market_time)
-        )
+        for chunk in _chunks([alert.id for alert in fired]):
+            await self.session.execute(
+                update(PriceAlert)
+                .where(PriceAlert.id.in_(chunk))
+                .values(trigger_count=PriceAlert.trigger_count + 1, last_triggered_at=market_time)
+            )
         once = [alert.id for alert in fired if alert.frequency is AlertFrequency.ONCE]
         await self.set_status(once, PriceAlertStatus.TRIGGERED)
