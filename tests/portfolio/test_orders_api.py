@@ -195,7 +195,9 @@ async def test_asset_class_precision_day_orders_with_a_session_and_shorting(
     too_big = await place(
         client, headers, short_url, order(side="sell", type="limit", qty="6", limit_price="100")
     )
-    assert assert_problem(too_big, 422)["reject_reason"] == "insufficient_buying_power"
+    refused = assert_problem(too_big, 422)
+    assert refused["reject_reason"] == "insufficient_buying_power"
+    assert refused["detail"] == "the order holds 600.00 but only 500.00 is free"
     await assert_ledger_clean(db)
 
 
@@ -243,10 +245,13 @@ async def test_client_order_id_is_unique_per_account(
     assert elsewhere.status_code == 201
 
 
-async def test_cancel_releases_the_hold_once(client: httpx.AsyncClient, db: Database) -> None:
+async def test_cancel_releases_the_hold_once(
+    client: httpx.AsyncClient, db: Database, app: FastAPI
+) -> None:
     headers = await trader(client, db)
     url, account = await account_url(client, headers, starting_cash="10000.00")
     await listed(db)
+    topic = await app_state(app).events.subscribe(f"orders.{account['id']}")
     placed = (await place(client, headers, url, order(type="limit", limit_price="95"))).json()
     canceled = await client.delete(f"{url}/orders/{placed['id']}", headers=headers)
     assert canceled.status_code == 200, canceled.text
@@ -262,15 +267,19 @@ async def test_cancel_releases_the_hold_once(client: httpx.AsyncClient, db: Data
     async with db.session() as session:
         actions = [e.action for e in await audit_service.search(session, action=None)]
     assert actions.count("order.create") == 1 and actions.count("order.cancel") == 1
+    await settle()
+    updates = [(e.payload.event, e.payload.status) for e in buffered(topic)]  # type: ignore[attr-defined]
+    assert updates == [("accepted", "new"), ("canceled", "canceled")]
     await assert_ledger_clean(db)
 
 
 async def test_replace_ends_the_old_order_replaced_and_places_the_new_one(
-    client: httpx.AsyncClient, db: Database
+    client: httpx.AsyncClient, db: Database, app: FastAPI
 ) -> None:
     headers = await trader(client, db)
     url, account = await account_url(client, headers, starting_cash="10000.00")
     await listed(db)
+    topic = await app_state(app).events.subscribe(f"orders.{account['id']}")
     old = (await place(client, headers, url, order(type="limit", limit_price="100"))).json()
     response = await client.patch(
         f"{url}/orders/{old['id']}", json={"limit_price": "90"}, headers=headers
@@ -312,6 +321,13 @@ async def test_replace_ends_the_old_order_replaced_and_places_the_new_one(
     async with db.session() as session:
         replaced = await audit_service.search(session, action="order.replace")
     assert [(e.resource_id, e.details["replaces"]) for e in replaced] == [(new["id"], old["id"])]
+    await settle()
+    updates = [(e.payload.event, e.payload.order_id) for e in buffered(topic)]  # type: ignore[attr-defined]
+    assert updates == [
+        ("accepted", old["id"]),
+        ("replaced", old["id"]),
+        ("accepted", new["id"]),
+    ]  # the refused replacement published nothing
     await assert_ledger_clean(db)
 
 
@@ -364,10 +380,10 @@ async def test_list_filters_by_status_and_symbol_newest_first_in_cursor_pages(
     assert [o["symbol"] for o in rejected["data"]] == ["NOPE"]
     await client.delete(f"{url}/orders/{ids[0]}", headers=headers)
 
-    async def symbols(query: str) -> list[str]:
+    async def symbols(query: str) -> list[tuple[str, str]]:
         response = await client.get(f"{url}/orders{query}", headers=headers)
         assert response.status_code == 200, response.text
-        return [(o["symbol"], o["qty"]) for o in response.json()["data"]]  # type: ignore[misc]
+        return [(o["symbol"], o["qty"]) for o in response.json()["data"]]
 
     assert await symbols("?status=open") == [("ACME", "2.00"), ("ZETA", "10.00")]
     assert await symbols("?status=closed") == [("NOPE", "10.00"), ("ACME", "10.00")]

@@ -27,6 +27,7 @@ from quantdesk.models.portfolio import (
     TimeInForce,
 )
 from quantdesk.portfolio.fill_models import Family, family, fill_model_for, qty_decimals
+from quantdesk.portfolio.money import money_str
 from quantdesk.portfolio.order_repository import OrderRepository
 from quantdesk.portfolio.order_schemas import OrderCreate
 
@@ -156,7 +157,7 @@ async def pre_trade(
             return Verdict(
                 reject_reason=INSUFFICIENT_POSITION,
                 detail=f"the position in {body.symbol}, less open sell orders, is smaller "
-                f"than {body.qty} (short selling is off for this account)",
+                f"than {money_str(body.qty)} (short selling is off for this account)",
             )
         if to_hold == 0:
             return Verdict()
@@ -179,7 +180,7 @@ async def pre_trade(
     if hold > account.cash:
         return Verdict(
             reject_reason=INSUFFICIENT_BUYING_POWER,
-            detail=f"the order holds {hold} but only {account.cash} is free",
+            detail=f"the order holds {money_str(hold)} but only {money_str(account.cash)} is free",
         )
     return Verdict(hold=hold)
 
