@@ -273,6 +273,35 @@ def demo_load(
             f"{result.symbol} {result.timeframe.value}: {result.signals:,} signals "
             f"({result.settled:,} settled, {result.created:,} new)"
         )
+    _demo_portfolio(settings)
+
+
+def _demo_portfolio(settings: Settings) -> None:
+    """The demo user's paper account with a short traded history (portfolio/demo.py)."""
+    from quantdesk.db import Database
+    from quantdesk.portfolio.demo import DemoPortfolio, load_demo_portfolio
+
+    async def run() -> DemoPortfolio | str:
+        db = Database(settings)
+        try:
+            return await load_demo_portfolio(db, settings)
+        finally:
+            await db.dispose()
+
+    outcome = asyncio.run(run())
+    if isinstance(outcome, str):
+        console.print(outcome)
+        return
+    if outcome.created:
+        console.print(
+            f"[green]demo portfolio: {outcome.orders} orders, {outcome.fills} fills on "
+            f"account {outcome.account_id}[/green]"
+        )
+    if outcome.password is not None:
+        console.print(
+            f"[bold]demo sign-in: {outcome.email} / {outcome.password}[/bold] "
+            "(shown once; set QUANTDESK_DEMO_PASSWORD to choose it)"
+        )
 
 
 @users_app.command("create")

@@ -1,0 +1,64 @@
+"""`quantdesk demo load` leaves the demo user a traded paper account, so a newcomer sees a
+portfolio (positions, fills, a resting order, equity history, a watchlist, an alert) and the
+ledger verifies; loading again changes nothing."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from quantdesk.access.scopes import Role
+from quantdesk.config import Settings
+from quantdesk.db import Database
+from quantdesk.marketdata.demo import load_demo
+from quantdesk.portfolio.demo import DEMO_EMAIL, DemoPortfolio, load_demo_portfolio
+from tests.support.accounts import Account, bearer, login, new_password
+from tests.support.paper import assert_ledger_clean, dec
+
+
+async def test_demo_portfolio_is_traded_and_verifies(
+    client: httpx.AsyncClient, db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with db.session() as session:
+        await load_demo(session)
+    password = new_password()
+    monkeypatch.setenv("QUANTDESK_DEMO_PASSWORD", password)
+
+    first = await load_demo_portfolio(db, settings)
+    assert isinstance(first, DemoPortfolio)
+    assert first.created and first.password == password
+    assert first.fills >= 3
+
+    headers = bearer(await login(client, Account(0, DEMO_EMAIL, password, Role.USER)))
+    accounts = (await client.get("/api/v1/accounts", headers=headers)).json()["data"]
+    assert [account["id"] for account in accounts] == [first.account_id]
+    url = f"/api/v1/accounts/{first.account_id}"
+    positions = (await client.get(f"{url}/positions", headers=headers)).json()["data"]
+    assert [position["symbol"] for position in positions] == ["GOOG"]
+    assert dec(positions[0]["qty"]) > 0
+    open_orders = (await client.get(f"{url}/orders?status=open", headers=headers)).json()
+    assert len(open_orders["data"]) == 1 and open_orders["data"][0]["type"] == "limit"
+    filled = (await client.get(f"{url}/orders?status=filled", headers=headers)).json()["data"]
+    assert len(filled) >= 3
+    equity = (await client.get(f"{url}/equity", headers=headers)).json()
+    assert len(equity["timestamp"]) >= 100
+    summary = (await client.get(f"{url}/summary", headers=headers)).json()
+    assert dec(summary["equity"]) == dec(accounts[0]["equity"])
+    watchlists = (await client.get("/api/v1/watchlists", headers=headers)).json()["data"]
+    assert len(watchlists) == 1
+    alerts = (await client.get("/api/v1/alerts", headers=headers)).json()["data"]
+    assert [alert["symbol"] for alert in alerts] == ["GOOG"]
+    await assert_ledger_clean(db)
+
+    again = await load_demo_portfolio(db, settings)
+    assert again == DemoPortfolio(DEMO_EMAIL, None, first.account_id, created=False)
+    refilled = (await client.get(f"{url}/orders?status=filled", headers=headers)).json()["data"]
+    assert len(refilled) == len(filled)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_without_demo_bars_it_says_what_is_missing(db: Database, settings: Settings) -> None:
+    assert (
+        await load_demo_portfolio(db, settings)
+        == "no demo portfolio: GOOG 1d bars are not loaded (`quantdesk demo load`)"
+    )
