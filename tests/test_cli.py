@@ -22,6 +22,9 @@ COMMANDS = [
     ["ingest", "csv"],
     ["demo"],
     ["demo", "load"],
+    ["replay"],
+    ["ledger"],
+    ["ledger", "verify"],
 ]
 
 
