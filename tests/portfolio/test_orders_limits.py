@@ -1,5 +1,5 @@
-"""Order placement's own rate limit (OWASP API6), counted per paper account, and the
-`execute:trades` scope every order route needs."""
+"""Who may place: order placement's own rate limit (OWASP API6), counted per paper account;
+the `execute:trades` scope every order route needs; closed accounts take no orders."""
 
 from __future__ import annotations
 
@@ -63,3 +63,13 @@ async def test_order_routes_need_execute_trades(client: httpx.AsyncClient, db: D
     ):
         forbidden = await client.request(method, url + path, json=body, headers=key)
         assert_problem(forbidden, 403)
+
+
+async def test_a_closed_account_takes_no_orders(client: httpx.AsyncClient, db: Database) -> None:
+    headers = await trader(client, db)
+    url, _ = await account_url(client, headers)
+    await listed(db)
+    assert (await client.delete(url, headers=headers)).status_code == 200
+    refused = assert_problem(await place(client, headers, url, order()), 409)
+    assert refused["type"] == "https://quantdesk.dev/problems/account-closed"
+    assert (await client.get(f"{url}/orders", headers=headers)).json()["data"] == []
