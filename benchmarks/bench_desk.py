@@ -1,12 +1,13 @@
-"""Paper desk benchmark (issue 12): the fill engine on a long replay, with references.
+"""Paper desk benchmark (issue 12): fill engine, order placement, ledger verify, with references.
 
 `python -m benchmarks.bench_desk [--no-docs]` from the repository root. Prints a table and
 rewrites the "Paper desk" section of docs/benchmarks.md; always exits 0, a missed bar is
 printed as FAIL. Each measurement is one function taking the parsed arguments and a
 ``Report`` to append rows, notes and its method paragraph to (``SECTIONS`` lists them in
-order): the fill engine's is ``measure_fill_engine`` (data and runs in
-`benchmarks/_desk_engine.py`); the order-placement and ledger measurements of the issue
-join as further functions.
+order): the fill engine (``measure_fill_engine``, `benchmarks/_desk_engine.py`), order
+placement over HTTP (``measure_order_placement``, `benchmarks/_desk_orders.py`) and `ledger
+verify` (``measure_ledger_verify``, `benchmarks/_desk_ledger.py`). `--only orders` (repeatable)
+runs chosen sections and leaves docs/benchmarks.md alone.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 
@@ -47,6 +50,8 @@ ENGINE_BARS = 1_000_000
 ENGINE_ORDERS = 1_000
 ENGINE_STEPS = (Decimal("0.0025"), Decimal("0.001"))  # grid spacing: usual, then heavy
 NAIVE_BARS = 1_000
+ORDER_CONNECTIONS = 4
+ORDER_SECONDS = 3.0  # per round; 1 s warm-up + repeats x this per server
 BAR_EVENTS_PER_S = 50_000  # issue 12: the fill engine processes >= 50,000 bar-events/s
 
 
@@ -237,12 +242,68 @@ LEDGER_METHOD = (
 )
 
 
+# --------------------------------------------------------------------------- order placement
+
+PLACEMENT_RATIO = 0.5  # issue 12: POST /orders at least 0.5x the bare endpoint's requests/s
+
+
+def measure_order_placement(args: argparse.Namespace, report: Report) -> None:
+    """`POST /accounts/{id}/orders` on one uvicorn worker against a bare FastAPI endpoint
+    inserting the same row (benchmarks/_desk_orders.py)."""
+    from benchmarks._desk_orders import ORDERS_METHOD, placement_notes, placement_run
+    from benchmarks._rounds import LoadShape
+
+    shape = LoadShape(args.order_connections, 1, args.repeats, args.order_seconds, 1.0)
+    with tempfile.TemporaryDirectory(prefix="quantdesk-bench-orders-") as tmp:
+        run = placement_run(Path(tmp), shape)
+    a, b = run.quantdesk, run.bare
+    created = run.all_created(a) and run.all_created(b)
+    ratio = a.best_rps() / b.best_rps()
+    what = f"`POST /accounts/{{id}}/orders`, market buy, {shape.connections} connections"
+    report.rows.append(
+        Row(
+            f"{what}: requests/s (best round)",
+            f"{a.best_rps():,.0f}/s",
+            f"{b.best_rps():,.0f}/s (bare FastAPI endpoint, same row inserted)",
+            f"{ratio:.2f}x",
+            f">= {PLACEMENT_RATIO:g}x",
+            created and ratio >= PLACEMENT_RATIO,
+        )
+    )
+    report.rows.append(
+        Row(
+            f"{what}: p99 latency (best round)",
+            f"{a.best_p99():,.1f} ms",
+            f"{b.best_p99():,.1f} ms",
+            f"{a.best_p99() / b.best_p99():.1f}x",
+            "-",
+            None,
+        )
+    )
+    report.rows.append(
+        Row(
+            "Order placement: every answer 201, one stored order and one hold entry per "
+            "answer, `ledger verify` clean afterwards",
+            f"A {a.status_text()}; {run.orders_stored:,} orders, {run.holds_stored:,} holds",
+            f"B {b.status_text()}",
+            "-",
+            "all 201, consistent",
+            created and run.consistent,
+        )
+    )
+    report.notes.extend(placement_notes(run))
+    report.methods.append(ORDERS_METHOD.format(shape=shape))
+
+
 # --------------------------------------------------------------------------- report
 
 SECTIONS: tuple[Callable[[argparse.Namespace, Report], None], ...] = (
     measure_fill_engine,
+    measure_order_placement,
     measure_ledger_verify,
 )
+SECTION_NAMES = {"engine": measure_fill_engine, "orders": measure_order_placement,
+                 "ledger": measure_ledger_verify}  # fmt: skip
 
 
 def table(rows: Sequence[Row], markdown: bool) -> list[str]:
@@ -272,19 +333,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=REPEATS)
     parser.add_argument("--engine-bars", type=int, default=ENGINE_BARS)
     parser.add_argument("--ledger-entries", type=int, default=LEDGER_ENTRIES)
+    parser.add_argument("--order-connections", type=int, default=ORDER_CONNECTIONS)
+    parser.add_argument("--order-seconds", type=float, default=ORDER_SECONDS, help="per round")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(SECTION_NAMES),
+        help="run only these sections (repeatable); docs/benchmarks.md is then left alone",
+    )
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     args = parser.parse_args(argv)
     begun = time.perf_counter()
     report = Report()
+    chosen = {SECTION_NAMES[name] for name in args.only or SECTION_NAMES}
     for measure in SECTIONS:
-        measure(args, report)
+        if measure in chosen:
+            measure(args, report)
     print("", *table(report.rows, markdown=False), "", *(f"- {n}" for n in report.notes), sep="\n")
     info = machine()
     print(f"\n{info}\nTotal {time.perf_counter() - begun:.0f} s")
     failed = [row.measurement for row in report.rows if row.passed is False]
     if failed:
         print("FAIL: " + "; ".join(failed))
-    if not args.no_docs:
+    if args.only:
+        print("--only: docs/benchmarks.md left as it was (it holds every section)")
+    elif not args.no_docs:
         write_section(section(report, info), SECTION_START, SECTION_END)
         print(f"Wrote {DOCS_PATH}")
     return 0

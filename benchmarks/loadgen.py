@@ -13,6 +13,11 @@ bytes with `asyncio.open_connection` and only looks at what it must (status code
 Several client processes (`processes=2`) can share the load when one process is the
 bottleneck; each reports its own CPU time so the caller can tell client from server limits.
 
+A target may be a POST (or any method) with a body; `{n}` in a header value or the body is
+replaced on every request by a value unique to the load (a random prefix per client process
+and a counter), e.g. `Idempotency-Key: bench-{n}` so each request places a new order.
+Without `{n}` the request bytes are built once, as before.
+
     python -m benchmarks.loadgen http://127.0.0.1:8000/health/live -c 32 -d 5
 """
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import math
 import multiprocessing
 import os
@@ -41,27 +47,61 @@ class LoadError(RuntimeError):
     """The server answered something this client cannot read, or not at all."""
 
 
+PLACEHOLDER = "{n}"  # replaced per request by a value unique to the load
+
+
 @dataclass(frozen=True)
 class Target:
     host: str
     port: int
     path: str
     headers: tuple[tuple[str, str], ...] = ()
+    method: str = "GET"
+    body: bytes = b""  # sent with a Content-Length when not empty
 
     @classmethod
-    def from_url(cls, url: str, headers: Mapping[str, str] | None = None) -> Target:
+    def from_url(
+        cls,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        method: str = "GET",
+        body: bytes = b"",
+    ) -> Target:
         parts = urlsplit(url)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"{url!r}: only plain http://host[:port]/path URLs")
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
-        return cls(parts.hostname, parts.port or 80, path, tuple((headers or {}).items()))
+        items = tuple((headers or {}).items())
+        return cls(parts.hostname, parts.port or 80, path, items, method, body)
 
-    def request_bytes(self) -> bytes:
-        lines = [f"GET {self.path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
-        lines.extend(f"{name}: {value}" for name, value in self.headers)
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    @property
+    def templated(self) -> bool:
+        """Whether a header value or the body holds `{n}` (each request differs)."""
+        marker = PLACEHOLDER.encode()
+        return marker in self.body or any(PLACEHOLDER in value for _, value in self.headers)
+
+    def request_bytes(self, n: str = "0") -> bytes:
+        """The request, with `{n}` (if any) replaced by `n`."""
+        body = self.body.replace(PLACEHOLDER.encode(), n.encode("latin-1"))
+        lines = [f"{self.method} {self.path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        lines.extend(f"{name}: {value.replace(PLACEHOLDER, n)}" for name, value in self.headers)
+        if body or self.method not in ("GET", "HEAD"):
+            lines.append(f"Content-Length: {len(body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+class _Numbers:
+    """Values for `{n}`: a random prefix per client process and a counter."""
+
+    def __init__(self) -> None:
+        self.prefix = os.urandom(6).hex()
+        self.count = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self.prefix}-{next(self.count)}"
 
 
 @dataclass(frozen=True)
@@ -115,7 +155,7 @@ async def fetch(target: Target) -> Response:
     """One request on a fresh connection (for checks, not for load)."""
     reader, writer = await asyncio.open_connection(target.host, target.port, limit=READ_LIMIT)
     try:
-        writer.write(target.request_bytes())
+        writer.write(target.request_bytes(_Numbers().next()))
         return await read_response(reader)
     finally:
         writer.close()
@@ -168,12 +208,16 @@ async def _connection_loop(
     latencies: array[int],
     statuses: Counter[int],
     errors: Counter[str],
+    numbers: _Numbers,
 ) -> None:
     request = target.request_bytes()
+    templated = target.templated
     reader, writer = streams
     clock = time.perf_counter_ns
     try:
         while budget.take():
+            if templated:
+                request = target.request_bytes(numbers.next())
             started = clock()
             try:
                 writer.write(request)
@@ -207,8 +251,12 @@ async def _run_process(
     started_wall = time.time_ns()
     started = time.perf_counter_ns()
     budget = _Budget(max_requests, started + int(duration * 1e9))
+    numbers = _Numbers()
     await asyncio.gather(
-        *(_connection_loop(target, pair, budget, latencies, statuses, errors) for pair in streams)
+        *(
+            _connection_loop(target, pair, budget, latencies, statuses, errors, numbers)
+            for pair in streams
+        )
     )
     elapsed = (time.perf_counter_ns() - started) / 1e9
     cpu = time.process_time() - cpu_before
@@ -351,8 +399,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-d", "--duration", type=float, default=5.0, help="seconds, <= 15")
     parser.add_argument("-p", "--processes", type=int, default=1)
     parser.add_argument("-H", "--header", type=_header, action="append", default=[])
+    parser.add_argument("-X", "--method", default="GET")
+    parser.add_argument("--body", default="", help="request body; {n}: unique per request")
     args = parser.parse_args(argv)
-    target = Target.from_url(args.url, dict(args.header))
+    target = Target.from_url(
+        args.url, dict(args.header), method=args.method.upper(), body=args.body.encode()
+    )
     result = run_load(
         target,
         connections=args.connections,
