@@ -26,6 +26,7 @@ from quantdesk.ops.cache_endpoints import router as cache_admin_router
 from quantdesk.ops.monitor_endpoints import router as monitor_router
 from quantdesk.portfolio.account_endpoints import router as accounts_router
 from quantdesk.portfolio.alert_endpoints import router as price_alerts_router
+from quantdesk.portfolio.fills import router as fills_router
 from quantdesk.portfolio.order_endpoints import router as orders_router
 from quantdesk.portfolio.position_endpoints import router as positions_router
 from quantdesk.portfolio.watchlist_endpoints import router as watchlists_router
@@ -49,6 +50,7 @@ API_ROUTERS: list[APIRouter] = [
     backtest_router,
     accounts_router,
     orders_router,
+    fills_router,
     positions_router,
     watchlists_router,
     price_alerts_router,

@@ -13,7 +13,7 @@ from quantdesk.db import Database
 from quantdesk.marketdata.demo import load_demo
 from quantdesk.portfolio.demo import DEMO_EMAIL, DemoPortfolio, load_demo_portfolio
 from tests.support.accounts import Account, bearer, login, new_password
-from tests.support.paper import assert_ledger_clean, dec
+from tests.support.paper import assert_ledger_clean, dec, trader
 
 
 async def test_demo_portfolio_is_traded_and_verifies(
@@ -40,6 +40,28 @@ async def test_demo_portfolio_is_traded_and_verifies(
     assert len(open_orders["data"]) == 1 and open_orders["data"][0]["type"] == "limit"
     filled = (await client.get(f"{url}/orders?status=filled", headers=headers)).json()["data"]
     assert len(filled) >= 3
+    fills = (await client.get(f"{url}/fills", headers=headers)).json()["data"]
+    assert len(fills) == first.fills
+    times = [fill["market_time"] for fill in fills]
+    assert times == sorted(times, reverse=True)
+    paged, cursor = [], None
+    while True:
+        query = f"?limit=2&cursor={cursor}" if cursor else "?limit=2"
+        page = (await client.get(f"{url}/fills{query}", headers=headers)).json()
+        paged += page["data"]
+        if (cursor := page["meta"]["next_cursor"]) is None:
+            break
+    assert paged == fills
+    one_order = fills[0]["order_id"]
+    of_order = (await client.get(f"{url}/fills?order_id={one_order}", headers=headers)).json()
+    assert {fill["order_id"] for fill in of_order["data"]} == {one_order}
+    stranger = await trader(client, db)
+    hidden = await client.get(f"{url}/fills", headers=stranger)
+    missing = await client.get("/api/v1/accounts/0123456789abcdef/fills", headers=stranger)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json()["detail"].replace(first.account_id, "X") == missing.json()[
+        "detail"
+    ].replace("0123456789abcdef", "X")
     equity = (await client.get(f"{url}/equity", headers=headers)).json()
     assert len(equity["timestamp"]) >= 100
     summary = (await client.get(f"{url}/summary", headers=headers)).json()
