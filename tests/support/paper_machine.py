@@ -80,6 +80,13 @@ def bar_event(
     )
 
 
+def full_bar(symbol: str, ts: int, last: Decimal, drift: int, move: int, wick: int) -> MarketEvent:
+    """A bar of full volume with wicks of `wick`/1000 on both sides."""
+    return bar_event(
+        symbol, ts, last, drift=drift, move=move, up=wick, down=wick, volume=1e6, quote=False
+    )
+
+
 def bar_range(event: MarketEvent) -> tuple[Decimal, Decimal]:
     """The event's [low, high] as the desk reads it (a quote: its one price)."""
     if event.kind == "quote":
