@@ -33,7 +33,16 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def serialize_writes(request: Request) -> AsyncIterator[None]:
+    """Hold the process's SQLite write gate (`Database.serialized_writes`) around the request's
+    unit of work: list it in the route's `dependencies`, which are entered before the session
+    and left after its commit."""
+    async with app_database(request).serialized_writes():
+        yield
+
+
 # scope="function": commit before the response is sent, so a 2xx means the data is stored.
+SerializedWrites = Depends(serialize_writes, scope="function")
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]

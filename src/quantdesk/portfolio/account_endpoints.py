@@ -12,7 +12,7 @@ from quantdesk.access.principal import Principal
 from quantdesk.access.scopes import Scope
 from quantdesk.audit.service import audit_service
 from quantdesk.auth.dependencies import SystemAdmin, policy, require
-from quantdesk.dependencies import SessionDep
+from quantdesk.dependencies import SerializedWrites, SessionDep
 from quantdesk.errors import Unauthorized
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.models.portfolio import EntryKind, PaperAccount
@@ -36,7 +36,7 @@ AccountId = Annotated[
 Cursor = Annotated[str | None, Query(max_length=512)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 # Deposits and withdrawals pay the `money-write` policy (ratelimit/policies.py).
-MONEY_LIMIT = [Depends(policy("money-write"))]
+MONEY_LIMIT = [Depends(policy("money-write")), SerializedWrites]
 
 
 def _owner(principal: Principal) -> int:

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -139,8 +139,18 @@ class AccountService:
     ) -> PaperAccount:
         """`get_owned` after the account's write lock (the transaction's first write), with
         the balances re-read from the database."""
-        await ledger.lock_account(session, account_id)
-        return await self._load(session, user_id, account_id, fresh=True)
+        # One statement: the lock (the transaction's first write, see ledger.lock_account)
+        # answers the row with its current balances; someone else's account matches nothing.
+        account = await session.scalar(
+            update(PaperAccount)
+            .where(PaperAccount.id == account_id, PaperAccount.user_id == user_id)
+            .values(version=PaperAccount.version + 1)
+            .returning(PaperAccount)
+            .execution_options(populate_existing=True, synchronize_session=False)
+        )
+        if account is None:
+            raise AccountNotFound(account_id)
+        return account
 
     async def _load(
         self, session: AsyncSession, user_id: int, account_id: str, *, fresh: bool

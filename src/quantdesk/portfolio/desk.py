@@ -142,7 +142,7 @@ class Desk:
     async def _apply(self, event: MarketEvent) -> Applied:
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                async with self.db.session() as session:
+                async with self.db.serialized_writes(), self.db.session() as session:
                     return await apply_event(session, event, self.settings)
             except IntegrityError as exc:
                 if "paper_fills" not in str(exc):

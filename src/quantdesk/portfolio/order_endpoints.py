@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quantdesk.access.principal import Principal
 from quantdesk.access.scopes import Scope
 from quantdesk.auth.dependencies import policy, require
-from quantdesk.dependencies import SessionDep, SettingsDep
+from quantdesk.dependencies import SerializedWrites, SessionDep, SettingsDep
 from quantdesk.errors import Unauthorized, problem_body, problem_response
 from quantdesk.kit.app_state import app_state
 from quantdesk.kit.pagination import ListMeta, Page
@@ -50,7 +50,8 @@ IdempotencyKey = Annotated[
     ),
 ]
 # Placing and replacing pay the `orders-create` policy, counted per paper account.
-PLACE_LIMIT = [Depends(policy("orders-create"))]
+# Every write here also queues on the process's SQLite write gate (dependencies.SerializedWrites).
+PLACE_LIMIT = [Depends(policy("orders-create")), SerializedWrites]
 REPLAYED_HEADER = "Idempotent-Replayed"
 _REJECTED: dict[int | str, dict[str, Any]] = {
     422: {
@@ -193,6 +194,7 @@ async def get_order(
 
 @router.delete(
     "/accounts/{account_id}/orders/{order_id}",
+    dependencies=[SerializedWrites],
     description=(
         "Cancel an open order: status `canceled`, its remaining hold released to free cash. "
         "409 `order-not-open` for an order that is already filled, canceled, expired, "

@@ -140,7 +140,7 @@ class OrderService:
             filled_qty=Decimal(0),
             filled_notional=Decimal(0),
             fees=Decimal(0),
-            hold=Decimal(0),
+            hold=verdict.hold,  # posted on the ledger just below, in this transaction
             accepted_seq=market.seq,
             accepted_market_ts=market.ts,
             reject_reason=verdict.reject_reason,
@@ -170,7 +170,6 @@ class OrderService:
                 memo=f"hold for {order.side.value} {order.qty} {order.symbol}",
                 market_ts=market.ts,
             )
-            order.hold = verdict.hold
         await session.flush()
         return PlaceResult(order, True)
 

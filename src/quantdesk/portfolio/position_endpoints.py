@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from quantdesk.access.principal import Principal
 from quantdesk.access.scopes import Scope
 from quantdesk.auth.dependencies import require
-from quantdesk.dependencies import SessionDep, SettingsDep
+from quantdesk.dependencies import SerializedWrites, SessionDep, SettingsDep
 from quantdesk.errors import Unauthorized
 from quantdesk.kit.app_state import app_state
 from quantdesk.kit.pagination import ListMeta, Page
@@ -58,6 +58,7 @@ async def get_position(
 
 @router.delete(
     "/accounts/{account_id}/positions/{symbol}",
+    dependencies=[SerializedWrites],
     status_code=status.HTTP_202_ACCEPTED,
     response_model=OrderRead,
     description=(
