@@ -18,7 +18,7 @@ import orjson
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from quantdesk.kit.schemas import RequestModel
-from quantdesk.kit.symbols import normalize_symbol
+from quantdesk.kit.symbols import SYMBOL_PATTERN, normalize_symbol
 from quantdesk.models.portfolio import (
     OrderSide,
     OrderStatus,
@@ -71,7 +71,7 @@ def price_field_error(order_type: OrderType, field: str, value: object) -> str |
 class OrderCreate(RequestModel):
     """POST /accounts/{id}/orders."""
 
-    symbol: str = Field(min_length=1, max_length=32, examples=["AAPL"])
+    symbol: str = Field(min_length=1, max_length=32, pattern=SYMBOL_PATTERN, examples=["AAPL"])
     side: OrderSide
     type: OrderType
     qty: PositiveDecimal
@@ -80,10 +80,11 @@ class OrderCreate(RequestModel):
     time_in_force: TimeInForce = TimeInForce.GTC
     client_order_id: ClientOrderId = None
 
-    @field_validator("symbol")
+    @field_validator("symbol", mode="before")
     @classmethod
-    def _symbol(cls, value: str) -> str:
-        return normalize_symbol(value)
+    def _symbol(cls, value: object) -> object:
+        # Before the pattern check, so " goog " is trimmed and upper-cased, not refused.
+        return normalize_symbol(value) if isinstance(value, str) else value
 
     @field_validator("limit_price", "stop_price")
     @classmethod

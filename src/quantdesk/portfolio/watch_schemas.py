@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from quantdesk.kit.schemas import Instant, RequestModel
-from quantdesk.kit.symbols import normalize_symbol
+from quantdesk.kit.symbols import SYMBOL_PATTERN, normalize_symbol
 from quantdesk.models.watch import AlertCondition, AlertFrequency, PriceAlertStatus
 from quantdesk.portfolio.money import Money, PositiveDecimal
 
@@ -31,7 +31,7 @@ def _name(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-Symbol = Annotated[str, BeforeValidator(_symbol), Field(examples=["GOOG"])]
+Symbol = Annotated[str, BeforeValidator(_symbol), Field(pattern=SYMBOL_PATTERN, examples=["GOOG"])]
 Note = Annotated[str | None, Field(max_length=NOTE_MAX)]
 Name = Annotated[str, BeforeValidator(_name), Field(min_length=1, max_length=100)]
 

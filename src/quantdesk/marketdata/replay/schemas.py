@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from quantdesk.kit.schemas import Instant, RequestModel
-from quantdesk.kit.symbols import normalize_symbol
+from quantdesk.kit.symbols import SYMBOL_PATTERN, normalize_symbol
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch
 from quantdesk.marketdata.replay.run import ReplayedBar
@@ -17,7 +17,11 @@ from quantdesk.marketdata.replay.service import ReplayView
 MAX_SPEED = 100_000.0
 MAX_STEP_BARS = 10_000
 
-Symbol = Annotated[str, Field(min_length=1, max_length=32), AfterValidator(normalize_symbol)]
+Symbol = Annotated[
+    str,
+    BeforeValidator(lambda value: normalize_symbol(value) if isinstance(value, str) else value),
+    Field(min_length=1, max_length=32, pattern=SYMBOL_PATTERN),
+]
 
 
 class ReplayCreate(RequestModel):
