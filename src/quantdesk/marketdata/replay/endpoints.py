@@ -124,7 +124,7 @@ async def step_replay(
 
 @router.post("/pause", description="Pause the running replay (409 when none runs).")
 async def pause_replay(admin: SystemAdmin, request: Request, session: SessionDep) -> ReplayRead:
-    view = _manager(request).pause()
+    view = await _manager(request).pause()
     await _audit(session, request, admin, "replay.paused", view)
     return ReplayRead.of(view)
 

@@ -135,10 +135,14 @@ class Replay:
 
     # ------------------------------------------------------------------ controls
 
-    def pause(self) -> None:
+    async def pause(self) -> None:
+        """Pause; returns once a bar already being emitted is out, so the position answered
+        after a pause is where the replay stands (no bar follows it)."""
         if self.state == "running":
             self.state = "paused"
             self._resumed.clear()
+            async with self._lock:
+                pass
 
     def resume(self) -> None:
         if self.state == "paused" and not self._stopping:

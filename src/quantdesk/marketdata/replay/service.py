@@ -168,9 +168,9 @@ class ReplayManager:
         bars = await replay.step(count)
         return bars, view_of(replay)
 
-    def pause(self) -> ReplayView:
+    async def pause(self) -> ReplayView:
         replay = self._running()
-        replay.pause()
+        await replay.pause()
         return view_of(replay)
 
     def resume(self) -> ReplayView:
