@@ -7,7 +7,7 @@ INSTALLED_DEV := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench db-migrate clean
+.PHONY: run test test-stateful lint format bench db-migrate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "quantdesk needs Python >= 3.11"'
@@ -30,6 +30,11 @@ run: $(INSTALLED)  ## migrate, load the demo (first time only), serve on $(HOST)
 
 test: $(INSTALLED_DEV)
 	$(BIN)/pytest
+
+# The paper desk's Hypothesis state machine at full length (2,000 sequences, ~5 min); `make test`
+# runs 200 of them. .ci/run runs both.
+test-stateful: $(INSTALLED_DEV)
+	QUANTDESK_MACHINE_SEQUENCES=2000 $(BIN)/pytest tests/portfolio/test_desk_state_machine.py -k sqlite
 
 lint: $(INSTALLED_DEV)  ## ruff, ruff format --check, mypy --strict, import contracts (ARCHITECTURE.md)
 	$(BIN)/ruff check .
