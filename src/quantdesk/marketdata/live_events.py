@@ -1,9 +1,10 @@
 """Live market events: what a write of bars or of a quote publishes on the event bus.
 
 Every write of new bars by the `marketdata.fetch_bars` job (`BarService.ingest` given a bus; a
-CSV or demo load passes none) or of a new quote (`QuoteService.refresh`: the `marketdata.fetch_quotes` job and a
-quote miss answered by the provider chain) publishes `MarketEvent`s with `source="live"` once
-its transaction has committed (`after_commit_async`; a rolled-back write publishes nothing).
+CSV or demo load passes none) or of a new quote (`QuoteService.refresh`: the
+`marketdata.fetch_quotes` job and a quote miss answered by the provider chain) publishes
+`MarketEvent`s with `source="live"` once its transaction has committed
+(`after_commit_async`; a rolled-back write publishes nothing).
 
 Bars:
 
