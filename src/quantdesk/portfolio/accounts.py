@@ -37,6 +37,7 @@ from quantdesk.models.portfolio import (
     PaperAccount,
     PaperOrder,
     PaperPosition,
+    fixed8,
 )
 from quantdesk.portfolio import ledger
 from quantdesk.portfolio.account_schemas import (
@@ -86,13 +87,15 @@ def ensure_open(account: PaperAccount) -> None:
         raise AccountClosed(account.id)
 
 
-async def position_values(session: AsyncSession, account_ids: Sequence[str]) -> dict[str, Decimal]:
+async def position_values(
+    session: AsyncSession, account_ids: Sequence[str] | None
+) -> dict[str, Decimal]:
     """Σ qty x last price of each account's non-zero positions (a symbol the desk has no price
-    for yet is valued at its cost basis)."""
+    for yet is valued at its cost basis); `None`: every account (ledger verify)."""
     values: dict[str, Decimal] = defaultdict(Decimal)
-    if not account_ids:
+    if account_ids is not None and not account_ids:
         return values
-    rows = await session.execute(
+    query = (
         select(
             PaperPosition.account_id,
             PaperPosition.qty,
@@ -100,10 +103,12 @@ async def position_values(session: AsyncSession, account_ids: Sequence[str]) -> 
             MarketClock.last_price,
         )
         .outerjoin(MarketClock, MarketClock.symbol == PaperPosition.symbol)
-        .where(PaperPosition.account_id.in_(account_ids), PaperPosition.qty != ZERO)
+        .where(PaperPosition.qty != ZERO)
     )
-    for account_id, qty, cost_basis, last_price in rows:
-        values[account_id] += cost_basis if last_price is None else qty * last_price
+    if account_ids is not None:
+        query = query.where(PaperPosition.account_id.in_(account_ids))
+    for account_id, qty, cost_basis, last_price in await session.execute(query):
+        values[account_id] += cost_basis if last_price is None else fixed8(qty * last_price)
     return values
 
 

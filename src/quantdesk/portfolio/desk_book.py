@@ -42,7 +42,7 @@ from quantdesk.models.portfolio import (
 from quantdesk.portfolio import ledger
 from quantdesk.portfolio.clock import ClockStep
 from quantdesk.portfolio.events import OrderUpdate
-from quantdesk.portfolio.money import money_str
+from quantdesk.portfolio.order_updates import order_update
 
 _EVENTS = {"filled": "fill", "canceled": "canceled", "expired": "expired"}
 
@@ -136,23 +136,7 @@ async def book_outcome(
     if fill is None and not status_changed:
         return Booked(None, False)
     event = _EVENTS[outcome.status] if status_changed else "partial_fill"
-    update = OrderUpdate(
-        account_id=account.id,
-        order_id=order.id,
-        event=event,
-        status=order.status.value,
-        symbol=order.symbol,
-        side=order.side.value,
-        qty=money_str(order.qty),
-        filled_qty=money_str(order.filled_qty),
-        filled_avg_price=None
-        if order.filled_avg_price is None
-        else money_str(order.filled_avg_price),
-        fill_qty=None if fill is None else money_str(fill.qty),
-        fill_price=None if fill is None else money_str(fill.price),
-        market_ts=step.ts,
-        reason=outcome.reason,
-    )
+    update = order_update(order, event, fill=fill, market_ts=step.ts, reason=outcome.reason)
     return Booked(update, fill is not None)
 
 

@@ -8,7 +8,6 @@ position and the open orders read here cannot change before the order is stored.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -85,28 +84,6 @@ def _price(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(repr(value))
 
 
-# symbol -> (monotonic time read, asset class): placement is the desk's hottest write and an
-# instrument's asset class does not change under it; a minute-old answer is fine, a missing
-# symbol is never remembered.
-_ASSET_CLASS_TTL = 60.0
-_asset_classes: dict[str, tuple[float, AssetClass]] = {}
-
-
-async def _asset_class(session: AsyncSession, symbol: str) -> AssetClass:
-    known = _asset_classes.get(symbol)
-    if known is not None and time.monotonic() - known[0] < _ASSET_CLASS_TTL:
-        return known[1]
-    instrument = await instrument_service.get(session, symbol)
-    _remember(symbol, instrument.asset_class)
-    return instrument.asset_class
-
-
-def _remember(symbol: str, asset_class: AssetClass) -> None:
-    if len(_asset_classes) > 10_000:
-        _asset_classes.clear()
-    _asset_classes[symbol] = (time.monotonic(), asset_class)
-
-
 async def market_context(session: AsyncSession, symbol: str) -> MarketContext:
     """The symbol's instrument and market clock; the last price is the clock's (the latest
     market event the desk processed), else the stored quote's (the latest stored bar close)."""
@@ -114,15 +91,14 @@ async def market_context(session: AsyncSession, symbol: str) -> MarketContext:
     last = clock.last_price if clock is not None else None
     try:
         if last is not None:
-            asset_class = await _asset_class(session, symbol)
+            asset_class = (await instrument_service.get(session, symbol)).asset_class
         else:
             instrument, quote = await quote_service.get(session, symbol)
             asset_class, last = instrument.asset_class, _price(quote.price)
-            _remember(symbol, asset_class)
     except InstrumentNotFound:
         return MarketContext(None, clock is not None, 0, None, None)
     except QuoteNotFound:
-        asset_class = await _asset_class(session, symbol)
+        asset_class = (await instrument_service.get(session, symbol)).asset_class
     seq, ts = (clock.seq, clock.ts) if clock is not None else (0, None)
     return MarketContext(
         asset_class, clock is not None, seq, ts if ts is None or ts >= 0 else None, last

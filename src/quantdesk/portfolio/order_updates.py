@@ -7,13 +7,23 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.db import after_commit_async
+from quantdesk.engine.fills import Fill
 from quantdesk.infra.events import EventBus
 from quantdesk.models.portfolio import PaperOrder
 from quantdesk.portfolio.events import OrderUpdate
 from quantdesk.portfolio.money import money_str
 
 
-def order_update(order: PaperOrder, event: str) -> OrderUpdate:
+def order_update(
+    order: PaperOrder,
+    event: str,
+    *,
+    fill: Fill | None = None,
+    market_ts: int | None = None,
+    reason: str | None = None,
+) -> OrderUpdate:
+    """The order's state after `event`; a fill's qty and price when one happened. Market time
+    and reason default to the order's acceptance time and reject reason."""
     return OrderUpdate(
         account_id=order.account_id,
         order_id=order.id,
@@ -26,8 +36,10 @@ def order_update(order: PaperOrder, event: str) -> OrderUpdate:
         filled_avg_price=(
             money_str(order.filled_avg_price) if order.filled_avg_price is not None else None
         ),
-        market_ts=order.accepted_market_ts,
-        reason=order.reject_reason,
+        fill_qty=None if fill is None else money_str(fill.qty),
+        fill_price=None if fill is None else money_str(fill.price),
+        market_ts=order.accepted_market_ts if market_ts is None else market_ts,
+        reason=order.reject_reason if reason is None else reason,
     )
 
 

@@ -37,7 +37,6 @@ from quantdesk.models.portfolio import (
     Fixed8,
     LedgerEntry,
     LedgerLeg,
-    MarketClock,
     OrderSide,
     PaperAccount,
     PaperFill,
@@ -47,6 +46,7 @@ from quantdesk.models.portfolio import (
     fixed8,
 )
 from quantdesk.portfolio import ledger
+from quantdesk.portfolio.accounts import position_values
 from quantdesk.portfolio.money import Money
 
 CHECKS = (
@@ -174,7 +174,7 @@ async def verify_ledger(session: AsyncSession) -> LedgerReport:
         if name.startswith(_SECURITIES)
     }
     found.compare("securities_match_lots", "securities book", securities, lot_cost)
-    values = await _position_values(session)
+    values = await position_values(session, None)
     equity = [
         AccountEquity(
             account_id=account_id,
@@ -312,20 +312,3 @@ async def _lots(
         qty[account_id, symbol] += lot_qty
         cost[account_id, symbol] += fixed8(lot_qty * price)
     return qty, cost
-
-
-async def _position_values(session: AsyncSession) -> dict[str, Decimal]:
-    values: dict[str, Decimal] = defaultdict(Decimal)
-    rows = await session.execute(
-        select(
-            PaperPosition.account_id,
-            PaperPosition.qty,
-            PaperPosition.cost_basis,
-            MarketClock.last_price,
-        )
-        .outerjoin(MarketClock, MarketClock.symbol == PaperPosition.symbol)
-        .where(PaperPosition.qty != ZERO)
-    )
-    for account_id, qty, cost_basis, last_price in rows:
-        values[account_id] += cost_basis if last_price is None else fixed8(qty * last_price)
-    return values
