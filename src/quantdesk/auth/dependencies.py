@@ -57,6 +57,14 @@ def _credentials(request: Request) -> tuple[str | None, str | None]:
     return api_key, authorization
 
 
+def owner_id(principal: Principal) -> int:
+    """The signed-in caller's user id, for routes whose policy already refuses guests (the
+    check only narrows the type; reaching it anyway is a 401, never a 500)."""
+    if principal.user_id is None:
+        raise Unauthorized()
+    return principal.user_id
+
+
 async def current_principal(request: Request) -> Principal:
     """Authenticate by `X-API-Key` or `Authorization: Bearer <jwt>`; no credentials at all
     means the anonymous guest. Bad credentials are always 401, never a silent downgrade.

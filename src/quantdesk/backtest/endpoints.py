@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.access.principal import Principal
 from quantdesk.access.scopes import Scope
-from quantdesk.auth.dependencies import ReadTickers, policy, require
+from quantdesk.auth.dependencies import ReadTickers, owner_id, policy, require
 from quantdesk.backtest.listing import list_runs
 from quantdesk.backtest.schemas import (
     BacktestAccepted,
@@ -27,7 +27,6 @@ from quantdesk.backtest.service import backtest_service
 from quantdesk.backtest.strategies import STRATEGIES
 from quantdesk.backtest.tasks import RUN_JOB
 from quantdesk.dependencies import SessionDep, SettingsDep
-from quantdesk.errors import Unauthorized
 from quantdesk.jobs.dependencies import JobRuntimeDep
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.models import BacktestRun, BacktestStatus
@@ -47,12 +46,6 @@ IdempotencyKey = Annotated[
 ]
 # Every run creation (single or sweep) pays the `backtests-create` policy (premium exempt).
 CREATE_LIMIT = [Depends(policy("backtests-create"))]
-
-
-def _owner(principal: Principal) -> int:
-    if principal.user_id is None:  # guests lack run:backtest; kept for the type checker
-        raise Unauthorized()
-    return principal.user_id
 
 
 def _accepted(
@@ -90,7 +83,7 @@ async def create_backtest(
     idempotency_key: IdempotencyKey = None,
 ) -> BacktestAccepted:
     run, created = await backtest_service.create(
-        session, settings, user_id=_owner(principal), body=body, idempotency_key=idempotency_key
+        session, settings, user_id=owner_id(principal), body=body, idempotency_key=idempotency_key
     )
     return _accepted(run, created, session, jobs, response)
 
@@ -115,7 +108,7 @@ async def create_sweep(
     idempotency_key: IdempotencyKey = None,
 ) -> BacktestAccepted:
     run, created = await backtest_service.create(
-        session, settings, user_id=_owner(principal), body=body, idempotency_key=idempotency_key
+        session, settings, user_id=owner_id(principal), body=body, idempotency_key=idempotency_key
     )
     return _accepted(run, created, session, jobs, response)
 
@@ -134,7 +127,7 @@ async def list_backtests(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[BacktestSummary]:
     runs, next_cursor = await list_runs(
-        session, user_id=_owner(principal), cursor=cursor, limit=limit
+        session, user_id=owner_id(principal), cursor=cursor, limit=limit
     )
     return Page[BacktestSummary](data=runs, meta=ListMeta(count=len(runs), next_cursor=next_cursor))
 
@@ -155,7 +148,7 @@ async def list_strategies() -> Page[StrategyRead]:
 
 @router.get("/backtests/{run_id}")
 async def get_backtest(run_id: RunId, principal: RunBacktest, session: SessionDep) -> BacktestRead:
-    return await backtest_service.get(session, user_id=_owner(principal), run_id=run_id)
+    return await backtest_service.get(session, user_id=owner_id(principal), run_id=run_id)
 
 
 @router.get("/backtests/{run_id}/trades")
@@ -167,7 +160,7 @@ async def list_trades(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[TradeRead]:
     trades, next_cursor = await backtest_service.trades(
-        session, user_id=_owner(principal), run_id=run_id, cursor=cursor, limit=limit
+        session, user_id=owner_id(principal), run_id=run_id, cursor=cursor, limit=limit
     )
     return Page[TradeRead](data=trades, meta=ListMeta(count=len(trades), next_cursor=next_cursor))
 
@@ -183,7 +176,7 @@ async def get_equity(
     ] = None,
 ) -> EquityRead:
     return await backtest_service.equity(
-        session, user_id=_owner(principal), run_id=run_id, points=points
+        session, user_id=owner_id(principal), run_id=run_id, points=points
     )
 
 

@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quantdesk.access.principal import Principal
 from quantdesk.access.scopes import Scope
 from quantdesk.audit.service import audit_service
-from quantdesk.auth.dependencies import SystemAdmin, policy, require
+from quantdesk.auth.dependencies import SystemAdmin, owner_id, policy, require
 from quantdesk.dependencies import SerializedWrites, SessionDep
-from quantdesk.errors import Unauthorized
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.models.portfolio import EntryKind, PaperAccount
 from quantdesk.portfolio.account_schemas import (
@@ -37,12 +36,6 @@ Cursor = Annotated[str | None, Query(max_length=512)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 # Deposits and withdrawals pay the `money-write` policy (ratelimit/policies.py).
 MONEY_LIMIT = [Depends(policy("money-write")), SerializedWrites]
-
-
-def _owner(principal: Principal) -> int:
-    if principal.user_id is None:  # guests lack execute:trades; kept for the type checker
-        raise Unauthorized()
-    return principal.user_id
 
 
 async def _audit(
@@ -79,7 +72,7 @@ async def create_account(
     request: Request,
     response: Response,
 ) -> AccountRead:
-    account = await account_service.create(session, _owner(principal), body)
+    account = await account_service.create(session, owner_id(principal), body)
     await _audit(
         session,
         request,
@@ -102,7 +95,7 @@ async def list_accounts(
     principal: Trader, session: SessionDep, cursor: Cursor = None, limit: Limit = 20
 ) -> Page[AccountRead]:
     accounts, next_cursor = await account_service.list_owned(
-        session, _owner(principal), cursor=cursor, limit=limit
+        session, owner_id(principal), cursor=cursor, limit=limit
     )
     return Page[AccountRead](
         data=accounts, meta=ListMeta(count=len(accounts), next_cursor=next_cursor)
@@ -111,7 +104,7 @@ async def list_accounts(
 
 @router.get("/accounts/{account_id}")
 async def get_account(principal: Trader, session: SessionDep, account_id: AccountId) -> AccountRead:
-    return await account_service.get(session, _owner(principal), account_id)
+    return await account_service.get(session, owner_id(principal), account_id)
 
 
 @router.post(
@@ -126,7 +119,7 @@ async def deposit(
     request: Request,
     account_id: AccountId,
 ) -> AccountRead:
-    account = await account_service.deposit(session, _owner(principal), account_id, body)
+    account = await account_service.deposit(session, owner_id(principal), account_id, body)
     details = {"amount": money_str(body.amount), "currency": account.currency}
     await _audit(session, request, principal, "paper_account.deposit", account, details)
     return await account_service.read(session, account)
@@ -147,7 +140,7 @@ async def withdraw(
     request: Request,
     account_id: AccountId,
 ) -> AccountRead:
-    account = await account_service.withdraw(session, _owner(principal), account_id, body)
+    account = await account_service.withdraw(session, owner_id(principal), account_id, body)
     details = {"amount": money_str(body.amount), "currency": account.currency}
     await _audit(session, request, principal, "paper_account.withdraw", account, details)
     return await account_service.read(session, account)
@@ -164,7 +157,7 @@ async def withdraw(
 async def close_account(
     principal: Trader, session: SessionDep, request: Request, account_id: AccountId
 ) -> AccountRead:
-    account = await account_service.close(session, _owner(principal), account_id)
+    account = await account_service.close(session, owner_id(principal), account_id)
     details = {"cash": money_str(account.cash + account.held)}
     await _audit(session, request, principal, "paper_account.close", account, details)
     return await account_service.read(session, account)
@@ -186,7 +179,7 @@ async def account_activity(
     limit: Limit = 50,
 ) -> Page[EntryRead]:
     entries, next_cursor = await account_service.activity(
-        session, _owner(principal), account_id, kind=kind, cursor=cursor, limit=limit
+        session, owner_id(principal), account_id, kind=kind, cursor=cursor, limit=limit
     )
     return Page[EntryRead](data=entries, meta=ListMeta(count=len(entries), next_cursor=next_cursor))
 

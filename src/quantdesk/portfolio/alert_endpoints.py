@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from quantdesk.auth.dependencies import SignedIn
+from quantdesk.auth.dependencies import SignedIn, owner_id
 from quantdesk.dependencies import SessionDep
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.kit.symbols import SYMBOL_PATTERN
@@ -19,7 +19,6 @@ from quantdesk.portfolio.watch_schemas import (
     PriceAlertRead,
     PriceAlertTriggerRead,
 )
-from quantdesk.portfolio.watchlist_endpoints import owner
 
 router = APIRouter(tags=["alerts"])
 
@@ -40,7 +39,7 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 async def create_alert(
     body: PriceAlertCreate, principal: SignedIn, session: SessionDep, response: Response
 ) -> PriceAlertRead:
-    alert = await price_alert_service.create(session, user_id=owner(principal), body=body)
+    alert = await price_alert_service.create(session, user_id=owner_id(principal), body=body)
     response.headers["Location"] = f"/api/v1/alerts/{alert.id}"
     return PriceAlertRead.model_validate(alert)
 
@@ -56,7 +55,7 @@ async def list_alerts(
 ) -> Page[PriceAlertRead]:
     page = await price_alert_service.search(
         session,
-        user_id=owner(principal),
+        user_id=owner_id(principal),
         status=status_,
         symbol=symbol.upper() if symbol else None,
         cursor=cursor,
@@ -73,7 +72,7 @@ async def list_all_triggers(
     principal: SignedIn, session: SessionDep, cursor: Cursor = None, limit: Limit = 50
 ) -> Page[PriceAlertTriggerRead]:
     page = await price_alert_service.triggers(
-        session, user_id=owner(principal), cursor=cursor, limit=limit
+        session, user_id=owner_id(principal), cursor=cursor, limit=limit
     )
     data = [PriceAlertTriggerRead.model_validate(row) for row in page.triggers]
     return Page[PriceAlertTriggerRead](
@@ -83,13 +82,13 @@ async def list_all_triggers(
 
 @router.get("/alerts/{alert_id}")
 async def get_alert(alert_id: AlertId, principal: SignedIn, session: SessionDep) -> PriceAlertRead:
-    alert = await price_alert_service.get(session, user_id=owner(principal), alert_id=alert_id)
+    alert = await price_alert_service.get(session, user_id=owner_id(principal), alert_id=alert_id)
     return PriceAlertRead.model_validate(alert)
 
 
 @router.delete("/alerts/{alert_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_alert(alert_id: AlertId, principal: SignedIn, session: SessionDep) -> None:
-    await price_alert_service.delete(session, user_id=owner(principal), alert_id=alert_id)
+    await price_alert_service.delete(session, user_id=owner_id(principal), alert_id=alert_id)
 
 
 @router.get("/alerts/{alert_id}/triggers", description="This alert's firings, newest first.")
@@ -101,7 +100,7 @@ async def list_triggers(
     limit: Limit = 50,
 ) -> Page[PriceAlertTriggerRead]:
     page = await price_alert_service.triggers(
-        session, user_id=owner(principal), alert_id=alert_id, cursor=cursor, limit=limit
+        session, user_id=owner_id(principal), alert_id=alert_id, cursor=cursor, limit=limit
     )
     data = [PriceAlertTriggerRead.model_validate(row) for row in page.triggers]
     return Page[PriceAlertTriggerRead](

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.access.principal import Principal
 from quantdesk.access.scopes import Scope
-from quantdesk.auth.dependencies import require
+from quantdesk.auth.dependencies import owner_id, require
 from quantdesk.dependencies import SessionDep
-from quantdesk.errors import Unauthorized, Unprocessable, field_error
+from quantdesk.errors import Unprocessable, field_error
 from quantdesk.kit.pagination import ListMeta, Page, decode_cursor, split_page
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.models.portfolio import PaperFill
@@ -111,9 +111,7 @@ async def list_fills(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[FillRead]:
-    if principal.user_id is None:  # guests lack execute:trades; kept for the type checker
-        raise Unauthorized()
-    account = await account_service.get_owned(session, principal.user_id, account_id)
+    account = await account_service.get_owned(session, owner_id(principal), account_id)
     rows, next_cursor = await fills_page(
         session,
         account.id,

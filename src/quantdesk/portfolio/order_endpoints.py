@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.access.principal import Principal
 from quantdesk.access.scopes import Scope
-from quantdesk.auth.dependencies import policy, require
+from quantdesk.auth.dependencies import owner_id, policy, require
 from quantdesk.dependencies import SerializedWrites, SessionDep, SettingsDep
-from quantdesk.errors import Unauthorized, problem_body, problem_response
+from quantdesk.errors import problem_body, problem_response
 from quantdesk.kit.app_state import app_state
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.kit.symbols import SYMBOL_PATTERN
@@ -60,12 +60,6 @@ _REJECTED: dict[int | str, dict[str, Any]] = {
         "content": {"application/problem+json": {"schema": {"type": "object"}}},
     }
 }
-
-
-def _owner(principal: Principal) -> int:
-    if principal.user_id is None:  # guests lack execute:trades; kept for the type checker
-        raise Unauthorized()
-    return principal.user_id
 
 
 def _url(order: PaperOrder) -> str:
@@ -142,7 +136,7 @@ async def place_order(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    account = await account_service.lock_owned(session, _owner(principal), account_id)
+    account = await account_service.lock_owned(session, owner_id(principal), account_id)
     result = await order_service.place(
         session,
         settings,
@@ -171,7 +165,7 @@ async def list_orders(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Page[OrderRead]:
-    account = await account_service.get_owned(session, _owner(principal), account_id)
+    account = await account_service.get_owned(session, owner_id(principal), account_id)
     orders, next_cursor = await order_service.page(
         session,
         account,
@@ -188,7 +182,7 @@ async def list_orders(
 async def get_order(
     account_id: AccountId, order_id: OrderId, principal: Trader, session: SessionDep
 ) -> OrderRead:
-    account = await account_service.get_owned(session, _owner(principal), account_id)
+    account = await account_service.get_owned(session, owner_id(principal), account_id)
     return order_read(await order_service.get(session, account, order_id))
 
 
@@ -208,7 +202,7 @@ async def cancel_order(
     session: SessionDep,
     request: Request,
 ) -> OrderRead:
-    account = await account_service.lock_owned(session, _owner(principal), account_id)
+    account = await account_service.lock_owned(session, owner_id(principal), account_id)
     order = await order_service.cancel(
         session,
         account=account,
@@ -241,7 +235,7 @@ async def replace_order(
     request: Request,
     response: Response,
 ) -> Any:
-    account = await account_service.lock_owned(session, _owner(principal), account_id)
+    account = await account_service.lock_owned(session, owner_id(principal), account_id)
     try:
         result = await order_service.replace(
             session,

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from quantdesk.access.principal import Principal
 from quantdesk.access.scopes import Scope
-from quantdesk.auth.dependencies import require
+from quantdesk.auth.dependencies import owner_id, require
 from quantdesk.dependencies import SerializedWrites, SessionDep, SettingsDep
-from quantdesk.errors import Unauthorized
 from quantdesk.kit.app_state import app_state
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.kit.symbols import SYMBOL_PATTERN
@@ -29,12 +28,6 @@ AccountId = Annotated[str, Path(min_length=1, max_length=64, description="Accoun
 Symbol = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="Ticker symbol")]
 
 
-def _owner(principal: Principal) -> int:
-    if principal.user_id is None:  # guests lack execute:trades; kept for the type checker
-        raise Unauthorized()
-    return principal.user_id
-
-
 @router.get(
     "/accounts/{account_id}/positions",
     description=(
@@ -45,7 +38,7 @@ def _owner(principal: Principal) -> int:
 async def list_positions(
     principal: Trader, session: SessionDep, account_id: AccountId
 ) -> Page[PositionRead]:
-    positions = await position_service.list(session, _owner(principal), account_id)
+    positions = await position_service.list(session, owner_id(principal), account_id)
     return Page[PositionRead](data=positions, meta=ListMeta(count=len(positions), next_cursor=None))
 
 
@@ -53,7 +46,7 @@ async def list_positions(
 async def get_position(
     principal: Trader, session: SessionDep, account_id: AccountId, symbol: Symbol
 ) -> PositionRead:
-    return await position_service.get(session, _owner(principal), account_id, symbol.upper())
+    return await position_service.get(session, owner_id(principal), account_id, symbol.upper())
 
 
 @router.delete(
@@ -80,7 +73,7 @@ async def close_position(
     result = await position_service.close(
         session,
         settings,
-        user_id=_owner(principal),
+        user_id=owner_id(principal),
         account_id=account_id,
         symbol=symbol.upper(),
         actor=principal,
@@ -110,7 +103,7 @@ async def close_position(
 async def account_summary(
     principal: Trader, session: SessionDep, account_id: AccountId
 ) -> SummaryRead:
-    return await position_service.summary(session, _owner(principal), account_id)
+    return await position_service.summary(session, owner_id(principal), account_id)
 
 
 @router.get(
@@ -127,4 +120,4 @@ async def account_equity(
     account_id: AccountId,
     timeframe: Annotated[Literal["1d"], Query()] = "1d",
 ) -> EquityHistory:
-    return await position_service.equity(session, _owner(principal), account_id, timeframe)
+    return await position_service.equity(session, owner_id(principal), account_id, timeframe)

@@ -7,10 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from quantdesk.access.principal import Principal
-from quantdesk.auth.dependencies import SignedIn
+from quantdesk.auth.dependencies import SignedIn, owner_id
 from quantdesk.dependencies import SessionDep
-from quantdesk.errors import Unauthorized
 from quantdesk.kit.app_state import app_state
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.kit.symbols import SYMBOL_PATTERN
@@ -27,12 +25,6 @@ router = APIRouter(tags=["watchlists"])
 
 WatchlistId = Annotated[str, Path(min_length=1, max_length=64, description="Watchlist id")]
 SymbolPath = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="e.g. GOOG")]
-
-
-def owner(principal: Principal) -> int:
-    if principal.user_id is None:  # `signed_in` refuses anonymous callers already
-        raise Unauthorized()
-    return principal.user_id
 
 
 def _quotes(request: Request) -> QuoteReader:
@@ -52,7 +44,7 @@ async def create_watchlist(
     body: WatchlistCreate, principal: SignedIn, session: SessionDep, request: Request
 ) -> WatchlistRead:
     return await watchlist_service.create(
-        session, _quotes(request), user_id=owner(principal), body=body
+        session, _quotes(request), user_id=owner_id(principal), body=body
     )
 
 
@@ -64,7 +56,7 @@ async def list_watchlists(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Page[WatchlistSummary]:
     page = await watchlist_service.search(
-        session, user_id=owner(principal), cursor=cursor, limit=limit
+        session, user_id=owner_id(principal), cursor=cursor, limit=limit
     )
     meta = ListMeta(count=len(page.watchlists), next_cursor=page.next_cursor)
     return Page[WatchlistSummary](data=page.watchlists, meta=meta)
@@ -75,7 +67,7 @@ async def get_watchlist(
     watchlist_id: WatchlistId, principal: SignedIn, session: SessionDep, request: Request
 ) -> WatchlistRead:
     return await watchlist_service.get(
-        session, _quotes(request), user_id=owner(principal), watchlist_id=watchlist_id
+        session, _quotes(request), user_id=owner_id(principal), watchlist_id=watchlist_id
     )
 
 
@@ -91,7 +83,7 @@ async def update_watchlist(
     request: Request,
 ) -> WatchlistRead:
     return await watchlist_service.update(
-        session, _quotes(request), user_id=owner(principal), watchlist_id=watchlist_id, body=body
+        session, _quotes(request), user_id=owner_id(principal), watchlist_id=watchlist_id, body=body
     )
 
 
@@ -99,7 +91,7 @@ async def update_watchlist(
 async def delete_watchlist(
     watchlist_id: WatchlistId, principal: SignedIn, session: SessionDep
 ) -> None:
-    await watchlist_service.delete(session, user_id=owner(principal), watchlist_id=watchlist_id)
+    await watchlist_service.delete(session, user_id=owner_id(principal), watchlist_id=watchlist_id)
 
 
 @router.post(
@@ -116,7 +108,7 @@ async def add_symbol(
     response: Response,
 ) -> WatchlistRead:
     watchlist, added = await watchlist_service.add_symbol(
-        session, _quotes(request), user_id=owner(principal), watchlist_id=watchlist_id, body=body
+        session, _quotes(request), user_id=owner_id(principal), watchlist_id=watchlist_id, body=body
     )
     if not added:
         response.status_code = status.HTTP_200_OK
@@ -130,5 +122,5 @@ async def remove_symbol(
     watchlist_id: WatchlistId, symbol: SymbolPath, principal: SignedIn, session: SessionDep
 ) -> None:
     await watchlist_service.remove_symbol(
-        session, user_id=owner(principal), watchlist_id=watchlist_id, symbol=symbol.upper()
+        session, user_id=owner_id(principal), watchlist_id=watchlist_id, symbol=symbol.upper()
     )
