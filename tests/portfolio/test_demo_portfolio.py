@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from quantdesk.access.scopes import Role
+from quantdesk.auth.repository import UserRepository
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.marketdata.demo import load_demo
@@ -84,3 +85,17 @@ async def test_without_demo_bars_it_says_what_is_missing(db: Database, settings:
         await load_demo_portfolio(db, settings)
         == "no demo portfolio: GOOG 1d bars are not loaded (`quantdesk demo load`)"
     )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_refused_demo_password_says_so_instead_of_crashing(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with db.session() as session:
+        await load_demo(session)
+    monkeypatch.setenv("QUANTDESK_DEMO_PASSWORD", "Demo-Passw0rd-2026!")
+    outcome = await load_demo_portfolio(db, settings)
+    assert isinstance(outcome, str)
+    assert "QUANTDESK_DEMO_PASSWORD is refused" in outcome and "email name" in outcome
+    async with db.session() as session:
+        assert await UserRepository(session).by_email(DEMO_EMAIL) is None

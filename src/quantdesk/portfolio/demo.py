@@ -19,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quantdesk.auth.passwords import WeakPassword
 from quantdesk.auth.repository import UserRepository
 from quantdesk.auth.service import ClientInfo, auth_service
 from quantdesk.config import Settings
@@ -93,12 +94,19 @@ async def load_demo_portfolio(db: Database, settings: Settings) -> DemoPortfolio
         password: str | None = None
         if user is None:
             password = os.environ.get("QUANTDESK_DEMO_PASSWORD") or secrets.token_urlsafe(12)
-            user = await auth_service.register(
-                session,
-                email=DEMO_EMAIL,
-                password=password,
-                client=ClientInfo(ip="127.0.0.1", user_agent="quantdesk demo load"),
-            )
+            try:
+                user = await auth_service.register(
+                    session,
+                    email=DEMO_EMAIL,
+                    password=password,
+                    client=ClientInfo(ip="127.0.0.1", user_agent="quantdesk demo load"),
+                )
+            except WeakPassword as weak:
+                return (
+                    f"no demo portfolio: QUANTDESK_DEMO_PASSWORD is refused ({weak.detail}); "
+                    "choose another (at least 12 characters, not containing 'demo') or unset "
+                    "it for a generated one, then run `quantdesk demo load` again"
+                )
         existing = await session.scalar(
             select(PaperAccount.id).where(
                 PaperAccount.user_id == user.id, PaperAccount.name == DEMO_ACCOUNT
