@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.backtest.repository import BacktestRunRepository
 from quantdesk.backtest.schemas import BacktestSummary
-from quantdesk.errors import Unprocessable, field_error
-from quantdesk.kit.pagination import decode_cursor, split_page
+from quantdesk.kit.pagination import decode_time_id_cursor, split_page, time_id_key
 from quantdesk.models import BacktestKind, BacktestRun
-
-_SEPARATOR = "|"
 
 
 async def list_runs(
@@ -21,26 +17,14 @@ async def list_runs(
 ) -> tuple[list[BacktestSummary], str | None]:
     """A page of ``user_id``'s runs (nobody else's); the cursor is the (created_at, id) of
     the last run served, signed, so a page never repeats or skips a run."""
-    after = _decode(cursor) if cursor is not None else None
+    after = decode_time_id_cursor(cursor) if cursor is not None else None
     rows = await BacktestRunRepository(session).owned_page(user_id, after=after, limit=limit + 1)
     page, next_cursor = split_page(rows, limit, key=_key)
     return [_summary(run) for run in page], next_cursor
 
 
 def _key(run: BacktestRun) -> str:
-    return f"{run.created_at.isoformat()}{_SEPARATOR}{run.id}"
-
-
-def _decode(cursor: str) -> tuple[datetime, str]:
-    key = decode_cursor(cursor)
-    created, sep, run_id = str(key).partition(_SEPARATOR)
-    try:
-        if not sep or not run_id:
-            raise ValueError(cursor)
-        return datetime.fromisoformat(created), run_id
-    except ValueError as exc:
-        message = "malformed cursor: pass meta.next_cursor of a page of this list unchanged"
-        raise Unprocessable(message, errors=[field_error(["query", "cursor"], message)]) from exc
+    return time_id_key(run.created_at, run.id)
 
 
 def run_fields(run: BacktestRun) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import binascii
 import hmac
 import secrets
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Generic, TypeVar
 
 import orjson
@@ -101,3 +102,25 @@ def decode_int_cursor(cursor: str) -> int:
     if not isinstance(key, int):
         raise _malformed()
     return key
+
+
+_TIME_ID_SEPARATOR = "|"
+
+
+def time_id_key(created_at: datetime, row_id: str) -> str:
+    """The cursor key of a list ordered by (created_at, id): newest-first pages of runs and
+    orders."""
+    return f"{created_at.isoformat()}{_TIME_ID_SEPARATOR}{row_id}"
+
+
+def decode_time_id_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) a `time_id_key` cursor carries; a 422 naming `cursor` otherwise."""
+    key = decode_cursor(cursor)
+    created, sep, row_id = str(key).partition(_TIME_ID_SEPARATOR)
+    try:
+        if not sep or not row_id:
+            raise ValueError(cursor)
+        return datetime.fromisoformat(created), row_id
+    except ValueError as exc:
+        message = "malformed cursor: pass meta.next_cursor of a page of this list unchanged"
+        raise Unprocessable(message, errors=[field_error(["query", "cursor"], message)]) from exc

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +25,7 @@ from quantdesk.audit.service import audit_service
 from quantdesk.config import Settings
 from quantdesk.errors import Unprocessable, field_error
 from quantdesk.infra.events import EventBus
-from quantdesk.kit.pagination import decode_cursor, split_page
+from quantdesk.kit.pagination import decode_time_id_cursor, split_page, time_id_key
 from quantdesk.models.base import utcnow
 from quantdesk.models.portfolio import (
     OPEN_ORDER_STATUSES,
@@ -67,7 +66,6 @@ __all__ = [
     "publish_after_commit",
 ]
 
-_SEPARATOR = "|"
 CLOSED_STATUSES = tuple(status for status in OrderStatus if status not in OPEN_ORDER_STATUSES)
 
 
@@ -226,7 +224,7 @@ class OrderService:
             account.id,
             statuses=statuses,
             symbol=symbol,
-            after=_decode(cursor) if cursor is not None else None,
+            after=decode_time_id_cursor(cursor) if cursor is not None else None,
             limit=limit + 1,
         )
         return split_page(rows, limit, key=_key)
@@ -376,19 +374,7 @@ def _placed(result: PlaceResult) -> str:
 
 
 def _key(order: PaperOrder) -> str:
-    return f"{order.created_at.isoformat()}{_SEPARATOR}{order.id}"
-
-
-def _decode(cursor: str) -> tuple[datetime, str]:
-    key = decode_cursor(cursor)
-    created, sep, order_id = str(key).partition(_SEPARATOR)
-    try:
-        if not sep or not order_id:
-            raise ValueError(cursor)
-        return datetime.fromisoformat(created), order_id
-    except ValueError as exc:
-        message = "malformed cursor: pass meta.next_cursor of a page of this list unchanged"
-        raise Unprocessable(message, errors=[field_error(["query", "cursor"], message)]) from exc
+    return time_id_key(order.created_at, order.id)
 
 
 order_service = OrderService()
