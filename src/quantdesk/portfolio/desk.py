@@ -32,6 +32,7 @@ from quantdesk.infra.events import (
     ProgressConsumer,
     ReplayStatus,
     Subscription,
+    emit,
 )
 from quantdesk.observability.logging import get_logger
 from quantdesk.portfolio import clock
@@ -143,7 +144,11 @@ class Desk:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with self.db.serialized_writes(), self.db.session() as session:
-                    return await apply_event(session, event, self.settings)
+                    applied = await apply_event(session, event, self.settings)
+                    # The transactional hooks (webhooks outbox) see them now; the bus gets
+                    # them from `process` once this commits.
+                    await emit(session, None, [*applied.updates, *applied.alerts])
+                    return applied
             except IntegrityError as exc:
                 if "paper_fills" not in str(exc):
                     raise

@@ -1,14 +1,9 @@
-"""`OrderUpdate` events of order transitions, published once the transaction commits."""
+"""`OrderUpdate` events of order transitions (emitted with `infra.events.emit`: the webhooks
+outbox sees them in the transaction, the bus once it commits)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from quantdesk.db import after_commit_async
 from quantdesk.engine.fills import Fill
-from quantdesk.infra.events import EventBus
 from quantdesk.models.portfolio import PaperOrder
 from quantdesk.portfolio.events import OrderUpdate
 from quantdesk.portfolio.money import money_str
@@ -41,18 +36,3 @@ def order_update(
         market_ts=order.accepted_market_ts if market_ts is None else market_ts,
         reason=order.reject_reason if reason is None else reason,
     )
-
-
-def publish_after_commit(
-    session: AsyncSession, events: EventBus | None, updates: Sequence[OrderUpdate]
-) -> None:
-    """Publish `updates`, in order, once this transaction commits (never on rollback)."""
-    if events is None or not updates:
-        return
-    bus, batch = events, list(updates)
-
-    async def publish() -> None:
-        for update in batch:
-            await bus.publish(update.topic, update)
-
-    after_commit_async(session, publish)

@@ -24,7 +24,7 @@ from quantdesk.access.principal import Principal
 from quantdesk.audit.service import audit_service
 from quantdesk.config import Settings
 from quantdesk.errors import Unprocessable, field_error
-from quantdesk.infra.events import EventBus
+from quantdesk.infra.events import EventBus, emit
 from quantdesk.kit.pagination import decode_time_id_cursor, split_page, time_id_key
 from quantdesk.models.base import utcnow
 from quantdesk.models.portfolio import (
@@ -54,7 +54,7 @@ from quantdesk.portfolio.order_schemas import (
     order_read,
     price_field_error,
 )
-from quantdesk.portfolio.order_updates import order_update, publish_after_commit
+from quantdesk.portfolio.order_updates import order_update
 
 __all__ = [
     "OrderRead",
@@ -63,7 +63,6 @@ __all__ = [
     "order_read",
     "order_service",
     "order_update",
-    "publish_after_commit",
 ]
 
 CLOSED_STATUSES = tuple(status for status in OrderStatus if status not in OPEN_ORDER_STATUSES)
@@ -100,7 +99,7 @@ class OrderService:
         )
         if result.created:
             await self._audit(session, "order.create", result.order, account, actor)
-            publish_after_commit(session, events, [order_update(result.order, _placed(result))])
+            await emit(session, events, [order_update(result.order, _placed(result))])
         return result
 
     async def _place(
@@ -252,7 +251,7 @@ class OrderService:
             order.reason_detail = reason
         await session.flush()
         await self._audit(session, "order.cancel", order, account, actor)
-        publish_after_commit(session, events, [order_update(order, "canceled")])
+        await emit(session, events, [order_update(order, "canceled")])
         return order
 
     async def replace(
@@ -307,9 +306,7 @@ class OrderService:
         old.replaced_by = new.id
         await session.flush()
         await self._audit(session, "order.replace", new, account, actor, extra={"replaces": old.id})
-        publish_after_commit(
-            session, events, [order_update(old, "replaced"), order_update(new, "accepted")]
-        )
+        await emit(session, events, [order_update(old, "replaced"), order_update(new, "accepted")])
         return result
 
     async def release_hold(

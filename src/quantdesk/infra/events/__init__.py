@@ -30,6 +30,7 @@ finished with an event (a replay at speed 0 never outruns the desk).
 
 from quantdesk.infra.events.build import build_event_bus
 from quantdesk.infra.events.bus import EventBus
+from quantdesk.infra.events.emit import TopicPayload, emit, on_emit, remove_emit_hook
 from quantdesk.infra.events.event import (
     Event,
     MarketEvent,
@@ -64,13 +65,17 @@ __all__ = [
     "ReplayStatus",
     "Subscription",
     "SubscriptionClosed",
+    "TopicPayload",
     "build_event_bus",
     "check_pattern",
     "check_topic",
+    "emit",
     "install_event_bus",
     "installed_event_bus",
     "market_topic",
+    "on_emit",
     "register_payload",
+    "remove_emit_hook",
     "replay_topic",
     "topic_matches",
 ]
