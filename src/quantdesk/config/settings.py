@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from quantdesk.config.events import EventBusSettings
 from quantdesk.config.paper import PaperSettings
+from quantdesk.config.realtime import RealtimeSettings
 from quantdesk.config.rules import (
     DEFAULT_DATABASE_URL,
     DEFAULT_SECRET_KEY,
@@ -24,9 +25,12 @@ from quantdesk.config.rules import (
     HtmlRateTable,
     check_lifetimes,
 )
+from quantdesk.config.webhooks import WebhookSettings
 
 
-class Settings(BaseSettings, EventBusSettings, PaperSettings):  # events_*, paper_*: config/
+class Settings(
+    BaseSettings, EventBusSettings, PaperSettings, RealtimeSettings, WebhookSettings
+):  # config/
     model_config = SettingsConfigDict(
         env_prefix="QUANTDESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
@@ -374,6 +378,7 @@ class Settings(BaseSettings, EventBusSettings, PaperSettings):  # events_*, pape
                 "QUANTDESK_DATABASE_URL: SQLite is for development; use "
                 "postgresql+asyncpg://user:password@host/db in production"
             )
+        found.extend(self.webhooks_problems(production=True))
         return found
 
     def check(self) -> None:

@@ -45,6 +45,13 @@ from quantdesk.models.watch import (
     Watchlist,
     WatchlistItem,
 )
+from quantdesk.models.webhooks import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookStatus,
+)
 
 __all__ = [
     "AccountStatus",
@@ -62,6 +69,7 @@ __all__ = [
     "Bar",
     "Base",
     "ClockMode",
+    "DeliveryStatus",
     "EntryKind",
     "EntryStatus",
     "EquityPoint",
@@ -101,6 +109,10 @@ __all__ = [
     "User",
     "Watchlist",
     "WatchlistItem",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookStatus",
     "str_enum",
     "utcnow",
 ]
