@@ -43,6 +43,7 @@ from quantdesk.ops.endpoints import router as health_router
 from quantdesk.ops.metrics_endpoint import metrics_router
 from quantdesk.ops.monitor import performance_monitor
 from quantdesk.portfolio.desk import Desk
+from quantdesk.portfolio.order_batch import PlacementBatcher
 from quantdesk.ratelimit import RateLimitConfig, RateLimiter, document_rate_limits
 from quantdesk.tasks import load_tasks
 
@@ -93,6 +94,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.paper_desk_enabled:  # fills paper orders and evaluates price alerts
         state.desk = Desk(db, settings, state.events, state.market_progress)
         await state.desk.start()
+    # Order placements of this process, written in group-committed batches.
+    state.placements = PlacementBatcher(db, settings, state.events)
     providers = build_provider_runtime(settings, state_store_from_settings(settings), database=db)
     state.providers = providers
     install_provider_runtime(providers)  # in-process jobs share its breakers and budgets
@@ -127,6 +130,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         install_cache(None)
         await state.cache.aclose()
         await state.replay.aclose()  # a running replay publishes `stopped` first
+        await state.placements.aclose()  # placements already queued are written
         if state.desk is not None:
             await state.desk.stop()
         install_event_bus(None)

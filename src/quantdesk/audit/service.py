@@ -58,6 +58,40 @@ class ChainReport:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One event to record (`AuditService.record_many`); the fields of `record`."""
+
+    action: str
+    outcome: str = "success"
+    actor: Principal | None = None
+    user_id: int | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    resource_type: str | None = None
+    resource_id: str | int | None = None
+    details: dict[str, Any] | None = None
+
+    def event(self) -> AuditEvent:
+        actor = self.actor
+        return AuditEvent(
+            action=self.action,
+            outcome=self.outcome,
+            actor_user_id=(
+                self.user_id if self.user_id is not None else (actor.user_id if actor else None)
+            ),
+            actor_api_key_id=actor.api_key_id if actor else None,
+            ip=self.ip or (actor.client_ip if actor else None),
+            user_agent=(self.user_agent or None) and self.user_agent[:256],
+            resource_type=self.resource_type,
+            resource_id=str(self.resource_id) if self.resource_id is not None else None,
+            # Secrets never reach the log: the same redaction as application logs.
+            details=redact(self.details or {}),
+            prev_hash=GENESIS_HASH,
+            hash=f"pending-{uuid.uuid4().hex}",
+        )
+
+
 class AuditService:
     async def record(
         self,
@@ -73,36 +107,39 @@ class AuditService:
         resource_id: str | int | None = None,
         details: dict[str, Any] | None = None,
     ) -> AuditEvent:
+        record = AuditRecord(
+            action, outcome, actor, user_id, ip, user_agent, resource_type, resource_id, details
+        )
+        (event,) = await self.record_many(session, [record])
+        return event
+
+    async def record_many(
+        self, session: AsyncSession, records: Sequence[AuditRecord]
+    ) -> list[AuditEvent]:
+        """Append `records` to the chain in order, with three statements whatever their
+        number (insert, read the previous hash, write the hashes)."""
+        if not records:
+            return []
         if session.get_bind().dialect.name == "postgresql":
             await session.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY}
             )
-        event = AuditEvent(
-            action=action,
-            outcome=outcome,
-            actor_user_id=user_id if user_id is not None else (actor.user_id if actor else None),
-            actor_api_key_id=actor.api_key_id if actor else None,
-            ip=ip or (actor.client_ip if actor else None),
-            user_agent=(user_agent or None) and user_agent[:256],
-            resource_type=resource_type,
-            resource_id=str(resource_id) if resource_id is not None else None,
-            # Secrets never reach the log: the same redaction as application logs.
-            details=redact(details or {}),
-            prev_hash=GENESIS_HASH,
-            hash=f"pending-{uuid.uuid4().hex}",
-        )
-        session.add(event)
+        events = [record.event() for record in records]
+        session.add_all(events)
         await session.flush()
+        chain = sorted(events, key=lambda event: event.id)  # the chain follows id order
         previous = await session.execute(
             select(AuditEvent.hash)
-            .where(AuditEvent.id < event.id)
+            .where(AuditEvent.id < chain[0].id)
             .order_by(AuditEvent.id.desc())
             .limit(1)
         )
-        event.prev_hash = previous.scalar() or GENESIS_HASH
-        event.hash = content_hash(event)
+        prev_hash = previous.scalar() or GENESIS_HASH
+        for event in chain:  # nobody else appends meanwhile (the lock above, or SQLite's)
+            event.prev_hash = prev_hash
+            event.hash = prev_hash = content_hash(event)
         await session.flush()
-        return event
+        return events
 
     async def search(
         self,

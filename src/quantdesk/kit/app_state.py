@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from quantdesk.marketdata.replay.service import ReplayManager
     from quantdesk.ops.monitor import PerformanceMonitor
     from quantdesk.portfolio.desk import Desk
+    from quantdesk.portfolio.order_batch import PlacementBatcher
     from quantdesk.ratelimit import RateLimitConfig, RateLimiter
 
 
@@ -45,6 +46,7 @@ class AppState(State):
     market_progress: MarketProgress  # consumers' progress in market time (infra/events)
     replay: ReplayManager  # the market replay of this process (marketdata/replay)
     desk: Desk | None  # the paper-trading desk (portfolio/desk.py); None when disabled
+    placements: PlacementBatcher  # group commit of order placements (portfolio/order_batch.py)
     providers: ProviderRuntime | None
     jobs: JobRuntime | None
     monitor: PerformanceMonitor

@@ -16,10 +16,10 @@ from __future__ import annotations
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -144,18 +144,33 @@ class AccountService:
     ) -> PaperAccount:
         """`get_owned` after the account's write lock (the transaction's first write), with
         the balances re-read from the database."""
-        # One statement: the lock (the transaction's first write, see ledger.lock_account)
-        # answers the row with its current balances; someone else's account matches nothing.
-        account = await session.scalar(
+        account = (await self.lock_many(session, [(user_id, account_id)])).get(account_id)
+        if account is None:
+            raise AccountNotFound(account_id)
+        return account
+
+    async def lock_many(
+        self, session: AsyncSession, owned: Collection[tuple[int, str]]
+    ) -> dict[str, PaperAccount]:
+        """Lock every `(user_id, account_id)` account that exists and is that user's (others
+        are left out of the answer, untouched), with balances re-read: one statement."""
+        # The lock (the transaction's first write, see ledger.lock_account) answers the rows
+        # with their current balances; PostgreSQL takes the row locks in id order, so two
+        # batches locking overlapping accounts cannot deadlock.
+        ordered = (
+            select(PaperAccount.id)
+            .where(tuple_(PaperAccount.user_id, PaperAccount.id).in_(list(owned)))
+            .order_by(PaperAccount.id)
+            .with_for_update()
+        )
+        accounts = await session.scalars(
             update(PaperAccount)
-            .where(PaperAccount.id == account_id, PaperAccount.user_id == user_id)
+            .where(PaperAccount.id.in_(ordered))
             .values(version=PaperAccount.version + 1)
             .returning(PaperAccount)
             .execution_options(populate_existing=True, synchronize_session=False)
         )
-        if account is None:
-            raise AccountNotFound(account_id)
-        return account
+        return {account.id: account for account in accounts}
 
     async def _load(
         self, session: AsyncSession, user_id: int, account_id: str, *, fresh: bool

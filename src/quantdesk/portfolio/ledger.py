@@ -60,6 +60,82 @@ async def lock_account(session: AsyncSession, account_id: str) -> None:
     )
 
 
+@dataclass(slots=True)
+class StagedEntry:
+    """An entry built and balanced, its balance moves already applied to the account object,
+    waiting for `post_staged` to write it (with others of the same transaction)."""
+
+    entry: LedgerEntry
+    legs: list[Leg]
+    currency: str
+
+
+def stage(
+    account: PaperAccount,
+    kind: EntryKind,
+    legs: Sequence[Leg],
+    *,
+    order_id: str | None = None,
+    fill_id: str | None = None,
+    memo: str | None = None,
+    market_ts: int | None = None,
+) -> StagedEntry:
+    """Build one balanced entry of `account`'s currency and move `account.cash` /
+    `account.held` by its `cash` / `held` legs at once (so checks that follow in the same
+    transaction see the new balances). Nothing is written until `post_staged`."""
+    legs = [Leg(leg.book, fixed8(leg.amount)) for leg in legs if leg.amount != 0]
+    if sum((leg.amount for leg in legs), Decimal(0)) != 0:
+        raise UnbalancedEntry(f"{kind} entry does not balance: {legs}")
+    _move(account, legs, 1)
+    entry = LedgerEntry(
+        account_id=account.id,
+        kind=kind,
+        status=EntryStatus.DRAFT,
+        order_id=order_id,
+        fill_id=fill_id,
+        memo=memo,
+        market_ts=market_ts,
+    )
+    return StagedEntry(entry, legs, account.currency)
+
+
+def _move(account: PaperAccount, legs: Sequence[Leg], sign: int) -> None:
+    moves: dict[str, Decimal] = defaultdict(Decimal)
+    for leg in legs:
+        if leg.book in (CASH, HELD):
+            moves[leg.book] += sign * leg.amount
+    if moves:
+        account.cash = account.cash + moves[CASH]
+        account.held = account.held + moves[HELD]
+
+
+async def post_staged(session: AsyncSession, staged: Sequence[StagedEntry]) -> list[int]:
+    """Write staged entries: all inserted as drafts (one statement), their legs (one), then all
+    marked posted (the balance trigger checks each) with the accounts' new balances; answers
+    the entry ids in order."""
+    if not staged:
+        return []
+    session.add_all([item.entry for item in staged])
+    await session.flush()
+    rows = [
+        {
+            "entry_id": item.entry.id,
+            "account_id": item.entry.account_id,
+            "book": leg.book,
+            "currency": item.currency,
+            "amount": leg.amount,
+        }
+        for item in staged
+        for leg in item.legs
+    ]
+    if rows:
+        await session.execute(insert(LedgerLeg), rows)
+    for item in staged:
+        item.entry.status = EntryStatus.POSTED
+    await session.flush()
+    return [item.entry.id for item in staged]
+
+
 async def post(
     session: AsyncSession,
     account: PaperAccount,
@@ -76,41 +152,14 @@ async def post(
     Moves `account.cash` / `account.held` by the entry's `cash` / `held` legs (the ORM object
     is updated too, so the caller sees the new balances).
     """
-    legs = [Leg(leg.book, fixed8(leg.amount)) for leg in legs if leg.amount != 0]
-    if sum((leg.amount for leg in legs), Decimal(0)) != 0:
-        raise UnbalancedEntry(f"{kind} entry does not balance: {legs}")
-    entry = LedgerEntry(
-        account_id=account.id,
-        kind=kind,
-        status=EntryStatus.DRAFT,
+    staged = stage(
+        account,
+        kind,
+        legs,
         order_id=order_id,
         fill_id=fill_id,
         memo=memo,
         market_ts=market_ts,
     )
-    session.add(entry)
-    await session.flush()
-    if legs:
-        await session.execute(
-            insert(LedgerLeg),
-            [
-                {
-                    "entry_id": entry.id,
-                    "account_id": account.id,
-                    "book": leg.book,
-                    "currency": account.currency,
-                    "amount": leg.amount,
-                }
-                for leg in legs
-            ],
-        )
-    moves: dict[str, Decimal] = defaultdict(Decimal)
-    for leg in legs:
-        if leg.book in (CASH, HELD):
-            moves[leg.book] += leg.amount
-    entry.status = EntryStatus.POSTED
-    if moves:
-        account.cash = account.cash + moves[CASH]
-        account.held = account.held + moves[HELD]
-    await session.flush()
-    return entry.id
+    (entry_id,) = await post_staged(session, [staged])
+    return entry_id

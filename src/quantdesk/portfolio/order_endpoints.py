@@ -24,6 +24,7 @@ from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.models.portfolio import OrderStatus, PaperOrder
 from quantdesk.portfolio.accounts import account_service
+from quantdesk.portfolio.order_batch import Placement
 from quantdesk.portfolio.order_errors import ReplaceRejected
 from quantdesk.portfolio.order_schemas import (
     OrderCreate,
@@ -50,8 +51,8 @@ IdempotencyKey = Annotated[
     ),
 ]
 # Placing and replacing pay the `orders-create` policy, counted per paper account.
-# Every write here also queues on the process's SQLite write gate (dependencies.SerializedWrites).
-PLACE_LIMIT = [Depends(policy("orders-create")), SerializedWrites]
+# Every other write here queues on the process's SQLite write gate (dependencies.SerializedWrites).
+PLACE_LIMIT = [Depends(policy("orders-create"))]
 REPLAYED_HEADER = "Idempotent-Replayed"
 _REJECTED: dict[int | str, dict[str, Any]] = {
     422: {
@@ -130,22 +131,14 @@ async def place_order(
     account_id: AccountId,
     body: OrderCreate,
     principal: Trader,
-    session: SessionDep,
-    settings: SettingsDep,
     request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    account = await account_service.lock_owned(session, owner_id(principal), account_id)
-    result = await order_service.place(
-        session,
-        settings,
-        account=account,
-        body=body,
-        idempotency_key=idempotency_key,
-        actor=principal,
-        events=app_state(request.app).events,
-    )
+    # Written with the placements of other requests in one transaction (group commit,
+    # portfolio/order_batch.py), which also holds the SQLite write gate.
+    placement = Placement(owner_id(principal), account_id, body, idempotency_key, principal)
+    result = await app_state(request.app).placements.place(placement)
     return _answer(request, response, result, status.HTTP_201_CREATED)
 
 
@@ -215,7 +208,7 @@ async def cancel_order(
 
 @router.patch(
     "/accounts/{account_id}/orders/{order_id}",
-    dependencies=PLACE_LIMIT,
+    dependencies=[*PLACE_LIMIT, SerializedWrites],
     response_model=OrderRead,
     responses=_REJECTED,
     description=(

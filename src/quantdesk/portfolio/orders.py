@@ -13,8 +13,6 @@ audit log and publishes an `OrderUpdate` once the transaction commits.
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -35,12 +33,8 @@ from quantdesk.models.portfolio import (
     PaperOrder,
 )
 from quantdesk.portfolio import ledger
-from quantdesk.portfolio.accounts import ensure_open
-from quantdesk.portfolio.money import money_str
-from quantdesk.portfolio.order_checks import market_context, pre_trade
 from quantdesk.portfolio.order_errors import (
     ClientOrderIdReused,
-    IdempotencyKeyReused,
     OrderNotFound,
     OrderNotOpen,
     ReplaceRejected,
@@ -55,6 +49,14 @@ from quantdesk.portfolio.order_schemas import (
     price_field_error,
 )
 from quantdesk.portfolio.order_updates import order_update
+from quantdesk.portfolio.placement import (
+    PlacementContext,
+    PlaceResult,
+    Twins,
+    accept,
+    order_audit,
+    placed_event,
+)
 
 __all__ = [
     "OrderRead",
@@ -66,14 +68,6 @@ __all__ = [
 ]
 
 CLOSED_STATUSES = tuple(status for status in OrderStatus if status not in OPEN_ORDER_STATUSES)
-
-
-@dataclass(frozen=True, slots=True)
-class PlaceResult:
-    """The order and whether this call created it (False: an idempotent replay)."""
-
-    order: PaperOrder
-    created: bool
 
 
 class OrderService:
@@ -99,7 +93,7 @@ class OrderService:
         )
         if result.created:
             await self._audit(session, "order.create", result.order, account, actor)
-            await emit(session, events, [order_update(result.order, _placed(result))])
+            await emit(session, events, [order_update(result.order, placed_event(result))])
         return result
 
     async def _place(
@@ -112,86 +106,28 @@ class OrderService:
         idempotency_key: str | None,
         replaces: str | None = None,
     ) -> PlaceResult:
-        ensure_open(account)
-        request_hash = body.request_hash()
-        stored = await self._stored(session, account, body, idempotency_key, request_hash)
-        if stored is not None:
-            return PlaceResult(stored, False)
-        market = await market_context(session, body.symbol)
-        verdict = await pre_trade(session, settings, account, body, market)
-        now = utcnow()
-        order = PaperOrder(
-            id=secrets.token_hex(16),
-            account_id=account.id,
-            client_order_id=body.client_order_id,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-            symbol=body.symbol,
-            side=body.side,
-            type=body.type,
-            time_in_force=body.time_in_force,
-            qty=body.qty,
-            limit_price=body.limit_price,
-            stop_price=body.stop_price,
-            status=OrderStatus.NEW if verdict.accepted else OrderStatus.REJECTED,
-            filled_qty=Decimal(0),
-            filled_notional=Decimal(0),
-            fees=Decimal(0),
-            hold=verdict.hold,  # posted on the ledger just below, in this transaction
-            accepted_seq=market.seq,
-            accepted_market_ts=market.ts,
-            reject_reason=verdict.reject_reason,
-            reason_detail=verdict.detail,
-            replaces=replaces,
-            created_at=now,
-            updated_at=now,
-            rejected_at=None if verdict.accepted else now,
+        context = PlacementContext(session, settings)
+        accepted = await accept(
+            context, account, body, idempotency_key=idempotency_key, replaces=replaces
         )
+        if not accepted.result.created:
+            return accepted.result
+        order = accepted.result.order
         try:
             async with session.begin_nested():
                 session.add(order)
         except IntegrityError:
             # Unreachable while placements hold the account lock; kept so that a caller that
             # forgot it gets the stored twin (or a clear refusal), never a 500.
-            stored = await self._stored(session, account, body, idempotency_key, request_hash)
+            stored = await Twins(session).find(account, body, idempotency_key, body.request_hash())
             if stored is None:
                 raise
             return PlaceResult(stored, False)
-        if verdict.hold > 0:
-            await ledger.post(
-                session,
-                account,
-                EntryKind.HOLD,
-                [ledger.Leg(ledger.CASH, -verdict.hold), ledger.Leg(ledger.HELD, verdict.hold)],
-                order_id=order.id,
-                memo=f"hold for {order.side.value} {order.qty} {order.symbol}",
-                market_ts=market.ts,
-            )
+        hold = accepted.stage_hold(account)  # after the insert: the account's first change
+        if hold is not None:
+            await ledger.post_staged(session, [hold])
         await session.flush()
-        return PlaceResult(order, True)
-
-    async def _stored(
-        self,
-        session: AsyncSession,
-        account: PaperAccount,
-        body: OrderCreate,
-        idempotency_key: str | None,
-        request_hash: str,
-    ) -> PaperOrder | None:
-        orders = OrderRepository(session)
-        if idempotency_key is not None:
-            found = await orders.by_idempotency_key(account.id, idempotency_key)
-            if found is not None:
-                if found.request_hash != request_hash:
-                    raise IdempotencyKeyReused()
-                return found
-        if body.client_order_id is not None:
-            found = await orders.by_client_order_id(account.id, body.client_order_id)
-            if found is not None:
-                if found.request_hash != request_hash:
-                    raise ClientOrderIdReused(body.client_order_id)
-                return found
-        return None
+        return accepted.result
 
     # --- reading ---------------------------------------------------------------------
     async def get(self, session: AsyncSession, account: PaperAccount, order_id: str) -> PaperOrder:
@@ -343,31 +279,9 @@ class OrderService:
         actor: Principal | None,
         extra: dict[str, str] | None = None,
     ) -> None:
-        rejected = order.status is OrderStatus.REJECTED
-        await audit_service.record(
-            session,
-            action=action,
-            outcome="rejected" if rejected else "success",
-            actor=actor,
-            user_id=account.user_id,
-            resource_type="paper_order",
-            resource_id=order.id,
-            details={
-                "account_id": account.id,
-                "symbol": order.symbol,
-                "side": order.side.value,
-                "type": order.type.value,
-                "qty": money_str(order.qty),
-                "status": order.status.value,
-                "hold": money_str(order.hold),
-                "reject_reason": order.reject_reason,
-                **(extra or {}),
-            },
+        await audit_service.record_many(
+            session, [order_audit(action, order, account, actor, extra)]
         )
-
-
-def _placed(result: PlaceResult) -> str:
-    return "rejected" if result.order.status is OrderStatus.REJECTED else "accepted"
 
 
 def _key(order: PaperOrder) -> str:
