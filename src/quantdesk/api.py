@@ -31,6 +31,7 @@ from quantdesk.portfolio.order_endpoints import router as orders_router
 from quantdesk.portfolio.position_endpoints import router as positions_router
 from quantdesk.portfolio.watchlist_endpoints import router as watchlists_router
 from quantdesk.signals.endpoints import router as signals_router
+from quantdesk.webhooks.endpoints import router as webhooks_router
 
 API_PREFIX = "/api/v1"
 # Routing tries routes in order, so the market-data reads that take most traffic come first;
@@ -54,6 +55,7 @@ API_ROUTERS: list[APIRouter] = [
     positions_router,
     watchlists_router,
     price_alerts_router,
+    webhooks_router,
     jobs_router,
     monitor_router,
 ]

@@ -46,6 +46,8 @@ from quantdesk.portfolio.desk import Desk
 from quantdesk.portfolio.order_batch import PlacementBatcher
 from quantdesk.ratelimit import RateLimitConfig, RateLimiter, document_rate_limits
 from quantdesk.tasks import load_tasks
+from quantdesk.webhooks import outbox as webhook_outbox
+from quantdesk.webhooks.dispatcher import Dispatcher as WebhookDispatcher
 
 log = get_logger("quantdesk.app")
 
@@ -96,6 +98,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.desk.start()
     # Order placements of this process, written in group-committed batches.
     state.placements = PlacementBatcher(db, settings, state.events)
+    # Webhook deliveries (quantdesk.webhooks): the outbox's worker, in every serving process.
+    webhook_outbox.configure(settings.webhooks_subscriptions_cache_seconds)
+    state.webhooks = None
+    if settings.webhooks_dispatcher_enabled:
+        state.webhooks = WebhookDispatcher(db, settings, state.mail)
+        await state.webhooks.start()
     providers = build_provider_runtime(settings, state_store_from_settings(settings), database=db)
     state.providers = providers
     install_provider_runtime(providers)  # in-process jobs share its breakers and budgets
@@ -133,6 +141,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.placements.aclose()  # placements already queued are written
         if state.desk is not None:
             await state.desk.stop()
+        if state.webhooks is not None:
+            await state.webhooks.stop()  # rows it was sending stay leased, then re-sent
         install_event_bus(None)
         await state.events.aclose()
         await limiter.aclose()

@@ -14,4 +14,5 @@ def load_tasks() -> None:
     import quantdesk.jobs.tasks
     import quantdesk.marketdata.reference.tasks
     import quantdesk.marketdata.tasks
-    import quantdesk.signals.tasks  # noqa: F401
+    import quantdesk.signals.tasks
+    import quantdesk.webhooks.tasks  # noqa: F401

@@ -15,7 +15,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from quantdesk.config.events import EventBusSettings
 from quantdesk.config.paper import PaperSettings
-from quantdesk.config.realtime import RealtimeSettings
 from quantdesk.config.rules import (
     DEFAULT_DATABASE_URL,
     DEFAULT_SECRET_KEY,
@@ -28,9 +27,7 @@ from quantdesk.config.rules import (
 from quantdesk.config.webhooks import WebhookSettings
 
 
-class Settings(
-    BaseSettings, EventBusSettings, PaperSettings, RealtimeSettings, WebhookSettings
-):  # config/
+class Settings(BaseSettings, EventBusSettings, PaperSettings, WebhookSettings):  # config/
     model_config = SettingsConfigDict(
         env_prefix="QUANTDESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
