@@ -11,6 +11,7 @@ def load_tasks() -> None:
 
     Imported on call, not at module import: `quantdesk db upgrade` needs no domain code."""
     import quantdesk.backtest.tasks
+    import quantdesk.exports.tasks
     import quantdesk.jobs.tasks
     import quantdesk.marketdata.reference.tasks
     import quantdesk.marketdata.tasks

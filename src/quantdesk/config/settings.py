@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from quantdesk.config.events import EventBusSettings
+from quantdesk.config.exports import ExportSettings
 from quantdesk.config.paper import PaperSettings
 from quantdesk.config.rules import (
     DEFAULT_DATABASE_URL,
@@ -27,7 +28,9 @@ from quantdesk.config.rules import (
 from quantdesk.config.webhooks import WebhookSettings
 
 
-class Settings(BaseSettings, EventBusSettings, PaperSettings, WebhookSettings):  # config/
+class Settings(
+    BaseSettings, EventBusSettings, ExportSettings, PaperSettings, WebhookSettings
+):  # config/
     model_config = SettingsConfigDict(
         env_prefix="QUANTDESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )

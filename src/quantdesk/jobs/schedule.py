@@ -28,6 +28,7 @@ DEFAULT_SCHEDULE: dict[str, str] = {
     "economy.fetch_series": "0 7 * * 1",  # Mondays 07:00
     "reports.fetch_financials": "0 5 1 * *",  # monthly, the 1st at 05:00
     "maintenance.cleanup": "0 3 * * 0",  # Sundays 03:00
+    "exports.purge": "30 3 * * *",  # daily 03:30: exports past exports_retention_days
     "signals.evaluate": "*/15 * * * *",  # expire / settle open signals
 }
 

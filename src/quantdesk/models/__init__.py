@@ -6,6 +6,7 @@ from quantdesk.models.audit import AuditEvent
 from quantdesk.models.auth import ApiKey, AuthSession, PasswordResetToken, RefreshToken, User
 from quantdesk.models.backtests import BacktestKind, BacktestRun, BacktestStatus
 from quantdesk.models.base import Base, UTCDateTime, str_enum, utcnow
+from quantdesk.models.exports import Export, ExportStatus
 from quantdesk.models.marketdata import AssetClass, Bar, Instrument, Quote
 from quantdesk.models.pipeline import (
     FetchStatus,
@@ -73,6 +74,8 @@ __all__ = [
     "EntryKind",
     "EntryStatus",
     "EquityPoint",
+    "Export",
+    "ExportStatus",
     "FetchStatus",
     "Fixed8",
     "FundamentalsSnapshot",
