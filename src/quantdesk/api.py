@@ -14,7 +14,6 @@ from quantdesk.auth.admin_endpoints import router as admin_router
 from quantdesk.auth.api_key_endpoints import router as api_keys_router
 from quantdesk.auth.endpoints import router as auth_router
 from quantdesk.backtest.endpoints import router as backtest_router
-from quantdesk.exports.endpoints import router as exports_router
 from quantdesk.indicators.endpoints import router as indicators_router
 from quantdesk.jobs.endpoints import router as jobs_router
 from quantdesk.kit.routing import include_flat
@@ -31,6 +30,7 @@ from quantdesk.portfolio.fills import router as fills_router
 from quantdesk.portfolio.order_endpoints import router as orders_router
 from quantdesk.portfolio.position_endpoints import router as positions_router
 from quantdesk.portfolio.watchlist_endpoints import router as watchlists_router
+from quantdesk.realtime.endpoints import router as realtime_router
 from quantdesk.signals.endpoints import router as signals_router
 from quantdesk.webhooks.endpoints import router as webhooks_router
 
@@ -50,7 +50,6 @@ API_ROUTERS: list[APIRouter] = [
     indicators_router,
     signals_router,
     backtest_router,
-    exports_router,
     accounts_router,
     orders_router,
     fills_router,
@@ -67,3 +66,6 @@ def include_api(app: FastAPI) -> None:
     """Every domain router under /api/v1, flattened into the app (quantdesk.kit.routing)."""
     for router in API_ROUTERS:
         include_flat(app.router, router, prefix=API_PREFIX)
+    # WebSocket routes (include_flat copies HTTP routes only); they authenticate in the
+    # connection (quantdesk.realtime).
+    app.include_router(realtime_router, prefix=API_PREFIX)

@@ -45,6 +45,8 @@ from quantdesk.ops.monitor import performance_monitor
 from quantdesk.portfolio.desk import Desk
 from quantdesk.portfolio.order_batch import PlacementBatcher
 from quantdesk.ratelimit import RateLimitConfig, RateLimiter, document_rate_limits
+from quantdesk.realtime.endpoints import alias_router as realtime_alias_router
+from quantdesk.realtime.hub import Hub, account_owner_lookup
 from quantdesk.tasks import load_tasks
 from quantdesk.webhooks import outbox as webhook_outbox
 from quantdesk.webhooks.dispatcher import Dispatcher as WebhookDispatcher
@@ -96,6 +98,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.paper_desk_enabled:  # fills paper orders and evaluates price alerts
         state.desk = Desk(db, settings, state.events, state.market_progress)
         await state.desk.start()
+    # WebSocket streams (quantdesk.realtime): one hub per process, fed by the bus.
+    state.realtime = Hub(state.events, settings, account_owner_lookup(db))
+    await state.realtime.start()
     # Order placements of this process, written in group-committed batches.
     state.placements = PlacementBatcher(db, settings, state.events)
     # Webhook deliveries (quantdesk.webhooks): the outbox's worker, in every serving process.
@@ -143,6 +148,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await state.desk.stop()
         if state.webhooks is not None:
             await state.webhooks.stop()  # rows it was sending stay leased, then re-sent
+        await state.realtime.stop()
         install_event_bus(None)
         await state.events.aclose()
         await limiter.aclose()
@@ -242,6 +248,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # reads lead it), then the probes, which are called a few times a minute.
     include_api(app)
     include_flat(app.router, health_router)
+    app.include_router(realtime_alias_router)  # /ws/market/{symbol}, /ws/trading, /ws/news
     include_flat(app.router, reset_page_router)  # the page password-reset mails link to
     include_flat(app.router, metrics_router(settings))
     if settings.docs_enabled:

@@ -6,7 +6,7 @@ from itertools import pairwise
 
 import httpx
 from fastapi import FastAPI
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 
 from quantdesk.access.scopes import ROLE_SCOPES, Role, Scope
 from quantdesk.auth.dependencies import route_policy
@@ -34,6 +34,10 @@ def undeclared_routes(app: FastAPI) -> tuple[int, list[str]]:
         if isinstance(context.original_route, APIRoute):
             if route_policy(context.dependant.dependencies) is None:
                 undeclared.append(f"{sorted(context.methods or [])} {context.path}")
+        elif isinstance(context.original_route, APIWebSocketRoute):
+            # WebSocket streams authenticate inside the connection (quantdesk.realtime).
+            if not getattr(context.original_route.endpoint, "__quantdesk_scope__", None):
+                undeclared.append(f"WebSocket route {context.path}")
         elif context.path not in FRAMEWORK_ROUTES:
             undeclared.append(f"non-API route {context.path}")
     return seen, undeclared

@@ -19,6 +19,7 @@ from quantdesk.auth.api_keys import api_key_service
 from quantdesk.auth.repository import SessionRepository, UserRepository
 from quantdesk.auth.tokens import verify_access_token
 from quantdesk.config import Settings
+from quantdesk.db import Database
 from quantdesk.dependencies import app_database
 from quantdesk.errors import Forbidden, Unauthorized
 from quantdesk.kit.app_state import app_state
@@ -86,6 +87,17 @@ async def current_principal(request: Request) -> Principal:
     settings = app_state(request.app).settings
     database = app_database(request)
     ip = request_ip(request, settings)
+    principal = await authenticate(database, settings, api_key, authorization, ip)
+    state[STATE_PRINCIPAL] = principal
+    return principal
+
+
+async def authenticate(
+    database: Database, settings: Settings, api_key: str | None, authorization: str | None, ip: str
+) -> Principal:
+    """The principal for an `X-API-Key` value or an `Authorization` header value (both None:
+    the guest); Unauthorized for bad credentials. HTTP requests and WebSocket connections
+    (quantdesk.realtime) authenticate through here."""
     if api_key is not None:  # present but empty is a bad credential too, not anonymity
         if not api_key.strip():
             raise Unauthorized("the X-API-Key header is empty")
@@ -114,7 +126,6 @@ async def current_principal(request: Request) -> Principal:
         )
     else:
         principal = Principal.anonymous(ip)
-    state[STATE_PRINCIPAL] = principal
     return principal
 
 

@@ -17,6 +17,7 @@ from quantdesk.backtest.compute import (
     default_periods_per_year,
     equity_view,
 )
+from quantdesk.backtest.events import BacktestCompleted
 from quantdesk.backtest.listing import run_fields
 from quantdesk.backtest.repository import BacktestRunRepository
 from quantdesk.backtest.runner import run_cpu
@@ -34,11 +35,24 @@ from quantdesk.backtest.schemas import (
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError, Conflict, NotFound, Unprocessable, field_error
+from quantdesk.infra.events import emit, installed_event_bus
 from quantdesk.kit.pagination import decode_cursor, split_page
 from quantdesk.kit.timeutil import to_epoch
 from quantdesk.marketdata.service import InstrumentNotFound, bar_service, instrument_service
 from quantdesk.models import BacktestKind, BacktestRun, BacktestStatus, utcnow
 from quantdesk.observability.logging import get_logger
+
+
+async def _announce(session: AsyncSession, run_id: str, status: str, error: str | None) -> None:
+    """`backtest_completed` for the run's owner, in the transaction that finishes it (published
+    on this process's bus after commit; a Celery worker's hooks still see it)."""
+    run = await session.get(BacktestRun, run_id)
+    if run is None or run.user_id is None:
+        return
+    kind = "sweep" if run.kind is BacktestKind.SWEEP else "backtest"
+    finished = BacktestCompleted(run.user_id, run_id, kind, run.symbol, status, error)
+    await emit(session, installed_event_bus(), [finished])
+
 
 log = get_logger("quantdesk.backtest")
 OptionsT = TypeVar("OptionsT", bound=BacktestOptions)
@@ -224,6 +238,7 @@ class BacktestService:
             meta=meta,
             **values,
         )
+        await _announce(session, run_id, "completed", None)
 
     async def _fail(self, db: Database, run_id: str, message: str) -> None:
         try:
@@ -234,6 +249,7 @@ class BacktestService:
                     finished_at=utcnow(),
                     error=message[:ERROR_MAX_CHARS],
                 )
+                await _announce(session, run_id, "failed", message[:ERROR_MAX_CHARS])
         except Exception:  # the database itself is failing: the log is all that is left
             log.exception("could not record a failed backtest", run_id=run_id, error=message)
 

@@ -14,8 +14,8 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from quantdesk.config.events import EventBusSettings
-from quantdesk.config.exports import ExportSettings
 from quantdesk.config.paper import PaperSettings
+from quantdesk.config.realtime import RealtimeSettings
 from quantdesk.config.rules import (
     DEFAULT_DATABASE_URL,
     DEFAULT_SECRET_KEY,
@@ -29,7 +29,7 @@ from quantdesk.config.webhooks import WebhookSettings
 
 
 class Settings(
-    BaseSettings, EventBusSettings, ExportSettings, PaperSettings, WebhookSettings
+    BaseSettings, EventBusSettings, PaperSettings, RealtimeSettings, WebhookSettings
 ):  # config/
     model_config = SettingsConfigDict(
         env_prefix="QUANTDESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"

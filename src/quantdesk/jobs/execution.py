@@ -10,10 +10,13 @@ from typing import Any
 
 from quantdesk.config import Settings
 from quantdesk.db import Database
+from quantdesk.infra.events import emit
+from quantdesk.infra.events.background import background_event_bus
+from quantdesk.jobs.events import JobFailed
 from quantdesk.jobs.registry import Enqueue, JobContext, PermanentJobError, TaskSpec
 from quantdesk.jobs.result import JobResult, result_of
 from quantdesk.jobs.service import describe_error, job_run_service
-from quantdesk.models import JobStatus
+from quantdesk.models import JobStatus, utcnow
 from quantdesk.observability.logging import get_logger
 from quantdesk.observability.metrics import JOB_DURATION, JOBS
 
@@ -40,7 +43,9 @@ async def run_attempt(
                 session, name=spec.name, args=args, runner=runner, task_id=task_id, attempt=attempt
             )
     except asyncio.CancelledError:
-        await asyncio.shield(_record(db, task_id, JobStatus.FAILED, "interrupted: shutting down"))
+        await asyncio.shield(
+            _record(db, task_id, JobStatus.FAILED, "interrupted: shutting down", settings=settings)
+        )
         raise
     context = JobContext(
         db=db,
@@ -56,13 +61,17 @@ async def run_attempt(
     except asyncio.CancelledError:
         # Shut down mid-run: say so instead of leaving the row `running` forever.
         _observe(spec.name, JobStatus.FAILED, started)
-        await asyncio.shield(_record(db, task_id, JobStatus.FAILED, "interrupted: shutting down"))
+        await asyncio.shield(
+            _record(db, task_id, JobStatus.FAILED, "interrupted: shutting down", settings=settings)
+        )
         raise
     except Exception as error:
         retry = retries_left and not isinstance(error, PermanentJobError)
         status = JobStatus.RETRYING if retry else JobStatus.FAILED
         _observe(spec.name, status, started)
-        await _record(db, task_id, status, describe_error(error), result_of(error))
+        await _record(
+            db, task_id, status, describe_error(error), result_of(error), settings=settings
+        )
         log.warning(
             "job attempt failed",
             job=spec.name,
@@ -104,12 +113,24 @@ async def _record(
     status: JobStatus,
     error: str | None,
     result: JobResult | None = None,
+    *,
+    settings: Settings | None = None,
 ) -> None:
     # A database that is down must not hide the task's own error.
     try:
-        async with db.session() as session:
-            await job_run_service.finished(
+        if status is not JobStatus.FAILED or settings is None:
+            async with db.session() as session:
+                await job_run_service.finished(
+                    session, task_id=task_id, status=status, error=error, result=result
+                )
+            return
+        # A failure for good is announced (job_failed) in the transaction that records it.
+        async with background_event_bus(settings) as bus, db.session() as session:
+            run = await job_run_service.finished(
                 session, task_id=task_id, status=status, error=error, result=result
             )
+            if run is not None:
+                failed_at = utcnow().isoformat().replace("+00:00", "Z")
+                await emit(session, bus, [JobFailed(task_id, run.name, error, failed_at)])
     except Exception as failure:
         log.error("could not record job run", task_id=task_id, error=describe_error(failure))

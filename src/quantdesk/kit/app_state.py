@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from quantdesk.portfolio.desk import Desk
     from quantdesk.portfolio.order_batch import PlacementBatcher
     from quantdesk.ratelimit import RateLimitConfig, RateLimiter
+    from quantdesk.realtime.hub import Hub
     from quantdesk.webhooks.dispatcher import Dispatcher
 
 
@@ -48,6 +49,7 @@ class AppState(State):
     replay: ReplayManager  # the market replay of this process (marketdata/replay)
     desk: Desk | None  # the paper-trading desk (portfolio/desk.py); None when disabled
     placements: PlacementBatcher  # group commit of order placements (portfolio/order_batch.py)
+    realtime: Hub  # WebSocket streams' hub (quantdesk.realtime)
     webhooks: Dispatcher | None  # the webhook delivery worker (quantdesk.webhooks); None when off
     providers: ProviderRuntime | None
     jobs: JobRuntime | None

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quantdesk.config import Settings, get_settings
 from quantdesk.engine.signals import OHLCV, STRATEGIES, SignalResult
 from quantdesk.errors import NotFound, Unprocessable, field_error
+from quantdesk.infra.events import emit, installed_event_bus
 from quantdesk.kit.pagination import decode_cursor, split_page
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import to_epoch
@@ -30,6 +31,7 @@ from quantdesk.observability.metrics import (
 )
 from quantdesk.signals.backfill import BackfillResult, backfill_series, closed_bars
 from quantdesk.signals.cache import forget_latest_after_commit
+from quantdesk.signals.events import NewSignal, SignalClosed
 from quantdesk.signals.lifetime import lifetime_bars
 from quantdesk.signals.repository import SignalFilter, SignalRepository, SignalStats
 from quantdesk.signals.rows import RISK, signal_row
@@ -178,6 +180,7 @@ class SignalService:
         _observe_generation(created, spent)
         if created:
             forget_latest_after_commit(session)
+            await emit(session, installed_event_bus(), [NewSignal.of(s) for s in created])
         await self._publish_active(session)
         return created
 
@@ -200,6 +203,7 @@ class SignalService:
         _observe_generation(new, spent)
         if new:
             forget_latest_after_commit(session)
+            await emit(session, installed_event_bus(), [NewSignal.of(s) for s in new])
         signals = (
             await SignalRepository(session).for_bar(instrument.id, timeframe.value, source_ts)
             if source_ts is not None
@@ -223,6 +227,7 @@ class SignalService:
         settings = settings or get_settings()
         now_ts = to_epoch(now or utcnow())
         counts = {status.value: 0 for status in SignalStatus}
+        closed: list[Signal] = []
         active = await SignalRepository(session).active()
         for (symbol, timeframe_value), group in itertools.groupby(
             active, key=lambda signal: (signal.symbol, signal.timeframe)
@@ -242,7 +247,10 @@ class SignalService:
             for signal in signals:
                 settle(signal, bars, closes)
                 counts[signal.status.value] += 1
+                if signal.status is not SignalStatus.ACTIVE:
+                    closed.append(signal)
         await session.flush()
+        await emit(session, installed_event_bus(), [SignalClosed.of(s) for s in closed])
         if any(n for status, n in counts.items() if status != SignalStatus.ACTIVE.value):
             forget_latest_after_commit(session)  # settled signals show a new status
         await self._publish_active(session)

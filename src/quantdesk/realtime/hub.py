@@ -1,0 +1,254 @@
+"""The per-process hub: listens on the event bus, numbers each stream's events, keeps a
+bounded replay buffer per stream and fans each frame out to the connections subscribed to it.
+
+Sequencing (docs/realtime.md, "Sequence numbers"): `seq` counts the events of one stream
+(`quotes:GOOG`, `orders:<account_id>`, ...) in the hub that serves the connection, starting at
+1 when the hub starts; every subscriber of the stream sees the same numbers, so a frame is
+encoded once and shared. Each hub has an `epoch` (random, in every ack): a `since_seq` from
+another epoch (a restarted process, another replica) is answered with a gap rather than with
+the wrong events. With Redis every replica's hub receives every event, so a client that
+reconnects to another replica resubscribes (and gets a gap) instead of replaying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select
+
+from quantdesk.config import Settings
+from quantdesk.db import Database
+from quantdesk.infra.events import Event, EventBus, Subscription
+from quantdesk.infra.events.catalog import public_event_name
+from quantdesk.models.portfolio import PaperAccount
+from quantdesk.observability.logging import get_logger
+from quantdesk.realtime import metrics
+from quantdesk.realtime.client import Client
+from quantdesk.realtime.protocol import ALL, encode, event_frame, now_iso
+from quantdesk.realtime.routing import ADMIN_ONLY, BUS_PREFIXES, Route, route
+
+log = get_logger("quantdesk.realtime")
+
+OwnerLookup = Callable[[str], Awaitable[int | None]]
+
+
+class Stream:
+    __slots__ = ("buffer", "route", "seq")
+
+    def __init__(self, route: Route, size: int) -> None:
+        self.route = route
+        self.seq = 0
+        self.buffer: deque[tuple[int, bytes]] = deque(maxlen=size)
+
+
+class Hub:
+    def __init__(
+        self,
+        bus: EventBus,
+        settings: Settings,
+        owner_of_account: OwnerLookup,
+        *,
+        bus_queue_size: int = 100_000,
+    ) -> None:
+        self.bus = bus
+        self.settings = settings
+        self.epoch = secrets.token_hex(4)
+        self.streams: dict[str, Stream] = {}
+        self.index: dict[tuple[str, str], set[Client]] = {}
+        self.connections: dict[str, int] = {}  # per user (or guest IP)
+        self.clients: set[Client] = set()
+        self.delivered = 0
+        self._owner_of_account = owner_of_account
+        self._owners: dict[str, int | None] = {}
+        self._bus_queue_size = bus_queue_size
+        self._subscriptions: list[Subscription] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        for prefix in BUS_PREFIXES:
+            sub = await self.bus.subscribe(prefix, maxsize=self._bus_queue_size)
+            self._subscriptions.append(sub)
+            self._tasks.append(asyncio.create_task(self._pump(sub), name=f"realtime:{prefix}"))
+
+    async def stop(self) -> None:
+        for client in list(self.clients):
+            client.shut(1001, "server shutting down")
+        for sub in self._subscriptions:
+            await sub.aclose()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._subscriptions.clear()
+
+    async def _pump(self, sub: Subscription) -> None:
+        while True:
+            event: Event | None = await sub.get()
+            # Drain what is already buffered without yielding between events (one wake-up).
+            while event is not None:
+                try:
+                    await self.dispatch(event)
+                except Exception as exc:  # one bad event never stops the stream
+                    log.warning("realtime.dispatch_failed", topic=event.topic, error=repr(exc))
+                event = sub.get_nowait()
+
+    # -- connections ------------------------------------------------------------------------
+
+    def admit(self, client: Client) -> bool:
+        """Count a new connection against its user's cap; False when the cap is reached."""
+        count = self.connections.get(client.conn_key, 0)
+        if count >= self.settings.realtime_max_connections_per_user:
+            return False
+        self.connections[client.conn_key] = count + 1
+        self.clients.add(client)
+        metrics.WS_CONNECTIONS.inc()
+        return True
+
+    def leave(self, client: Client) -> None:
+        if client not in self.clients:
+            return
+        self.clients.discard(client)
+        for key in list(client.subscriptions):
+            self._unindex(client, key)
+        client.subscriptions.clear()
+        left = self.connections.get(client.conn_key, 1) - 1
+        if left > 0:
+            self.connections[client.conn_key] = left
+        else:
+            self.connections.pop(client.conn_key, None)
+        metrics.WS_CONNECTIONS.dec()
+
+    def subscribe(self, client: Client, key: tuple[str, str]) -> bool:
+        """Index the client under (channel, key); False when it already was."""
+        if key in client.subscriptions:
+            return False
+        client.subscriptions.add(key)
+        self.index.setdefault(key, set()).add(client)
+        metrics.WS_SUBSCRIPTIONS.inc()
+        return True
+
+    def unsubscribe(self, client: Client, key: tuple[str, str]) -> bool:
+        if key not in client.subscriptions:
+            return False
+        client.subscriptions.discard(key)
+        self._unindex(client, key)
+        return True
+
+    def _unindex(self, client: Client, key: tuple[str, str]) -> None:
+        members = self.index.get(key)
+        if members is not None and client in members:
+            members.discard(client)
+            metrics.WS_SUBSCRIPTIONS.dec()
+            if not members:
+                del self.index[key]
+
+    # -- events -----------------------------------------------------------------------------
+
+    async def _owner(self, account_id: str) -> str | None:
+        if account_id not in self._owners:
+            self._owners[account_id] = await self._owner_of_account(account_id)
+        owner = self._owners[account_id]
+        return None if owner is None else str(owner)
+
+    async def dispatch(self, event: Event) -> int:
+        """Number, buffer and fan out one bus event; answers how many clients it reached."""
+        found = route(event)
+        if found is None:
+            return 0
+        started = time.perf_counter()
+        key = found.key
+        if found.channel == "orders":
+            owner = await self._owner(key)
+            if owner is None:
+                return 0
+            key = owner
+        stream = self.streams.get(found.stream)
+        if stream is None:
+            stream = self.streams[found.stream] = Stream(
+                found, self.settings.realtime_replay_buffer
+            )
+        stream.seq += 1
+        frame = event_frame(
+            public_event_name(event), found.stream, stream.seq, event.payload.to_dict(), now_iso()
+        )
+        stream.buffer.append((stream.seq, frame))
+        index = self.index
+        reached = 0
+        targets = index.get((found.channel, ALL))
+        if key != ADMIN_ONLY:
+            exact = index.get((found.channel, key))
+            if exact:
+                targets = exact if not targets else exact | targets
+        if targets:
+            for client in tuple(targets):
+                if client.offer(frame):
+                    reached += 1
+                else:
+                    self.leave(client)
+        self.delivered += reached
+        metrics.WS_FANOUT_SECONDS.observe(time.perf_counter() - started)
+        return reached
+
+    def replay(
+        self,
+        client: Client,
+        key: tuple[str, str],
+        since: int | dict[str, int],
+        epoch: str | None,
+    ) -> None:
+        """Queue the buffered frames after `since` of every stream (channel, key) covers, or a
+        `gap` frame for a stream whose missing frames are no longer (or never were) here."""
+        channel, wanted = key
+        for name, stream in list(self.streams.items()):
+            if stream.route.channel != channel:
+                continue
+            owner = stream.route.key
+            if channel == "orders":
+                owner = str(self._owners.get(owner))
+            if wanted != ALL and owner != wanted:
+                continue
+            after = since.get(name) if isinstance(since, dict) else since
+            if after is None:
+                continue
+            first = stream.buffer[0][0] if stream.buffer else stream.seq + 1
+            if (epoch is not None and epoch != self.epoch) or after > stream.seq:
+                client.offer_now(self._gap(name, after, None, stream.seq))
+                continue
+            if after + 1 < first:
+                client.offer_now(self._gap(name, after, first - 1, stream.seq))
+            for seq, frame in stream.buffer:
+                if seq > after:
+                    client.offer_now(frame)
+        if isinstance(since, dict):  # streams this hub has never carried
+            for name, after in since.items():
+                if name not in self.streams and after > 0 and name.startswith(channel + ":"):
+                    client.offer_now(self._gap(name, after, None, 0))
+
+    def _gap(self, stream: str, after: int, until: int | None, last: int) -> bytes:
+        return encode(
+            {
+                "type": "gap",
+                "channel": stream,
+                "since_seq": after,
+                "missing_until": until,  # None: unknown (another epoch, or beyond this hub)
+                "last_seq": last,
+                "epoch": self.epoch,
+                "timestamp": now_iso(),
+            }
+        )
+
+
+def account_owner_lookup(db: Database) -> OwnerLookup:
+    """account id -> owning user id, from the database (the hub caches the answers)."""
+
+    async def lookup(account_id: str) -> int | None:
+        async with db.session() as session:
+            return await session.scalar(
+                select(PaperAccount.user_id).where(PaperAccount.id == account_id)
+            )
+
+    return lookup

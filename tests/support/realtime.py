@@ -1,0 +1,98 @@
+"""WebSocket stream helpers: the test app served by a real uvicorn on a free port (same event
+loop, lifespan already run by the `app` fixture) and a `websockets` client that reads frames."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+import uvicorn
+from fastapi import FastAPI
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """`ws://127.0.0.1:<port>` while a real uvicorn serves `app` (its lifespan not re-run)."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), lifespan="off", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    try:
+        yield f"ws://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+def stream_client(url: str, headers: dict[str, str] | None = None) -> Any:
+    """`async with stream_client(url) as ws` (websockets' connect, no client-side pings)."""
+    return connect(url, additional_headers=headers, ping_interval=None, max_size=2**24)
+
+
+class Reader:
+    """Frames of one connection, arrays flattened, in order."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.pending: list[dict[str, Any]] = []
+        self.messages = 0
+        self.arrays = 0
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send(orjson.dumps(message).decode())
+
+    async def next(self, wait: float = 5.0) -> dict[str, Any]:
+        while not self.pending:
+            raw = await asyncio.wait_for(self.ws.recv(), wait)
+            data = orjson.loads(raw)
+            self.messages += 1
+            if isinstance(data, list):
+                self.arrays += 1
+                self.pending.extend(data)
+            else:
+                self.pending.append(data)
+        return self.pending.pop(0)
+
+    async def next_of(self, type_: str, wait: float = 5.0) -> dict[str, Any]:
+        """The next frame of `type_` (skipping server pings and others)."""
+        while True:
+            frame = await self.next(wait)
+            if frame.get("type") == type_:
+                return frame
+
+    async def closed_with(self, wait: float = 5.0) -> int | None:
+        """Read until the server closes; the close code."""
+        try:
+            while True:
+                await asyncio.wait_for(self.ws.recv(), wait)
+        except ConnectionClosed as exc:
+            return exc.rcvd.code if exc.rcvd is not None else None
+
+    async def nothing_for(self, seconds: float) -> bool:
+        """True when no event frame arrives within `seconds` (pings ignored)."""
+        try:
+            while True:
+                frame = await self.next(seconds)
+                if frame.get("type") not in ("ping",):
+                    self.pending.insert(0, frame)
+                    return False
+        except TimeoutError:
+            return True
