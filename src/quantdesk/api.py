@@ -14,6 +14,7 @@ from quantdesk.auth.admin_endpoints import router as admin_router
 from quantdesk.auth.api_key_endpoints import router as api_keys_router
 from quantdesk.auth.endpoints import router as auth_router
 from quantdesk.backtest.endpoints import router as backtest_router
+from quantdesk.exports.endpoints import router as exports_router
 from quantdesk.indicators.endpoints import router as indicators_router
 from quantdesk.jobs.endpoints import router as jobs_router
 from quantdesk.kit.routing import include_flat
@@ -50,6 +51,7 @@ API_ROUTERS: list[APIRouter] = [
     indicators_router,
     signals_router,
     backtest_router,
+    exports_router,
     accounts_router,
     orders_router,
     fills_router,

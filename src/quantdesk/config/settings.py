@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from quantdesk.config.events import EventBusSettings
+from quantdesk.config.exports import ExportSettings
 from quantdesk.config.paper import PaperSettings
 from quantdesk.config.realtime import RealtimeSettings
 from quantdesk.config.rules import (
@@ -29,7 +30,12 @@ from quantdesk.config.webhooks import WebhookSettings
 
 
 class Settings(
-    BaseSettings, EventBusSettings, PaperSettings, RealtimeSettings, WebhookSettings
+    BaseSettings,
+    EventBusSettings,
+    ExportSettings,
+    PaperSettings,
+    RealtimeSettings,
+    WebhookSettings,
 ):  # config/
     model_config = SettingsConfigDict(
         env_prefix="QUANTDESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
