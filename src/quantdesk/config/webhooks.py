@@ -24,7 +24,7 @@ class WebhookSettings(BaseModel):
     webhooks_sweep_seconds: float = Field(default=1.0, gt=0, le=60)
     # A claimed row is the worker's for this long; a worker that died leaves it to the next
     # sweep once it runs out. Must exceed the request timeout.
-    webhooks_lease_seconds: float = Field(default=60.0, ge=5)
+    webhooks_lease_seconds: float = Field(default=60.0, ge=1)
     webhooks_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
     # Seconds to wait before each retry (jittered +-20%); past the last, the delivery fails.
     webhooks_retry_schedule: Annotated[list[float], NoDecode] = Field(
