@@ -11,7 +11,9 @@ from fastapi import FastAPI
 from quantdesk.realtime import metrics
 from tests.realtime.test_streams import WS, quote
 from tests.support.paper import trader
-from tests.support.realtime import Reader, stream_client
+from tests.support.realtime import Reader, sqlite_only, stream_client
+
+pytestmark = sqlite_only
 
 
 async def test_at_most_128_subscriptions(ws_url: str) -> None:

@@ -10,7 +10,7 @@ from quantdesk.infra.events import MarketEvent
 from quantdesk.portfolio.events import AlertTriggered, OrderUpdate
 from tests.support.accounts import create_key, create_user, login
 from tests.support.paper import create_account, trader
-from tests.support.realtime import Reader, stream_client
+from tests.support.realtime import Reader, sqlite_only, stream_client
 
 WS = "/api/v1/ws"
 
@@ -23,6 +23,7 @@ def order(account_id: str, event: str = "accepted") -> OrderUpdate:
     return OrderUpdate(account_id, "o1", event, "open", "GOOG", "buy", "1", "0", None)
 
 
+@sqlite_only
 async def test_guest_streams_quotes_with_per_stream_seq(app: FastAPI, ws_url: str) -> None:
     async with stream_client(ws_url + WS) as ws:
         reader = Reader(ws)
@@ -41,6 +42,7 @@ async def test_guest_streams_quotes_with_per_stream_seq(app: FastAPI, ws_url: st
         assert await reader.nothing_for(0.2)
 
 
+@sqlite_only
 async def test_pending_frames_go_out_as_one_array(app: FastAPI, ws_url: str) -> None:
     async with stream_client(ws_url + WS) as ws:
         reader = Reader(ws)
@@ -54,6 +56,7 @@ async def test_pending_frames_go_out_as_one_array(app: FastAPI, ws_url: str) -> 
         assert reader.arrays >= 1 and reader.messages < 50
 
 
+@sqlite_only
 async def test_bad_commands_get_problem_frames_naming_the_field(ws_url: str) -> None:
     async with stream_client(ws_url + WS) as ws:
         reader = Reader(ws)
@@ -69,6 +72,7 @@ async def test_bad_commands_get_problem_frames_naming_the_field(ws_url: str) -> 
         assert (await reader.next_of("pong"))["id"] == "p"
 
 
+@sqlite_only
 async def test_guests_get_public_market_data_only(ws_url: str) -> None:
     async with stream_client(ws_url + WS) as ws:
         reader = Reader(ws)
@@ -78,11 +82,13 @@ async def test_guests_get_public_market_data_only(ws_url: str) -> None:
             assert error["status"] == 401 and error["errors"][0]["field"] == "channel"
 
 
+@sqlite_only
 async def test_no_credentials_and_silence_closes_4001(ws_url: str) -> None:
     async with stream_client(ws_url + WS) as ws:
         assert await Reader(ws).closed_with() == 4001
 
 
+@sqlite_only
 async def test_bad_token_closes_4001(ws_url: str) -> None:
     async with stream_client(ws_url + WS) as ws:
         reader = Reader(ws)
@@ -92,6 +98,7 @@ async def test_bad_token_closes_4001(ws_url: str) -> None:
         assert await Reader(ws).closed_with() == 4001
 
 
+@sqlite_only
 async def test_tokens_in_the_url_are_refused(ws_url: str) -> None:
     async with stream_client(ws_url + WS + "?token=abc") as ws:
         assert await Reader(ws).closed_with() == 4001

@@ -4,12 +4,19 @@ loop, lifespan already run by the `app` fixture) and a `websockets` client that 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
+import pytest
 import uvicorn
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
@@ -96,3 +103,45 @@ class Reader:
                     return False
         except TimeoutError:
             return True
+
+
+# Protocol tests that touch no table run on SQLite only; the ones that read users, keys and
+# accounts run on both databases.
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@contextmanager
+def uvicorn_replica(settings: dict[str, str], log_path: Path) -> Iterator[int]:
+    """A `uvicorn quantdesk.main:app` subprocess configured by `settings` (QUANTDESK_*
+    variables); its port once /health/ready answers 200. Stopped (SIGTERM, then SIGKILL)
+    on the way out."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUANTDESK_")}
+    env |= {"QUANTDESK_WARM_KERNELS_AT_STARTUP": "false", **settings}
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "quantdesk.main:app", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"replica exited: {log_path.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"replica not ready: {log_path.read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)

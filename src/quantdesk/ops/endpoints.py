@@ -33,9 +33,15 @@ async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", summary="Database reachable and migrated to head (503 otherwise)")
-async def ready(db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
+@router.get(
+    "/ready",
+    summary="Database reachable and migrated to head, event subscription up (503 otherwise)",
+)
+async def ready(request: Request, db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
     found = await health.components(db, settings)
+    subscription = health.event_subscription(request.app, settings)
+    if subscription is not None:  # down for more than 5 s: this replica misses stream events
+        found.append(subscription)
     failing = {c.name: c.as_dict() for c in found if c.required and c.status != "ok"}
     if failing:
         return JSONResponse({"status": "down", "failing": failing}, status_code=503)
@@ -68,6 +74,9 @@ async def _report(
 ) -> JSONResponse:
     full = await may_see_details(request, settings)
     found = await health.components(db, settings)
+    subscription = health.event_subscription(request.app, settings)
+    if subscription is not None:
+        found.append(subscription)
     status = health.overall(found)
     code = 503 if status == "down" else 200
     if not full:

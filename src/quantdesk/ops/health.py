@@ -96,6 +96,21 @@ async def components(db: Database, settings: Settings) -> list[ComponentHealth]:
     return list(await asyncio.gather(*checks))
 
 
+def event_subscription(app: Any, settings: Settings) -> ComponentHealth | None:
+    """The WebSocket hub's event-bus subscription (quantdesk.realtime): `down`, and required,
+    once it has been lost for longer than `realtime_bus_down_seconds` (5 s); None without a
+    hub (an app used without its lifespan) or with the memory bus."""
+    hub = getattr(app.state, "realtime", None)
+    if hub is None or hub.bus.name != "redis":  # the memory bus cannot lose its subscribers
+        return None
+    down = round(hub.bus_down_seconds(), 1)
+    status: Status = "down" if down > settings.realtime_bus_down_seconds else "ok"
+    detail: dict[str, Any] = {"backend": hub.bus.name}
+    if down:
+        detail["down_seconds"] = down
+    return ComponentHealth("event_subscription", status, 0.0, True, detail)
+
+
 def overall(found: list[ComponentHealth]) -> Status:
     if any(c.required and c.status != "ok" for c in found):
         return "down"

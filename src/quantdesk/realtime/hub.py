@@ -68,6 +68,12 @@ class Hub:
         self._subscriptions: list[Subscription] = []
         self._tasks: list[asyncio.Task[None]] = []
 
+    def bus_down_seconds(self) -> float:
+        """How long the hub's event-bus subscription has been down (0 while connected; the
+        memory bus never is). The Redis bus resubscribes by itself."""
+        since: float | None = getattr(self.bus, "down_since", None)
+        return 0.0 if since is None else time.monotonic() - since
+
     async def start(self) -> None:
         for prefix in BUS_PREFIXES:
             sub = await self.bus.subscribe(prefix, maxsize=self._bus_queue_size)

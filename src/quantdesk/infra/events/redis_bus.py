@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 
 import redis.asyncio
 from redis.asyncio.client import PubSub
@@ -71,12 +72,19 @@ class RedisEventBus:
             connection_pool=self._pool, single_connection_client=True
         )
         self._readers: dict[Subscription, asyncio.Task[None]] = {}
+        self._down: dict[Subscription, float] = {}  # subscriptions without Redis, since when
         self._publish_failing = False
         self._closed = False
 
     @property
     def subscriptions(self) -> int:
         return len(self._readers)
+
+    @property
+    def down_since(self) -> float | None:
+        """`time.monotonic()` since which some subscription has been without Redis (lost,
+        reconnecting), or None while every subscription is connected (readiness probes)."""
+        return min(self._down.values(), default=None)
 
     def channel(self, topic: str) -> str:
         return self.channel_prefix + topic
@@ -135,6 +143,7 @@ class RedisEventBus:
             try:
                 pubsub = await self._connect(subscription)
             except REDIS_ERRORS as exc:
+                self._down.setdefault(subscription, time.monotonic())
                 if not first_attempt.done():
                     first_attempt.set_result(None)
                 if not failing:
@@ -145,6 +154,7 @@ class RedisEventBus:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.reconnect_max_seconds)
                 continue
+            self._down.pop(subscription, None)
             if failing:
                 failing = False
                 log.info("events.resubscribed", pattern=subscription.pattern)
@@ -154,6 +164,7 @@ class RedisEventBus:
             try:
                 await self._pump(subscription, pubsub)
             except Exception as exc:  # Redis errors, and anything else: the reader lives on
+                self._down.setdefault(subscription, time.monotonic())
                 failing = True
                 log.warning(
                     "events.subscription_lost",
@@ -181,6 +192,7 @@ class RedisEventBus:
             subscription.deliver(event)
 
     async def _stop(self, subscription: Subscription) -> None:
+        self._down.pop(subscription, None)
         task = self._readers.pop(subscription, None)
         if task is None or task is asyncio.current_task():
             return
