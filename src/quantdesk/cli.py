@@ -29,6 +29,7 @@ from quantdesk.marketdata.schemas import InstrumentCreate
 from quantdesk.models import AssetClass
 from quantdesk.portfolio.cli import ledger_app
 from quantdesk.ratelimit.cli import ratelimit_app
+from quantdesk.realtime.cli import stream_command
 from quantdesk.signals.cli import signals_app
 from quantdesk.tasks import load_tasks
 
@@ -61,6 +62,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.command("backtest")(backtest_command)
 app.command("replay")(replay_command)
+app.command("stream")(stream_command)
 app.add_typer(signals_app, name="signals")
 app.command(context_settings=PASS_THROUGH)(_with_tasks(worker))
 app.command(context_settings=PASS_THROUGH)(_with_tasks(beat))
