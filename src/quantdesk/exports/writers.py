@@ -100,18 +100,40 @@ class JsonLinesWriter(_StreamWriter):
 
 
 class ParquetWriter(Writer):
+    """Arrow batches are compact (8 bytes a number), so they are gathered into row groups of
+    about ROW_GROUP_ROWS rows however small the batches read from the database are."""
+
+    ROW_GROUP_ROWS = 128 * 1024
+
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         super().__init__(path, schema)
-        self.writer = pq.ParquetWriter(path, schema, compression="zstd")
+        # Dictionary-encode text columns only: numbers are mostly distinct, and their
+        # dictionaries cost memory and time before Parquet falls back to plain encoding.
+        text = [field.name for field in schema if pa.types.is_string(field.type)]
+        self.writer = pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=text)
+        self.pending: list[pa.RecordBatch] = []
+        self.pending_rows = 0
         self.closed = False
 
     def _write(self, batch: pa.RecordBatch) -> None:
-        self.writer.write_batch(batch)
+        self.pending.append(batch)
+        self.pending_rows += batch.num_rows
+        if self.pending_rows >= self.ROW_GROUP_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            table = pa.Table.from_batches(self.pending, schema=self.schema)
+            self.writer.write_table(table, row_group_size=table.num_rows)
+            self.pending, self.pending_rows = [], 0
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            self.writer.close()
+            try:
+                self._flush()
+            finally:
+                self.writer.close()
 
 
 class XlsxWriter(Writer):

@@ -1,0 +1,36 @@
+"""Exports stream in bounded memory: peak RSS of a fresh process does not grow with the row
+count (5 x the rows, within 25 MB) and stays under 300 MB. `make bench` runs the same
+measurement on 5,000,000 rows (benchmarks/bench_exports.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LIMIT_MB = 300
+
+
+def measure(rows: int, fmt: str) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.support.export_memory", str(rows), fmt],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        timeout=240,
+    )
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["rows"] == rows
+    return result
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_peak_memory_does_not_grow_with_the_rows(fmt: str) -> None:
+    small, large = measure(100_000, fmt), measure(500_000, fmt)
+    assert large["peak_mb"] - small["peak_mb"] < 25, (small, large)
+    assert large["peak_mb"] < LIMIT_MB, large
