@@ -54,6 +54,7 @@ bench: $(INSTALLED_DEV)  ## speed against reference implementations; writes docs
 	$(BIN)/python -m benchmarks.bench_access --storage redis
 	$(BIN)/python -m benchmarks.bench_cache
 	$(BIN)/python -m benchmarks.bench_desk
+	$(BIN)/python -m benchmarks.bench_realtime
 	$(BIN)/python -m benchmarks.bench_webhooks
 
 db-migrate: $(INSTALLED)
