@@ -50,7 +50,7 @@ ENGINE_BARS = 1_000_000
 ENGINE_ORDERS = 1_000
 ENGINE_STEPS = (Decimal("0.0025"), Decimal("0.001"))  # grid spacing: usual, then heavy
 NAIVE_BARS = 1_000
-ORDER_CONNECTIONS = 4
+ORDER_CONNECTIONS = (4, 16, 32)  # closed-loop clients; each server's peak is compared
 ORDER_SECONDS = 3.0  # per round; 1 s warm-up + repeats x this per server
 BAR_EVENTS_PER_S = 50_000  # issue 12: the fill engine processes >= 50,000 bar-events/s
 
@@ -249,50 +249,61 @@ PLACEMENT_RATIO = 0.5  # issue 12: POST /orders at least 0.5x the bare endpoint'
 
 def measure_order_placement(args: argparse.Namespace, report: Report) -> None:
     """`POST /accounts/{id}/orders` on one uvicorn worker against a bare FastAPI endpoint
-    inserting the same row (benchmarks/_desk_orders.py)."""
+    inserting the same row (benchmarks/_desk_orders.py), at several concurrencies; the bar
+    compares each server's peak sustained throughput."""
     from benchmarks._desk_orders import ORDERS_METHOD, placement_notes, placement_run
     from benchmarks._rounds import LoadShape
 
-    shape = LoadShape(args.order_connections, 1, args.repeats, args.order_seconds, 1.0)
+    levels = args.order_connections
+    shape = LoadShape(levels[0], 1, args.repeats, args.order_seconds, 1.0)
     with tempfile.TemporaryDirectory(prefix="quantdesk-bench-orders-") as tmp:
-        run = placement_run(Path(tmp), shape)
-    a, b = run.quantdesk, run.bare
-    created = run.all_created(a) and run.all_created(b)
+        run = placement_run(Path(tmp), shape, levels)
+    created = all(run.all_created(side) for side in run.sides())
+    what = "`POST /accounts/{id}/orders`, market buy"
+    for level in run.levels:
+        a, b = level.quantdesk, level.bare
+        report.rows.append(
+            Row(
+                f"{what}, {level.connections} connections: requests/s, p99 (best round)",
+                f"{a.best_rps():,.0f}/s, p99 {a.best_p99():,.1f} ms",
+                f"{b.best_rps():,.0f}/s, p99 {b.best_p99():,.1f} ms (bare endpoint)",
+                f"{a.best_rps() / b.best_rps():.2f}x",
+                "-",
+                None,
+            )
+        )
+    a_level, a = run.peak(lambda level: level.quantdesk)
+    b_level, b = run.peak(lambda level: level.bare)
     ratio = a.best_rps() / b.best_rps()
-    what = f"`POST /accounts/{{id}}/orders`, market buy, {shape.connections} connections"
     report.rows.append(
         Row(
-            f"{what}: requests/s (best round)",
-            f"{a.best_rps():,.0f}/s",
-            f"{b.best_rps():,.0f}/s (bare FastAPI endpoint, same row inserted)",
+            f"{what}: peak sustained requests/s (each server at its best of "
+            f"{', '.join(str(level) for level in levels)} connections)",
+            f"{a.best_rps():,.0f}/s at {a_level.connections}, p99 {a.best_p99():,.1f} ms",
+            f"{b.best_rps():,.0f}/s at {b_level.connections}, p99 {b.best_p99():,.1f} ms "
+            "(bare FastAPI endpoint, same row inserted)",
             f"{ratio:.2f}x",
             f">= {PLACEMENT_RATIO:g}x",
             created and ratio >= PLACEMENT_RATIO,
         )
     )
-    report.rows.append(
-        Row(
-            f"{what}: p99 latency (best round)",
-            f"{a.best_p99():,.1f} ms",
-            f"{b.best_p99():,.1f} ms",
-            f"{a.best_p99() / b.best_p99():.1f}x",
-            "-",
-            None,
-        )
+    statuses = "; ".join(
+        f"{level.connections}: A {level.quantdesk.status_text()}, B {level.bare.status_text()}"
+        for level in run.levels
     )
     report.rows.append(
         Row(
             "Order placement: every answer 201, one stored order and one hold entry per "
             "answer, `ledger verify` clean afterwards",
-            f"A {a.status_text()}; {run.orders_stored:,} orders, {run.holds_stored:,} holds",
-            f"B {b.status_text()}",
+            f"{run.orders_stored:,} orders, {run.holds_stored:,} holds",
+            statuses,
             "-",
             "all 201, consistent",
             created and run.consistent,
         )
     )
     report.notes.extend(placement_notes(run))
-    report.methods.append(ORDERS_METHOD.format(shape=shape))
+    report.methods.append(ORDERS_METHOD.format(shape=shape, levels=levels))
 
 
 # --------------------------------------------------------------------------- report
@@ -328,12 +339,24 @@ def section(report: Report, info: str) -> str:
     )
 
 
+def _levels(text: str) -> tuple[int, ...]:
+    levels = tuple(int(part) for part in text.split(",") if part.strip())
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError("expected positive integers, e.g. 4,16,32")
+    return levels
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeats", type=int, default=REPEATS)
     parser.add_argument("--engine-bars", type=int, default=ENGINE_BARS)
     parser.add_argument("--ledger-entries", type=int, default=LEDGER_ENTRIES)
-    parser.add_argument("--order-connections", type=int, default=ORDER_CONNECTIONS)
+    parser.add_argument(
+        "--order-connections",
+        type=_levels,
+        default=ORDER_CONNECTIONS,
+        help="comma-separated concurrencies, e.g. 4,16,32",
+    )
     parser.add_argument("--order-seconds", type=float, default=ORDER_SECONDS, help="per round")
     parser.add_argument(
         "--only",

@@ -37,8 +37,9 @@ def test_loadgen_plain_get_is_unchanged() -> None:
 
 def test_order_placement_run_places_one_order_per_request(tmp_path: Path) -> None:
     shape = LoadShape(connections=2, processes=1, rounds=1, round_seconds=0.5, warmup_seconds=0.3)
-    run = placement_run(tmp_path, shape)
-    for side in (run.quantdesk, run.bare):
+    run = placement_run(tmp_path, shape, (1, 2))
+    assert [level.connections for level in run.levels] == [1, 2]
+    for side in run.sides():
         assert side.requests() > 0
         assert run.all_created(side), side.status_text()
     # Every 201 of quantdesk stored its own order with its hold; the ledger still verifies.

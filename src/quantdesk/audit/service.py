@@ -13,17 +13,20 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import select, text
+from sqlalchemy import Table, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.access.principal import Principal
 from quantdesk.models import AuditEvent
+from quantdesk.models.base import utcnow
 from quantdesk.observability.logging import redact
 
 GENESIS_HASH = "0" * 64
+_TABLE = cast(Table, AuditEvent.__table__)
+_INSERTED = [column.key for column in _TABLE.columns if column.key != "id"]
 _ADVISORY_LOCK_KEY = 0x71_64_61_75_64_69_74  # "qdaudit"
 HASHED_FIELDS = (
     "id",
@@ -72,9 +75,11 @@ class AuditRecord:
     resource_id: str | int | None = None
     details: dict[str, Any] | None = None
 
-    def event(self) -> AuditEvent:
+    def event(self, created_at: datetime) -> AuditEvent:
+        """The row to insert (not added to any session)."""
         actor = self.actor
         return AuditEvent(
+            created_at=created_at,
             action=self.action,
             outcome=self.outcome,
             actor_user_id=(
@@ -117,16 +122,23 @@ class AuditService:
         self, session: AsyncSession, records: Sequence[AuditRecord]
     ) -> list[AuditEvent]:
         """Append `records` to the chain in order, with three statements whatever their
-        number (insert, read the previous hash, write the hashes)."""
+        number (insert, read the previous hash, write the hashes). The events answered are
+        not in the session: read-only copies of the rows."""
         if not records:
             return []
         if session.get_bind().dialect.name == "postgresql":
             await session.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY}
             )
-        events = [record.event() for record in records]
-        session.add_all(events)
-        await session.flush()
+        now = utcnow()
+        events = [record.event(now) for record in records]
+        # Core statements on the table: no ORM bookkeeping for rows nobody changes again.
+        ids = await session.scalars(
+            _TABLE.insert().returning(_TABLE.c.id, sort_by_parameter_order=True),
+            [{name: getattr(event, name) for name in _INSERTED} for event in events],
+        )
+        for event, event_id in zip(events, ids, strict=True):
+            event.id = event_id
         chain = sorted(events, key=lambda event: event.id)  # the chain follows id order
         previous = await session.execute(
             select(AuditEvent.hash)
@@ -138,7 +150,15 @@ class AuditService:
         for event in chain:  # nobody else appends meanwhile (the lock above, or SQLite's)
             event.prev_hash = prev_hash
             event.hash = prev_hash = content_hash(event)
-        await session.flush()
+        await session.execute(
+            _TABLE.update()
+            .where(_TABLE.c.id == bindparam("row_id"))
+            .values(prev_hash=bindparam("row_prev"), hash=bindparam("row_hash")),
+            [
+                {"row_id": event.id, "row_prev": event.prev_hash, "row_hash": event.hash}
+                for event in chain
+            ],
+        )
         return events
 
     async def search(

@@ -15,10 +15,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import insert, update
+from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quantdesk.models.base import utcnow
 from quantdesk.models.portfolio import (
     EntryKind,
     EntryStatus,
@@ -27,6 +29,9 @@ from quantdesk.models.portfolio import (
     PaperAccount,
     fixed8,
 )
+
+_ENTRIES = cast(Table, LedgerEntry.__table__)
+_LEGS = cast(Table, LedgerLeg.__table__)
 
 CASH = "cash"
 HELD = "held"
@@ -60,14 +65,19 @@ async def lock_account(session: AsyncSession, account_id: str) -> None:
     )
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class StagedEntry:
     """An entry built and balanced, its balance moves already applied to the account object,
     waiting for `post_staged` to write it (with others of the same transaction)."""
 
-    entry: LedgerEntry
-    legs: list[Leg]
+    account_id: str
     currency: str
+    kind: EntryKind
+    legs: list[Leg]
+    order_id: str | None
+    fill_id: str | None
+    memo: str | None
+    market_ts: int | None
 
 
 def stage(
@@ -86,54 +96,59 @@ def stage(
     legs = [Leg(leg.book, fixed8(leg.amount)) for leg in legs if leg.amount != 0]
     if sum((leg.amount for leg in legs), Decimal(0)) != 0:
         raise UnbalancedEntry(f"{kind} entry does not balance: {legs}")
-    _move(account, legs, 1)
-    entry = LedgerEntry(
-        account_id=account.id,
-        kind=kind,
-        status=EntryStatus.DRAFT,
-        order_id=order_id,
-        fill_id=fill_id,
-        memo=memo,
-        market_ts=market_ts,
-    )
-    return StagedEntry(entry, legs, account.currency)
-
-
-def _move(account: PaperAccount, legs: Sequence[Leg], sign: int) -> None:
     moves: dict[str, Decimal] = defaultdict(Decimal)
     for leg in legs:
         if leg.book in (CASH, HELD):
-            moves[leg.book] += sign * leg.amount
+            moves[leg.book] += leg.amount
     if moves:
         account.cash = account.cash + moves[CASH]
         account.held = account.held + moves[HELD]
+    return StagedEntry(account.id, account.currency, kind, legs, order_id, fill_id, memo, market_ts)
 
 
 async def post_staged(session: AsyncSession, staged: Sequence[StagedEntry]) -> list[int]:
-    """Write staged entries: all inserted as drafts (one statement), their legs (one), then all
-    marked posted (the balance trigger checks each) with the accounts' new balances; answers
-    the entry ids in order."""
+    """Write staged entries whatever their number in four statements: the entries inserted as
+    drafts, their legs, all of them marked posted (the balance trigger checks each), and the
+    accounts' new balances (the session's flush). Answers the entry ids in order."""
     if not staged:
         return []
-    session.add_all([item.entry for item in staged])
-    await session.flush()
-    rows = [
+    now = utcnow()
+    inserted = await session.scalars(
+        # Core statements on the tables: no ORM bookkeeping for rows nobody reads back.
+        _ENTRIES.insert().returning(_ENTRIES.c.id, sort_by_parameter_order=True),
+        [
+            {
+                "account_id": item.account_id,
+                "kind": item.kind,
+                "status": EntryStatus.DRAFT,
+                "order_id": item.order_id,
+                "fill_id": item.fill_id,
+                "memo": item.memo,
+                "market_ts": item.market_ts,
+                "created_at": now,
+            }
+            for item in staged
+        ],
+    )
+    ids = list(inserted)
+    legs = [
         {
-            "entry_id": item.entry.id,
-            "account_id": item.entry.account_id,
+            "entry_id": entry_id,
+            "account_id": item.account_id,
             "book": leg.book,
             "currency": item.currency,
             "amount": leg.amount,
         }
-        for item in staged
+        for entry_id, item in zip(ids, staged, strict=True)
         for leg in item.legs
     ]
-    if rows:
-        await session.execute(insert(LedgerLeg), rows)
-    for item in staged:
-        item.entry.status = EntryStatus.POSTED
-    await session.flush()
-    return [item.entry.id for item in staged]
+    if legs:
+        await session.execute(_LEGS.insert(), legs)
+    await session.execute(
+        _ENTRIES.update().where(_ENTRIES.c.id.in_(ids)).values(status=EntryStatus.POSTED)
+    )
+    await session.flush()  # the balances `stage` moved
+    return ids
 
 
 async def post(

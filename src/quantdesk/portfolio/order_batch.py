@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.access.principal import Principal
@@ -29,6 +31,7 @@ from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError
 from quantdesk.infra.events import EventBus, emit
+from quantdesk.models.portfolio import OrderSide, PaperOrder
 from quantdesk.observability.logging import get_logger
 from quantdesk.portfolio import ledger
 from quantdesk.portfolio.accounts import AccountNotFound, account_service
@@ -81,6 +84,7 @@ async def place_batch(
         (item.account_id, item.idempotency_key, item.body.client_order_id) for item in placements
     )
     outcomes: list[Outcome] = []
+    orders: list[PaperOrder] = []  # placed and not yet inserted
     holds: list[ledger.StagedEntry] = []
     audits: list[AuditRecord] = []
     updates: list[OrderUpdate] = []
@@ -89,6 +93,8 @@ async def place_batch(
         try:
             if account is None:
                 raise AccountNotFound(item.account_id)
+            if item.body.side is OrderSide.SELL:  # its checks read the open orders
+                await _insert(session, orders)
             accepted = await accept(
                 context, account, item.body, idempotency_key=item.idempotency_key
             )
@@ -99,17 +105,30 @@ async def place_batch(
         outcomes.append(result)
         if not result.created:
             continue
-        session.add(result.order)  # before the next placement's checks read open orders
+        orders.append(result.order)
         hold = accepted.stage_hold(account)  # the next placement sees the balance it left
         if hold is not None:
             holds.append(hold)
         audits.append(order_audit("order.create", result.order, account, item.actor))
         updates.append(order_update(result.order, placed_event(result)))
-    await session.flush()  # the orders, before the entries that name them
+    await _insert(session, orders)  # the orders, before the entries that name them
     await ledger.post_staged(session, holds)
     await audit_service.record_many(session, audits)
     await emit(session, events, updates)
     return outcomes
+
+
+_ORDERS = cast(Table, PaperOrder.__table__)
+_ORDER_COLUMNS = [column.key for column in _ORDERS.columns]
+
+
+async def _insert(session: AsyncSession, orders: list[PaperOrder]) -> None:
+    """Insert `orders` (objects kept out of the session: read-only copies of the rows) in
+    one statement, and empty the list."""
+    if orders:
+        rows = [{name: getattr(order, name) for name in _ORDER_COLUMNS} for order in orders]
+        await session.execute(_ORDERS.insert(), rows)
+        orders.clear()
 
 
 class PlacementBatcher:

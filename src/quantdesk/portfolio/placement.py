@@ -202,6 +202,9 @@ async def accept(
         filled_notional=Decimal(0),
         fees=Decimal(0),
         hold=verdict.hold,  # the caller stages and posts it in this transaction
+        triggered=False,
+        session_date=None,
+        filled_avg_price=None,
         accepted_seq=market.seq,
         accepted_market_ts=market.ts,
         reject_reason=verdict.reject_reason,
