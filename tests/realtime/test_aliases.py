@@ -5,9 +5,8 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from tests.realtime.test_streams import order, quote
 from tests.support.paper import create_account, trader
-from tests.support.realtime import Reader, sqlite_only, stream_client
+from tests.support.realtime import Reader, order, quote, sqlite_only, stream_client
 
 
 @sqlite_only

@@ -10,10 +10,9 @@ from typer.testing import CliRunner
 
 from quantdesk.cli import app as cli
 from quantdesk.signals.events import NewSignal
-from tests.realtime.test_streams import WS, order, quote
 from tests.support.accounts import create_key, create_user, login
 from tests.support.paper import create_account
-from tests.support.realtime import sqlite_only
+from tests.support.realtime import WS, order, quote, sqlite_only
 
 pytestmark = sqlite_only
 

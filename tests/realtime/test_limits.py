@@ -9,9 +9,8 @@ import orjson
 from fastapi import FastAPI
 
 from quantdesk.realtime import metrics
-from tests.realtime.test_streams import WS, quote
 from tests.support.paper import trader
-from tests.support.realtime import Reader, sqlite_only, stream_client
+from tests.support.realtime import WS, Reader, quote, sqlite_only, stream_client
 
 pytestmark = sqlite_only
 

@@ -7,8 +7,7 @@ import asyncio
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
-from tests.realtime.test_streams import WS, quote
-from tests.support.realtime import Reader, sqlite_only, stream_client
+from tests.support.realtime import WS, Reader, quote, sqlite_only, stream_client
 
 pytestmark = sqlite_only
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from tests.realtime.test_streams import WS, quote
-from tests.support.realtime import Reader, sqlite_only, stream_client
+from tests.support.realtime import WS, Reader, quote, sqlite_only, stream_client
 
 pytestmark = sqlite_only
 

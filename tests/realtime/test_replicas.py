@@ -15,8 +15,7 @@ from fastapi import FastAPI
 
 from quantdesk.config import Settings
 from quantdesk.infra.events import RedisEventBus
-from tests.realtime.test_streams import WS, quote
-from tests.support.realtime import Reader, sqlite_only, stream_client, uvicorn_replica
+from tests.support.realtime import WS, Reader, quote, sqlite_only, stream_client, uvicorn_replica
 from tests.support.servers import RedisProcess, running_redis
 from tests.support.settings import make_settings, start_or_skip
 

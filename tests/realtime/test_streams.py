@@ -6,21 +6,10 @@ import httpx
 from fastapi import FastAPI
 
 from quantdesk.access.scopes import Role
-from quantdesk.infra.events import MarketEvent
-from quantdesk.portfolio.events import AlertTriggered, OrderUpdate
+from quantdesk.portfolio.events import AlertTriggered
 from tests.support.accounts import create_key, create_user, login
 from tests.support.paper import create_account, trader
-from tests.support.realtime import Reader, sqlite_only, stream_client
-
-WS = "/api/v1/ws"
-
-
-def quote(symbol: str = "GOOG", price: float = 100.0, ts: int = 1) -> MarketEvent:
-    return MarketEvent("quote", symbol, None, ts, price, price, price, price, 0.0)
-
-
-def order(account_id: str, event: str = "accepted") -> OrderUpdate:
-    return OrderUpdate(account_id, "o1", event, "open", "GOOG", "buy", "1", "0", None)
+from tests.support.realtime import WS, Reader, order, quote, sqlite_only, stream_client
 
 
 @sqlite_only

@@ -22,6 +22,19 @@ from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from quantdesk.infra.events import MarketEvent
+from quantdesk.portfolio.events import OrderUpdate
+
+WS = "/api/v1/ws"
+
+
+def quote(symbol: str = "GOOG", price: float = 100.0, ts: int = 1) -> MarketEvent:
+    return MarketEvent("quote", symbol, None, ts, price, price, price, price, 0.0)
+
+
+def order(account_id: str, event: str = "accepted") -> OrderUpdate:
+    return OrderUpdate(account_id, "o1", event, "open", "GOOG", "buy", "1", "0", None)
+
 
 def free_port() -> int:
     with socket.socket() as probe:
