@@ -56,6 +56,7 @@ bench: $(INSTALLED_DEV)  ## speed against reference implementations; writes docs
 	$(BIN)/python -m benchmarks.bench_desk
 	$(BIN)/python -m benchmarks.bench_realtime
 	$(BIN)/python -m benchmarks.bench_webhooks
+	$(BIN)/python -m benchmarks.bench_exports
 
 db-migrate: $(INSTALLED)
 	$(BIN)/quantdesk db upgrade

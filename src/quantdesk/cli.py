@@ -21,6 +21,7 @@ from quantdesk.cli_support import auto_migrate, checked_settings, with_session
 from quantdesk.config import Settings, get_settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError
+from quantdesk.exports.cli import export_command
 from quantdesk.jobs.cli import PASS_THROUGH, beat, jobs_app, worker
 from quantdesk.kit.timeframes import Timeframe
 from quantdesk.kit.timeutil import from_epoch, iso_z
@@ -62,6 +63,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.command("backtest")(backtest_command)
 app.command("replay")(replay_command)
+app.command("export")(export_command)
 app.command("stream")(stream_command)
 app.add_typer(signals_app, name="signals")
 app.command(context_settings=PASS_THROUGH)(_with_tasks(worker))

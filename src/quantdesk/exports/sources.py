@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 from sqlalchemy import Select, func, select
@@ -52,6 +53,9 @@ class Column:
     type: pa.DataType
     # A value read from the database -> what pa.array accepts for `type` (None: as is).
     convert: Callable[[Any], Any] | None = None
+    # NOT NULL in the database: an all-numeric batch of such columns converts through one
+    # numpy array (about ten times faster than a Python list per column).
+    not_null: bool = False
 
     @property
     def type_name(self) -> str:
@@ -74,11 +78,41 @@ def _col(name: str, kind: pa.DataType, convert: Callable[[Any], Any] | None = No
     return Column(name, kind, convert)
 
 
+def _required(name: str, kind: pa.DataType) -> Column:
+    return Column(name, kind, not_null=True)
+
+
+def _dense(columns: Sequence[Column]) -> bool:
+    return all(
+        column.not_null
+        and column.convert is None
+        and (column.type == UTC_TIME or pa.types.is_float64(column.type))
+        for column in columns
+    )
+
+
+def _dense_batch(columns: Sequence[Column], rows: Rows, schema: pa.Schema) -> pa.RecordBatch:
+    # Epoch seconds are exact in float64 (integers below 2**53). SQLAlchemy rows are not
+    # tuples, and numpy reads them one item at a time (40x slower) unless made tuples first.
+    plain = rows if isinstance(rows[0], tuple) else list(map(tuple, rows))
+    matrix = np.array(plain, dtype=np.float64)
+    arrays = []
+    for index, column in enumerate(columns):
+        values = matrix[:, index]
+        if column.type == UTC_TIME:
+            arrays.append(pa.array(values.astype(np.int64)).cast(UTC_TIME))
+        else:
+            arrays.append(pa.array(values))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
 def to_batch(columns: Sequence[Column], rows: Rows) -> pa.RecordBatch:
     """``rows`` (tuples in column order) as one Arrow record batch."""
     schema = arrow_schema(columns)
     if not rows:
         return pa.RecordBatch.from_pylist([], schema=schema)
+    if _dense(columns):
+        return _dense_batch(columns, rows, schema)
     arrays = []
     for column, values in zip(columns, zip(*rows, strict=True), strict=True):
         data = values if column.convert is None else [column.convert(v) for v in values]
@@ -134,12 +168,12 @@ def _counted(statement: AnySelect) -> AnySelect:
 
 
 BAR_COLUMNS = [
-    _col("time", UTC_TIME),
-    _col("open", pa.float64()),
-    _col("high", pa.float64()),
-    _col("low", pa.float64()),
-    _col("close", pa.float64()),
-    _col("volume", pa.float64()),
+    _required("time", UTC_TIME),
+    _required("open", pa.float64()),
+    _required("high", pa.float64()),
+    _required("low", pa.float64()),
+    _required("close", pa.float64()),
+    _required("volume", pa.float64()),
 ]
 
 
