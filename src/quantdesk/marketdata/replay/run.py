@@ -25,6 +25,7 @@ from typing import Literal
 from quantdesk.db import Database
 from quantdesk.infra.events import EventBus, MarketEvent, MarketProgress, ReplayStatus
 from quantdesk.kit.timeframes import Timeframe
+from quantdesk.marketdata.replay.hooks import run_replay_hooks
 from quantdesk.marketdata.repository import BarRepository
 from quantdesk.observability.logging import get_logger
 
@@ -226,6 +227,7 @@ class Replay:
         self.position = bar.ts
         self.bars_emitted += 1
         await self._events.publish(event.topic, event)
+        await run_replay_hooks(self._db, self._events, event)  # e.g. the bar's stored signals
         if not await self._progress.wait_for(self.symbol, bar.ts, self._progress_timeout):
             log.warning(
                 "replay.consumer_late",
