@@ -20,6 +20,9 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 
+# Payload types decoded from Redis must be registered in this process; the domains' are
+# imported with their routers, the jobs runner's only here.
+import quantdesk.jobs.events  # noqa: F401
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.infra.events import Event, EventBus, Subscription

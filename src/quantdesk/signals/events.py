@@ -3,7 +3,7 @@ that closed (target hit, stopped or expired). Streams and webhooks subscribe to 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar, Self
 
 from quantdesk.infra.events import check_topic, register_payload
@@ -11,7 +11,7 @@ from quantdesk.models.signals import Signal
 
 
 def _fields(cls: type[Any], data: dict[str, Any]) -> dict[str, Any]:
-    names = cls.__dataclass_fields__
+    names = [field.name for field in fields(cls)]  # not the ClassVar type_name
     missing = [name for name in names if name not in data]
     if missing:
         raise ValueError(f"{missing[0]}: missing")
