@@ -11,7 +11,7 @@ from quantdesk.infra.events.catalog import public_event_name
 from quantdesk.jobs.events import JobFailed
 from quantdesk.signals.events import NewSignal, SignalClosed
 
-PAYLOADS = [
+PAYLOADS: list[NewSignal | SignalClosed | BacktestCompleted | JobFailed] = [
     NewSignal(1, "BRK.B", "1d", "sma_cross", "long", 100.0, 110.0, 95.0, 0.7, 5, "2026-01-01Z"),
     SignalClosed(1, "GOOG", "1d", "sma_cross", "target_hit", 110.0, 0.1, "2026-01-02T00:00:00Z"),
     SignalClosed(2, "GOOG", "1d", "rsi_reversal", "expired", None, None, None),
