@@ -116,19 +116,30 @@ async def test_a_range_limits_the_rows_and_an_empty_result_is_a_file_of_no_rows(
     assert content.decode() == "time,open,high,low,close,volume\n"
 
 
+KINDS = "'bars', 'signals', 'backtest_trades', 'orders', 'ledger' or 'audit'"
+
+
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "loc"),
     [
-        ({"kind": "bars", "format": "csv", "params": {}}, "symbol"),
+        ({"kind": "bars", "format": "csv", "params": {}}, "params.symbol"),
         (
             {"kind": "bars", "format": "csv", "params": {"symbol": "EXPT", "timeframe": "2m"}},
-            "timeframe",
+            "params.timeframe",
         ),
         ({"kind": "bars", "format": "pdf", "params": {"symbol": "EXPT"}}, "format"),
-        ({"kind": "bars", "format": "csv", "params": {"symbol": "EXPT", "limit": 5}}, "limit"),
+        (
+            {"kind": "bars", "format": "csv", "params": {"symbol": "EXPT", "limit": 5}},
+            "params.limit",
+        ),
         ({"kind": "trades", "format": "csv", "params": {}}, "kind"),
-        ({"kind": "orders", "format": "csv", "params": {}}, "account_id"),
-        ({"kind": "backtest_trades", "format": "csv", "params": {"symbol": "X"}}, "run_id"),
+        ({"format": "csv", "params": {}}, "kind"),
+        ({"kind": ["bars"], "format": "csv", "params": {}}, "kind"),
+        ({"kind": "orders", "format": "csv", "params": {}}, "params.account_id"),
+        (
+            {"kind": "backtest_trades", "format": "csv", "params": {"symbol": "X"}},
+            "params.run_id",
+        ),
         (
             {
                 "kind": "bars",
@@ -137,7 +148,7 @@ async def test_a_range_limits_the_rows_and_an_empty_result_is_a_file_of_no_rows(
             },
             "params",
         ),
-        ({"kind": "bars", "format": "csv", "params": {"symbol": "NOPE"}}, "symbol"),
+        ({"kind": "bars", "format": "csv", "params": {"symbol": "NOPE"}}, "params.symbol"),
     ],
 )
 async def test_bad_params_are_422_naming_the_field(
@@ -145,15 +156,20 @@ async def test_bad_params_are_422_naming_the_field(
     db: Database,
     analyst: dict[str, str],
     body: dict[str, object],
-    field: str,
+    loc: str,
 ) -> None:
     await store_bars(db, "EXPT", 1)
     response = await client.post(URL, json=body, headers=analyst)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     errors = response.json()["errors"]
-    # The field is in `loc`; an unknown `kind` (the union's tag) is named in the message.
-    assert any(field in [str(p) for p in e["loc"]] or f"'{field}'" in e["msg"] for e in errors)
+    # Located at the field itself: ["body", "params", "symbol"], never just ["body"] and never
+    # through the union's tag (["body", "bars", "params", "symbol"]).
+    expected = ["body", *loc.split(".")]
+    assert any(error["loc"] == expected for error in errors), errors
+    if loc == "kind":  # the union's tag: the allowed kinds are listed
+        assert len(errors) == 1 and errors[0]["field"] == "body.kind", errors
+        assert KINDS in errors[0]["msg"]
 
 
 async def test_exports_need_the_export_data_scope_and_audit_needs_an_admin(

@@ -1,12 +1,25 @@
-"""Export requests (one body model per kind, a union discriminated by `kind`) and answers."""
+"""Export requests (one body model per kind, a union discriminated by `kind`) and answers.
+
+The union is validated `kind` first (`_kind_first`): a missing or unknown kind is a 422 at
+`body.kind` listing the kinds, and the other errors are located at their own field
+(`body.params.symbol`), not under the union's tag (`body.bars.params.symbol`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import (
+    BaseModel,
+    Discriminator,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from quantdesk.kit.schemas import Instant, RequestModel
 from quantdesk.kit.symbols import SYMBOL_PATTERN
@@ -102,9 +115,53 @@ class AuditExport(_Create):
     params: AuditParams = Field(default_factory=AuditParams)
 
 
+class _Kind(BaseModel):
+    kind: ExportKind
+
+
+_MODELS: dict[ExportKind, type[_Create]] = {
+    ExportKind.BARS: BarsExport,
+    ExportKind.SIGNALS: SignalsExport,
+    ExportKind.BACKTEST_TRADES: BacktestTradesExport,
+    ExportKind.ORDERS: OrdersExport,
+    ExportKind.LEDGER: LedgerExport,
+    ExportKind.AUDIT: AuditExport,
+}
+
+
+_KINDS = (
+    ", ".join(repr(kind.value) for kind in list(ExportKind)[:-1])
+    + f" or {ExportKind.AUDIT.value!r}"
+)
+
+
+def _kind_first(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """`kind` checked on its own first (its errors raise located at `kind`), then the body
+    validated by that kind's model, so errors are located at the field and not under the tag."""
+    if not isinstance(value, dict):
+        return handler(value)  # not an object: the union says so, at `body`
+    if "kind" not in value:
+        missing = PydanticCustomError(
+            "missing", "Field required: one of {kinds}", {"kinds": _KINDS}
+        )
+        raise ValidationError.from_exception_data(
+            "ExportCreate", [{"type": missing, "loc": ("kind",), "input": value}]
+        )
+    kind = _Kind.model_validate({"kind": value["kind"]}).kind
+    return _MODELS[kind].model_validate(value)
+
+
 ExportCreate = Annotated[
-    BarsExport | SignalsExport | BacktestTradesExport | OrdersExport | LedgerExport | AuditExport,
-    Field(discriminator="kind"),
+    Annotated[
+        BarsExport
+        | SignalsExport
+        | BacktestTradesExport
+        | OrdersExport
+        | LedgerExport
+        | AuditExport,
+        Discriminator("kind"),
+    ],
+    WrapValidator(_kind_first),
 ]
 ExportParams = (
     BarsParams | SignalsParams | BacktestTradesParams | OrdersParams | LedgerParams | AuditParams
