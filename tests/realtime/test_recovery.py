@@ -84,3 +84,22 @@ async def test_a_gap_for_another_epoch_or_a_future_seq(app: FastAPI, ws_url: str
         )
         await reader.next_of("ack")
         assert (await reader.next())["type"] == "gap"
+
+
+async def test_only_the_most_recent_streams_keep_a_buffer(app: FastAPI, ws_url: str) -> None:
+    app.state.settings.realtime_replay_streams = 2
+    try:
+        for symbol in ("A", "B", "C"):  # A's buffer is dropped when C's starts
+            await publish_quotes(app, 2, symbol)
+        async with stream_client(ws_url + WS) as ws:
+            reader = Reader(ws)
+            await reader.send(
+                {"action": "subscribe", "channel": "quotes", "symbols": ["A", "C"], "since_seq": 0}
+            )
+            await reader.next_of("ack")
+            frames = [await reader.next() for _ in range(3)]
+        gap = next(f for f in frames if f["type"] == "gap")
+        assert gap["channel"] == "quotes:A" and gap["missing_until"] == 2  # numbering kept
+        assert [f["seq"] for f in frames if f["channel"] == "quotes:C"] == [1, 2]
+    finally:
+        app.state.settings.realtime_replay_streams = 1_000

@@ -18,7 +18,9 @@ class RealtimeSettings(BaseModel):
     realtime_max_commands_per_second: int = Field(default=10, ge=1)
     # Frames waiting for one slow client; past this it is closed with 4008.
     realtime_outbound_queue: int = Field(default=2_000, ge=1)
-    # Recent frames kept per stream for `since_seq` replays.
-    realtime_replay_buffer: int = Field(default=1_000, ge=0)
+    # Recent frames kept per stream for `since_seq` replays (0: none), for the streams
+    # published to most recently (memory: at most buffer x streams frames).
+    realtime_replay_buffer: int = Field(default=200, ge=0)
+    realtime_replay_streams: int = Field(default=1_000, ge=1)
     # /health/ready fails while the event-bus subscription has been down this long.
     realtime_bus_down_seconds: float = Field(default=5.0, gt=0)

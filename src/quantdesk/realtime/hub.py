@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
@@ -61,6 +61,7 @@ class Hub:
         self.settings = settings
         self.epoch = secrets.token_hex(4)
         self.streams: dict[str, Stream] = {}
+        self._recent: OrderedDict[str, None] = OrderedDict()  # streams holding a buffer
         self.index: dict[tuple[str, str], set[Client]] = {}
         self.connections: dict[str, int] = {}  # per user (or guest IP)
         self.clients: set[Client] = set()
@@ -184,7 +185,7 @@ class Hub:
         frame = event_frame(
             public_event_name(event), found.stream, stream.seq, event.payload.to_dict(), now_iso()
         )
-        stream.buffer.append((stream.seq, frame))
+        self._buffer(found.stream, stream, frame)
         index = self.index
         reached = 0
         targets = index.get((found.channel, ALL))
@@ -201,6 +202,20 @@ class Hub:
         self.delivered += reached
         metrics.WS_FANOUT_SECONDS.observe(time.perf_counter() - started)
         return reached
+
+    def _buffer(self, name: str, stream: Stream, frame: bytes) -> None:
+        """Keep the frame for `since_seq` replays: the streams published to most recently
+        keep their buffers (`realtime_replay_streams` of them); an evicted stream keeps its
+        numbering, and a replay from it answers a gap."""
+        if not self.settings.realtime_replay_buffer:
+            return
+        stream.buffer.append((stream.seq, frame))
+        recent = self._recent
+        recent[name] = None
+        recent.move_to_end(name)
+        while len(recent) > self.settings.realtime_replay_streams:
+            evicted, _ = recent.popitem(last=False)
+            self.streams[evicted].buffer.clear()
 
     def replay(
         self,
