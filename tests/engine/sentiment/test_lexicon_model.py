@@ -100,11 +100,26 @@ def test_score_formula_and_bounds() -> None:
     assert one("table maybe", lexicon=lex).label == "neutral"
 
 
-def test_litigious_words_weigh_half() -> None:
+def test_litigious_words_are_not_tone() -> None:
     lex = parse_lm_csv(SMALL_LM)
     score = one("lawsuit filed", lexicon=lex)
-    assert score.hits == (Hit("lawsuit", "litigious", -0.5),)
-    assert score.label == "negative"
+    assert (score.label, score.hits) == ("neutral", ())
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Acme wins FDA approval", "positive"),
+        ("Acme beats estimates", "positive"),
+        ("Acme upgraded to buy", "positive"),
+        ("Acme misses estimates", "negative"),
+        ("Acme debt downgraded to junk", "negative"),  # self-signed: never paired with "debt"
+        ("Acme soars after trial results", "positive"),  # a price verb alone
+        ("Acme names new chief financial officer", "neutral"),
+    ],
+)
+def test_news_verbs_carry_their_own_sign(text: str, label: str) -> None:
+    assert one(text).label == label
 
 
 def test_one_score_per_text_in_order() -> None:

@@ -129,9 +129,7 @@ UP_VERBS = _forms(
     "double|s|d",
     "triple|s|d",
     "expand|s|ed",
-    "top|s|ped",
     "exceed|s|ed",
-    "improve|s|d",
     "rebound|s|ed",
     "rally",
     "rallies",
@@ -140,13 +138,12 @@ UP_VERBS = _forms(
     "accelerate|s|d",
     "up",
     "higher",
+    "high|s",
+    "highest",
     "hike|s|d",
     "swell|s|ed",
     "balloon|s|ed",
-    "beat|s",
     "record",
-    "strengthen|s|ed",
-    "upgrade|s|d",
 )
 
 DOWN_VERBS = _forms(
@@ -171,24 +168,22 @@ DOWN_VERBS = _forms(
     "narrow|s|ed",
     "cut|s|ting",
     "lower|s|ed",
+    "low|s",
+    "lowest",
     "reduce|s|d",
     "slash|es|ed",
     "halve|s|d",
     "trim|s|med",
-    "miss|es|ed",
     "decrease|s|d",
     "contract|s|ed",
     "dip|s|ped",
     "down",
-    "weaken|s|ed",
     "crash|es|ed",
     "tank|s|ed",
     "sag|s|ged",
     "retreat|s|ed",
     "slow|s|ed",
     "decelerate|s|d",
-    "erode|s|d",
-    "downgrade|s|d",
     "shed|s",
 )
 
@@ -196,9 +191,47 @@ DOWN_VERBS = _forms(
 SELF_SIGNED: dict[str, float] = {
     **dict.fromkeys(_forms("beat|s", "top|s|ped", "upgrade|s|d", "outperform|s|ed"), 1.0),
     **dict.fromkeys(_forms("miss|es|ed", "downgrade|s|d", "underperform|s|ed"), -1.0),
+    # News events LM has no word for (regulatory decisions, contracts, stoppages).
+    **dict.fromkeys(
+        _forms("approval|s", "approve|s|d", "clearance", "win|s", "won", "secure|s|d", "land|s|ed"),
+        1.0,
+    ),
+    **dict.fromkeys(
+        _forms("clearance", "block|s|ed", "halt|s|ed", "scrap|s|ped", "grounded", "probe|s"), -1.0
+    ),
 }
 
-# A movement verb alone reads as the share price moving, at this weight.
+# Strong movement verbs: alone, they read as the share price moving ("Acme soars").
+PRICE_VERBS = _forms(
+    "soar|s|ed|ing",
+    "surge|s|d",
+    "surging",
+    "jump|s|ed",
+    "rally",
+    "rallies",
+    "rallied",
+    "plunge|s|d",
+    "plunging",
+    "plummet|s|ed",
+    "tumble|s|d",
+    "slump|s|ed",
+    "sink|s",
+    "sank",
+    "crash|es|ed",
+    "tank|s|ed",
+    "climb|s|ed",
+    "slide|s",
+    "slid",
+    "gain|s|ed",
+    "fall|s",
+    "fell",
+    "rise|s",
+    "rose",
+    "drop|s|ped",
+    "spike|s|d",
+)
+
+# Weight of a price verb alone.
 IMPLIED_PRICE_WEIGHT = 0.5
 # A verb paired with a metric.
 DIRECTION_WEIGHT = 1.5

@@ -9,7 +9,9 @@ For each text (lower-cased, split into words; no stemming: LM lists every inflec
    not counted again below.
 2. LM hits: an LM positive word adds +1, or -1 when one of no/not/none/neither/never/nobody
    (or a word ending in n't) is among the three words before it (the LM negation rule);
-   an LM negative word adds -1; an LM litigious word that is not negative adds -0.5.
+   an LM negative word adds -1. (LM's litigious list is not used: words such as
+   "contract" and "regulator" are legal vocabulary, not tone; on the development half of
+   the headline set weighting them lowered accuracy.)
 3. ``score = (P - N) / (P + N + 1)`` where P and N are the summed positive and negative
    weights: in (-1, 1), 0 without evidence, and more evidence moves it further from 0.
    ``label`` is positive above +0.1, negative below -0.1, neutral otherwise.
@@ -60,6 +62,8 @@ def _direction_hits(tokens: Sequence[str], used: set[int]) -> list[Hit]:
         if not sign and tok not in dw.SELF_SIGNED:
             continue
         j = _nearest_metric(tokens, i, used) if sign else None
+        if j is None and sign and tok not in dw.PRICE_VERBS:
+            continue
         if j is not None:
             metric = tokens[j]
             weight = dw.DIRECTION_WEIGHT * dw.metric_polarity(metric) * sign
@@ -89,8 +93,6 @@ def _lm_hits(tokens: Sequence[str], used: set[int], lexicon: Lexicon) -> list[Hi
                 hits.append(Hit(tok, "positive", 1.0))
         elif tok in lexicon.negative:
             hits.append(Hit(tok, "negative", -1.0))
-        elif tok in lexicon.litigious:
-            hits.append(Hit(tok, "litigious", LITIGIOUS_WEIGHT))
     return hits
 
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 Label = Literal["positive", "negative", "neutral"]
 ModelName = Literal["lexicon", "finbert"]
-HitCategory = Literal["positive", "negative", "negated", "litigious", "direction", "model"]
+HitCategory = Literal["positive", "negative", "negated", "direction", "model"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,10 +16,9 @@ class Hit:
 
     ``weight`` is signed: positive evidence > 0, negative < 0. ``category`` names the rule:
     ``positive``/``negative`` (Loughran-McDonald word), ``negated`` (an LM positive word with
-    a negation in the three words before it, so it counts as negative), ``litigious`` (LM
-    litigious word that is not already negative), ``direction`` (a metric with a movement
-    verb, e.g. "profit rose", or a news verb alone, e.g. "beats"), ``model`` (a classifier's
-    winning class and its probability).
+    a negation in the three words before it, so it counts as negative), ``direction`` (a
+    metric with a movement verb, e.g. "profit rose", or a news verb alone, e.g. "beats"),
+    ``model`` (a classifier's winning class and its probability).
     """
 
     word: str
