@@ -32,6 +32,7 @@ from quantdesk.portfolio.order_endpoints import router as orders_router
 from quantdesk.portfolio.position_endpoints import router as positions_router
 from quantdesk.portfolio.watchlist_endpoints import router as watchlists_router
 from quantdesk.realtime.endpoints import router as realtime_router
+from quantdesk.research.endpoints import router as research_router
 from quantdesk.signals.endpoints import router as signals_router
 from quantdesk.webhooks.endpoints import router as webhooks_router
 
@@ -59,6 +60,7 @@ API_ROUTERS: list[APIRouter] = [
     watchlists_router,
     price_alerts_router,
     webhooks_router,
+    research_router,
     jobs_router,
     monitor_router,
 ]

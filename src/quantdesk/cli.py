@@ -28,6 +28,7 @@ from quantdesk.kit.timeutil import from_epoch, iso_z
 from quantdesk.marketdata.replay.cli import replay_command
 from quantdesk.marketdata.schemas import InstrumentCreate
 from quantdesk.models import AssetClass
+from quantdesk.research.cli import report_command
 from quantdesk.portfolio.cli import ledger_app
 from quantdesk.ratelimit.cli import ratelimit_app
 from quantdesk.realtime.cli import stream_command
@@ -64,6 +65,7 @@ app.add_typer(audit_app, name="audit")
 app.command("backtest")(backtest_command)
 app.command("replay")(replay_command)
 app.command("export")(export_command)
+app.command("report")(report_command)
 app.command("stream")(stream_command)
 app.add_typer(signals_app, name="signals")
 app.command(context_settings=PASS_THROUGH)(_with_tasks(worker))
@@ -258,6 +260,7 @@ def demo_load(
     then backfill the signals over it (each settled by the later bars)."""
     from quantdesk.marketdata.demo import load_demo
     from quantdesk.marketdata.service import IngestResult
+    from quantdesk.research.demo import load_research_demo
     from quantdesk.signals.demo import backfill_demo_signals
 
     settings = _settings()
@@ -271,6 +274,12 @@ def demo_load(
             loaded = f"{outcome.symbol} {outcome.timeframe.value}: {outcome.rows:,} bars loaded"
             outcome = f"[green]{loaded}[/green]"
         console.print(outcome)
+    # Fundamentals and fund NAV samples shipped in quantdesk.research (idempotent).
+    research = with_session(settings, load_research_demo)
+    console.print(
+        f"fundamentals: {research.fundamentals} periods ({research.provider_fundamentals}); "
+        f"fund NAVs: {research.fund_navs} ({research.provider_funds})"
+    )
     # Signals over the demo history, settled by the later bars (idempotent).
     for result in with_session(settings, backfill_demo_signals):
         console.print(

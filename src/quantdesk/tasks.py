@@ -15,5 +15,6 @@ def load_tasks() -> None:
     import quantdesk.jobs.tasks
     import quantdesk.marketdata.reference.tasks
     import quantdesk.marketdata.tasks
+    import quantdesk.research.tasks
     import quantdesk.signals.tasks
     import quantdesk.webhooks.tasks  # noqa: F401

@@ -17,6 +17,7 @@ from quantdesk.config.events import EventBusSettings
 from quantdesk.config.exports import ExportSettings
 from quantdesk.config.paper import PaperSettings
 from quantdesk.config.realtime import RealtimeSettings
+from quantdesk.config.research import ResearchSettings
 from quantdesk.config.rules import (
     DEFAULT_DATABASE_URL,
     DEFAULT_SECRET_KEY,
@@ -35,6 +36,7 @@ class Settings(
     ExportSettings,
     PaperSettings,
     RealtimeSettings,
+    ResearchSettings,
     WebhookSettings,
 ):  # config/
     model_config = SettingsConfigDict(
