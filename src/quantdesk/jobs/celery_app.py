@@ -26,6 +26,7 @@ from celery.signals import setup_logging
 from quantdesk.config import ConfigError, Settings
 from quantdesk.db import Database
 from quantdesk.infra.cache import build_cache, install_cache, installed_cache
+from quantdesk.infra.events import build_event_bus, install_event_bus, installed_event_bus
 from quantdesk.jobs.execution import run_attempt
 from quantdesk.jobs.registry import (
     PermanentJobError,
@@ -168,6 +169,12 @@ async def _attempt(
     cache = build_cache(settings)
     previous = installed_cache()
     install_cache(cache)
+    # Likewise the event bus, with the Redis backend: what the job emits (new signals, a
+    # finished backtest, a failure) reaches the API replicas' streams.
+    bus = build_event_bus(settings) if settings.events_backend == "redis" else None
+    previous_bus = installed_event_bus()
+    if bus is not None:
+        install_event_bus(bus)
     try:
         return await run_attempt(
             spec,
@@ -184,6 +191,9 @@ async def _attempt(
         await _follow_ups_done()
         install_cache(previous)
         await cache.aclose()
+        if bus is not None:
+            install_event_bus(previous_bus)
+            await bus.aclose()
         await db.dispose()
 
 
