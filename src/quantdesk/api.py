@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
+from quantdesk.analytics.market.endpoints import router as market_router
 from quantdesk.auth.admin_endpoints import router as admin_router
 from quantdesk.auth.api_key_endpoints import router as api_keys_router
 from quantdesk.auth.endpoints import router as auth_router
@@ -48,6 +49,7 @@ API_ROUTERS: list[APIRouter] = [
     cache_admin_router,
     providers_router,
     reference_router,
+    market_router,
     replay_router,
     indicators_router,
     signals_router,

@@ -10,6 +10,7 @@ def load_tasks() -> None:
     """Register every domain's tasks (idempotent). A domain with jobs adds its module here.
 
     Imported on call, not at module import: `quantdesk db upgrade` needs no domain code."""
+    import quantdesk.analytics.market.tasks
     import quantdesk.backtest.tasks
     import quantdesk.exports.tasks
     import quantdesk.jobs.tasks

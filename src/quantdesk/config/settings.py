@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from quantdesk.config.events import EventBusSettings
 from quantdesk.config.exports import ExportSettings
+from quantdesk.config.market import MarketSettings
 from quantdesk.config.paper import PaperSettings
 from quantdesk.config.realtime import RealtimeSettings
 from quantdesk.config.research import ResearchSettings
@@ -34,6 +35,7 @@ class Settings(
     BaseSettings,
     EventBusSettings,
     ExportSettings,
+    MarketSettings,
     PaperSettings,
     RealtimeSettings,
     ResearchSettings,

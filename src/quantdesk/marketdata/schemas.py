@@ -20,6 +20,10 @@ class InstrumentCreate(RequestModel):
     asset_class: AssetClass
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     sector: Annotated[str | None, Field(max_length=64)] = None
+    industry: Annotated[str | None, Field(max_length=128)] = None
+    country: Annotated[
+        str | None, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
+    ] = None
     active: bool = True
 
     @field_validator("symbol")
@@ -44,6 +48,8 @@ class InstrumentRead(BaseModel):
     asset_class: AssetClass
     currency: str
     sector: str | None
+    industry: str | None = None
+    country: str | None = None
     active: bool
 
 

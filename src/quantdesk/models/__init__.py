@@ -7,6 +7,7 @@ from quantdesk.models.auth import ApiKey, AuthSession, PasswordResetToken, Refre
 from quantdesk.models.backtests import BacktestKind, BacktestRun, BacktestStatus
 from quantdesk.models.base import Base, UTCDateTime, str_enum, utcnow
 from quantdesk.models.exports import Export, ExportStatus
+from quantdesk.models.market import DERIVED_RELATIONS, MarketRefresh, MarketSnapshot
 from quantdesk.models.marketdata import AssetClass, Bar, Instrument, Quote
 from quantdesk.models.pipeline import (
     FetchStatus,
@@ -68,6 +69,7 @@ __all__ = [
     "BacktestRun",
     "BacktestStatus",
     "Bar",
+    "DERIVED_RELATIONS",
     "Base",
     "ClockMode",
     "DeliveryStatus",
@@ -81,6 +83,8 @@ __all__ = [
     "FundamentalsSnapshot",
     "FxRate",
     "Instrument",
+    "MarketRefresh",
+    "MarketSnapshot",
     "JobRun",
     "JobStatus",
     "LedgerEntry",
