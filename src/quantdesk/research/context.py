@@ -30,7 +30,9 @@ from quantdesk.signals.service import signal_service
 
 HISTORY_BARS = 5_000  # enough for 5-year daily returns and the 200-bar average
 INDICATORS = "rsi:14,sma:50,sma:200,macd:12:26:9"
-NEWS_HOW_TO_GET = "store news with the `news.fetch` job (news feeds configured) or run `quantdesk demo load`"
+NEWS_HOW_TO_GET = (
+    "store news with the `news.fetch` job (news feeds configured) or run `quantdesk demo load`"
+)
 
 Document = dict[str, Any]
 
@@ -62,15 +64,11 @@ async def _timeframe(session: AsyncSession, symbol: str) -> tuple[Any, Timeframe
             "(`quantdesk ingest`, the bars jobs) or run `quantdesk demo load`"
         )
     stored = {c.timeframe for c in coverage}
-    timeframe = (
-        Timeframe.D1 if Timeframe.D1 in stored else min(stored, key=lambda t: t.seconds)
-    )
+    timeframe = Timeframe.D1 if Timeframe.D1 in stored else min(stored, key=lambda t: t.seconds)
     return instrument, timeframe
 
 
-async def _technicals(
-    session: AsyncSession, symbol: str, timeframe: Timeframe
-) -> Document:
+async def _technicals(session: AsyncSession, symbol: str, timeframe: Timeframe) -> Document:
     series = await indicator_service.compute(
         session,
         symbol=symbol,
@@ -115,9 +113,7 @@ async def _technicals(
         "indicators": indicators,
         **distances,
         "active_signals": signals,
-        "missing": None
-        if signals
-        else "no active signal (the signals jobs generate them)",
+        "missing": None if signals else "no active signal (the signals jobs generate them)",
     }
 
 
@@ -173,9 +169,7 @@ async def _news(session: AsyncSession, symbol: str, limit: int = 8) -> Document:
         }
         for row in rows
     ]
-    scores = [
-        float(row.sentiment_score) for row in rows if row.sentiment_score is not None
-    ]
+    scores = [float(row.sentiment_score) for row in rows if row.sentiment_score is not None]
     sentiment = None
     if scores:
         mean = sum(scores) / len(scores)

@@ -46,19 +46,14 @@ def sample_fundamentals() -> tuple[str, list[Fundamentals]]:
     for symbol, company in document["companies"].items():
         for period in company["periods"]:
             values: dict[str, float | str | None] = {
-                name: float(value) * MILLION
-                for name, value in period["millions"].items()
+                name: float(value) * MILLION for name, value in period["millions"].items()
             }
             values.update({name: float(v) for name, v in period["per_share"].items()})
             values["currency"] = company["currency"]
             values["fiscal_year"] = str(period["fiscal_year"])
             values["fiscal_period"] = period["fiscal_period"]
             values["end_date"] = period["as_of"]
-            out.append(
-                Fundamentals(
-                    symbol=symbol, as_of=_epoch(period["as_of"]), values=values
-                )
-            )
+            out.append(Fundamentals(symbol=symbol, as_of=_epoch(period["as_of"]), values=values))
     return str(document["provider"]), out
 
 
@@ -71,9 +66,7 @@ def sample_fund_navs() -> tuple[str, list[Series]]:
     body = "\n".join(line for line in lines if not line.startswith("#"))
     rows: dict[str, list[tuple[int, float]]] = {}
     for row in csv.DictReader(io.StringIO(body)):
-        rows.setdefault(row["fund_id"], []).append(
-            (_epoch(row["date"]), float(row["nav"]))
-        )
+        rows.setdefault(row["fund_id"], []).append((_epoch(row["date"]), float(row["nav"])))
     series = [
         Series(
             series_id=fund,

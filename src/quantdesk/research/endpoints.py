@@ -32,9 +32,7 @@ from quantdesk.research.schemas import (
 from quantdesk.research.service import research_service
 
 router = APIRouter(tags=["research"])
-Symbol = Annotated[
-    str, Path(pattern=SYMBOL_PATTERN, description="Ticker symbol, e.g. GOOG")
-]
+Symbol = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="Ticker symbol, e.g. GOOG")]
 
 
 @router.get(
@@ -89,8 +87,7 @@ async def get_statements(session: SessionDep, symbol: Symbol) -> StatementsRespo
     view = await research_service.fundamentals(session, symbol)
     return StatementsResponse(
         data=[
-            StatementRead(as_of=p.as_of, values=p.values, provider=p.provider)
-            for p in view.periods
+            StatementRead(as_of=p.as_of, values=p.values, provider=p.provider) for p in view.periods
         ],
         meta=ResearchMeta(provider=view.provider, as_of=view.as_of),
     )
@@ -122,9 +119,7 @@ async def get_report(
     settings: SettingsDep,
     symbol: Symbol,
     principal: Annotated[Principal, Depends(require(Scope.READ_FINANCIALS))],
-    format: Annotated[
-        ReportFormat, Query(description="md, html or pdf")
-    ] = ReportFormat.MD,
+    format: Annotated[ReportFormat, Query(description="md, html or pdf")] = ReportFormat.MD,
     narrative: Annotated[bool, Query(description="Add a guarded LLM summary")] = False,
 ) -> Response:
     if narrative and not principal.has(Scope.ACCESS_AI):
@@ -151,9 +146,7 @@ async def get_report(
         "listed; the answer carries a disclaimer. No stored bars: 424; no model: 503."
     ),
 )
-async def post_chat(
-    session: SessionDep, settings: SettingsDep, body: ChatRequest
-) -> ChatResponse:
+async def post_chat(session: SessionDep, settings: SettingsDep, body: ChatRequest) -> ChatResponse:
     result = await research_service.chat(session, settings, body.symbol, body.question)
     answer = result.answer
     return ChatResponse(

@@ -35,7 +35,7 @@ BASIC_ITEMS = (
     "equity_attributable_to_parent",
 )
 HOW_TO_GET = (
-    "store fundamentals with the `fundamentals.fetch` job (a fundamentals provider such as "
+    "store fundamentals with the `reports.fetch_financials` job (a fundamentals provider such as "
     "polygon or files configured) or run `quantdesk demo load` for the sample set"
 )
 
@@ -72,17 +72,13 @@ async def latest_price(session: AsyncSession, symbol: str) -> LatestPrice | None
     if not coverage:
         return None
     stored = {c.timeframe for c in coverage}
-    timeframe = (
-        Timeframe.D1 if Timeframe.D1 in stored else min(stored, key=lambda t: t.seconds)
-    )
+    timeframe = Timeframe.D1 if Timeframe.D1 in stored else min(stored, key=lambda t: t.seconds)
     series = await bar_service.get_bars(
         session, symbol=symbol, timeframe=timeframe, start=None, end=None, limit=1
     )
     if len(series.bars) == 0:
         return None
-    return LatestPrice(
-        float(series.bars.close[-1]), int(series.bars.ts[-1]), timeframe.value
-    )
+    return LatestPrice(float(series.bars.close[-1]), int(series.bars.ts[-1]), timeframe.value)
 
 
 async def fundamentals_view(session: AsyncSession, symbol: str) -> FundamentalsView:
@@ -94,9 +90,7 @@ async def fundamentals_view(session: AsyncSession, symbol: str) -> FundamentalsV
     price: LatestPrice | None = None
     try:
         price = await latest_price(session, symbol)
-    except (
-        InstrumentNotFound
-    ):  # fundamentals of a symbol without bars: no market ratios
+    except InstrumentNotFound:  # fundamentals of a symbol without bars: no market ratios
         price = None
     latest = periods[0]
     previous = periods[1].values if len(periods) > 1 else None

@@ -44,10 +44,7 @@ class GuardedText:
 
 
 def _guarded(result: GuardResult, model: str) -> GuardedText:
-    dropped = [
-        {"sentence": d.sentence, "unsupported": list(d.unsupported)}
-        for d in result.dropped
-    ]
+    dropped = [{"sentence": d.sentence, "unsupported": list(d.unsupported)} for d in result.dropped]
     return GuardedText(result.text, dropped, result.flagged, model)
 
 
@@ -60,9 +57,7 @@ async def complete(settings: Settings, messages: list[dict[str, str]]) -> str:
         )
     headers = {"Content-Type": "application/json"}
     if settings.research_llm_key is not None:
-        headers["Authorization"] = (
-            f"Bearer {settings.research_llm_key.get_secret_value()}"
-        )
+        headers["Authorization"] = f"Bearer {settings.research_llm_key.get_secret_value()}"
     body = {
         "model": settings.research_llm_model,
         "messages": messages,
@@ -71,24 +66,16 @@ async def complete(settings: Settings, messages: list[dict[str, str]]) -> str:
     }
     url = settings.research_llm_url.rstrip("/") + "/chat/completions"
     try:
-        async with httpx.AsyncClient(
-            timeout=settings.research_llm_timeout_seconds
-        ) as client:
-            response = await client.post(
-                url, content=orjson.dumps(body), headers=headers
-            )
+        async with httpx.AsyncClient(timeout=settings.research_llm_timeout_seconds) as client:
+            response = await client.post(url, content=orjson.dumps(body), headers=headers)
     except httpx.HTTPError as error:
-        raise LlmUnavailable(
-            f"the language model did not answer: {type(error).__name__}"
-        ) from None
+        raise LlmUnavailable(f"the language model did not answer: {type(error).__name__}") from None
     if response.status_code != 200:
         raise LlmUnavailable(f"the language model answered HTTP {response.status_code}")
     try:
         content = response.json()["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError):
-        raise LlmUnavailable(
-            "the language model's answer is not a chat completion"
-        ) from None
+        raise LlmUnavailable("the language model's answer is not a chat completion") from None
     if not isinstance(content, str):
         raise LlmUnavailable("the language model's answer has no text")
     return content
@@ -109,9 +96,7 @@ async def narrative(settings: Settings, context: dict[str, Any]) -> GuardedText:
     return _guarded(guard(text, context), settings.research_llm_model)
 
 
-async def chat(
-    settings: Settings, context: dict[str, Any], question: str
-) -> GuardedText:
+async def chat(settings: Settings, context: dict[str, Any], question: str) -> GuardedText:
     text = await complete(
         settings,
         [

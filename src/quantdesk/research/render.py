@@ -47,9 +47,7 @@ def pct(value: Any, digits: int = 2) -> str:
 
 _ENV = Environment(
     loader=PackageLoader("quantdesk.research", "templates"),
-    autoescape=select_autoescape(
-        enabled_extensions=("html.j2",), default_for_string=False
-    ),
+    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
     undefined=StrictUndefined,
     trim_blocks=False,
     keep_trailing_newline=True,
@@ -58,9 +56,7 @@ _ENV.filters["num"] = num
 _ENV.filters["pct"] = pct
 
 
-def render_text(
-    fmt: ReportFormat, context: dict[str, Any], narrative: Any = None
-) -> str:
+def render_text(fmt: ReportFormat, context: dict[str, Any], narrative: Any = None) -> str:
     name = "report.md.j2" if fmt is ReportFormat.MD else "report.html.j2"
     return _ENV.get_template(name).render(c=context, narrative=narrative, pdf=False)
 
@@ -76,9 +72,7 @@ def _latin1(text: str) -> str:
 
 
 def render_pdf(context: dict[str, Any], narrative: Any = None) -> bytes:
-    html = _ENV.get_template("report.html.j2").render(
-        c=context, narrative=narrative, pdf=True
-    )
+    html = _ENV.get_template("report.html.j2").render(c=context, narrative=narrative, pdf=True)
     body = html.split("<body>", 1)[1].rsplit("</body>", 1)[0]
     pdf = FPDF(format="A4")
     pdf.set_title(f"{context['symbol']} research report")

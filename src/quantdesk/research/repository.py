@@ -23,9 +23,7 @@ async def fundamentals_periods(
     return (await session.execute(statement)).scalars().all()
 
 
-async def watchlist_symbols(
-    session: AsyncSession, watchlist_id: str
-) -> list[str] | None:
+async def watchlist_symbols(session: AsyncSession, watchlist_id: str) -> list[str] | None:
     """The symbols of a watchlist (None: no such watchlist)."""
     found = await session.get(Watchlist, watchlist_id)
     if found is None:

@@ -11,9 +11,7 @@ from quantdesk.kit.symbols import SYMBOL_PATTERN
 
 class RatioRead(BaseModel):
     name: str
-    value: float | None = Field(
-        description="None when an input is missing or meaningless"
-    )
+    value: float | None = Field(description="None when an input is missing or meaningless")
     formula: str
     missing: list[str] = Field(description="Inputs not in the statement")
 
@@ -56,9 +54,7 @@ class StatementsResponse(BaseModel):
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    symbol: str = Field(
-        pattern=SYMBOL_PATTERN, description="The instrument asked about"
-    )
+    symbol: str = Field(pattern=SYMBOL_PATTERN, description="The instrument asked about")
     question: str = Field(min_length=1, max_length=2_000)
 
 
@@ -69,9 +65,7 @@ class DroppedRead(BaseModel):
 
 class ChatRead(BaseModel):
     symbol: str
-    answer: str = Field(
-        description="The model's text, sentences failing the guard removed"
-    )
+    answer: str = Field(description="The model's text, sentences failing the guard removed")
     flagged: bool = Field(description="True when the numeric guard dropped a sentence")
     dropped: list[DroppedRead]
     disclaimer: str

@@ -40,9 +40,7 @@ class ChatAnswer:
 
 
 class ResearchService:
-    async def fundamentals(
-        self, session: AsyncSession, symbol: str
-    ) -> FundamentalsView:
+    async def fundamentals(self, session: AsyncSession, symbol: str) -> FundamentalsView:
         return await fundamentals_view(session, symbol)
 
     async def report(

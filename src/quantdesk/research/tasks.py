@@ -50,13 +50,9 @@ async def generate_reports(
         for fmt in wanted_formats:
             try:
                 async with ctx.db.session() as session:
-                    report = await research_service.report(
-                        session, ctx.settings, symbol, fmt
-                    )
+                    report = await research_service.report(session, ctx.settings, symbol, fmt)
             except (MissingResearchData, InstrumentNotFound) as missing:
-                result.skipped.append(
-                    SkippedSubject(subject=symbol, reason=missing.detail)
-                )
+                result.skipped.append(SkippedSubject(subject=symbol, reason=missing.detail))
                 break
             target = folder / f"{report.symbol}.{fmt.value}"
             await ctx.to_thread(target.write_bytes, report.body)

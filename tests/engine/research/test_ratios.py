@@ -42,7 +42,9 @@ def test_missing_inputs_are_named_and_meaningless_ratios_are_none() -> None:
     assert ratios["pe"].value is None and "price" in ratios["pe"].missing
     assert ratios["revenue_growth_pct"].missing == ("previous revenues",)
     assert ratios["net_margin_pct"].value == pytest.approx(-50.0)
-    loss = {r.name: r.value for r in compute_ratios({"diluted_earnings_per_share": -1.0}, None, 9.0)}
+    loss = {
+        r.name: r.value for r in compute_ratios({"diluted_earnings_per_share": -1.0}, None, 9.0)
+    }
     assert loss["pe"] is None  # no P/E of a loss
 
 
