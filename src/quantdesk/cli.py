@@ -259,6 +259,7 @@ def demo_load(
     """Load the genuine GOOG (1d), EURUSD (1h), BTCUSD (1M) history shipped by `backtesting`,
     then backfill the signals over it (each settled by the later bars)."""
     from quantdesk.marketdata.demo import load_demo
+    from quantdesk.marketdata.news.demo import load_demo_news
     from quantdesk.marketdata.service import IngestResult
     from quantdesk.research.demo import load_research_demo
     from quantdesk.signals.demo import backfill_demo_signals
@@ -280,6 +281,8 @@ def demo_load(
         f"fundamentals: {research.fundamentals} periods ({research.provider_fundamentals}); "
         f"fund NAVs: {research.fund_navs} ({research.provider_funds})"
     )
+    # The shipped news sample, tagged against the demo instruments (idempotent).
+    console.print(with_session(settings, load_demo_news))
     # Signals over the demo history, settled by the later bars (idempotent).
     for result in with_session(settings, backfill_demo_signals):
         console.print(

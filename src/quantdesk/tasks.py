@@ -14,6 +14,7 @@ def load_tasks() -> None:
     import quantdesk.backtest.tasks
     import quantdesk.exports.tasks
     import quantdesk.jobs.tasks
+    import quantdesk.marketdata.news.tasks
     import quantdesk.marketdata.reference.tasks
     import quantdesk.marketdata.tasks
     import quantdesk.research.tasks

@@ -44,11 +44,6 @@ def raw_api_routes(app: FastAPI) -> dict[str, APIRoute]:
     for route in app.routes:
         if isinstance(route, APIRoute) and route.path.startswith("/api/v1"):
             returned = typing.get_type_hints(route.endpoint).get("return")
-            # A route documenting only non-JSON bodies (a report as markdown, HTML or PDF)
-            # has no JSON body to check.
-            content = route.responses.get(200, {}).get("content", {})
-            if content and set(content) <= {"text/markdown", "text/html", "application/pdf"}:
-                continue
             if isinstance(returned, type) and issubclass(returned, Response):
                 found[route.path] = route
     return found

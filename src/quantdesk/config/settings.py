@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from quantdesk.config.events import EventBusSettings
 from quantdesk.config.exports import ExportSettings
 from quantdesk.config.market import MarketSettings
+from quantdesk.config.news import NewsSettings
 from quantdesk.config.paper import PaperSettings
 from quantdesk.config.realtime import RealtimeSettings
 from quantdesk.config.research import ResearchSettings
@@ -36,6 +37,7 @@ class Settings(
     EventBusSettings,
     ExportSettings,
     MarketSettings,
+    NewsSettings,
     PaperSettings,
     RealtimeSettings,
     ResearchSettings,

@@ -30,6 +30,7 @@ DEFAULT_SCHEDULE: dict[str, str] = {
     "maintenance.cleanup": "0 3 * * 0",  # Sundays 03:00
     "exports.purge": "30 3 * * *",  # daily 03:30: exports past exports_retention_days
     "signals.evaluate": "*/15 * * * *",  # expire / settle open signals
+    "news.fetch": "*/30 * * * *",  # every news provider's latest items
     "market.refresh": "*/15 * * * *",  # market snapshot, summary, movers, sectors
 }
 

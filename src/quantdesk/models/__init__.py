@@ -9,6 +9,7 @@ from quantdesk.models.base import Base, UTCDateTime, str_enum, utcnow
 from quantdesk.models.exports import Export, ExportStatus
 from quantdesk.models.market import DERIVED_RELATIONS, MarketRefresh, MarketSnapshot
 from quantdesk.models.marketdata import AssetClass, Bar, Instrument, Quote
+from quantdesk.models.news import NewsArticle, NewsArticleSymbol
 from quantdesk.models.pipeline import (
     FetchStatus,
     JobRun,
@@ -90,6 +91,8 @@ __all__ = [
     "LedgerEntry",
     "LedgerLeg",
     "MarketClock",
+    "NewsArticle",
+    "NewsArticleSymbol",
     "OrderSide",
     "OrderStatus",
     "OrderType",

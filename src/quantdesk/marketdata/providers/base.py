@@ -97,6 +97,7 @@ class NewsItem:
     published_at: int | None
     source: str
     summary: str | None = None
+    symbols: tuple[str, ...] = ()  # what the provider tagged it with (upper-cased tickers)
 
 
 # --- Queries --------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ from quantdesk.marketdata.providers.base import (
     DataKind,
     Fundamentals,
     FundamentalsQuery,
+    NewsItem,
+    NewsQuery,
     Quote,
     QuoteQuery,
 )
@@ -39,6 +41,7 @@ from quantdesk.marketdata.providers.errors import (
     ProviderNotConfigured,
 )
 from quantdesk.marketdata.providers.http import HttpClient
+from quantdesk.marketdata.providers.polygon_news import NEWS_PATH, news_params, parse_news
 
 POLYGON_BASE_URL = "https://api.polygon.io"
 MAX_PAGES = 20
@@ -91,7 +94,9 @@ class PolygonProvider:
         name: str = "polygon",
     ) -> None:
         self.name = name
-        self.kinds = frozenset({DataKind.BARS, DataKind.QUOTES, DataKind.FUNDAMENTALS})
+        self.kinds = frozenset(
+            {DataKind.BARS, DataKind.QUOTES, DataKind.FUNDAMENTALS, DataKind.NEWS}
+        )
         self.http = http
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
@@ -167,6 +172,13 @@ class PolygonProvider:
             headers=self._headers(),
         )
         return fundamentals_from_financials(symbol, body)
+
+    async def fetch_news(self, query: NewsQuery) -> list[NewsItem]:
+        """The latest news (of `query.symbol` when given), newest first (polygon_news.py)."""
+        body = await self.http.get_json(
+            self.base_url + NEWS_PATH, params=news_params(query), headers=self._headers()
+        )
+        return parse_news(body)[: query.limit]
 
     async def aclose(self) -> None:
         return None

@@ -90,6 +90,12 @@ def build_provider(entry: str, settings: Settings, http: HttpClient) -> Provider
         from quantdesk.marketdata.providers.rss import RssProvider
 
         return RssProvider(http, feeds=settings.rss_feeds)
+    if kind == "newsfile" and not argument:
+        from quantdesk.marketdata.providers.news_files import NewsFilesProvider
+
+        return NewsFilesProvider(
+            list(settings.providers_files_dirs), include_demo=settings.providers_files_demo
+        )
     if kind == "ccxt" and argument:
         from quantdesk.marketdata.providers.ccxt_provider import CcxtProvider
 
@@ -107,7 +113,7 @@ def build_provider(entry: str, settings: Settings, http: HttpClient) -> Provider
             raise ConfigError(f"provider {entry!r}: add {argument!r} to QUANTDESK_HTML_RATE_TABLES")
         return HtmlRatesProvider(entry, table, http)
     raise ConfigError(
-        f"unknown provider {entry!r}: use csv, parquet, ecb, fred, polygon, rss, "
+        f"unknown provider {entry!r}: use csv, parquet, ecb, fred, polygon, rss, newsfile, "
         "ccxt:<exchange id> or html:<table name>"
     )
 

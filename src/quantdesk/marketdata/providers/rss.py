@@ -44,12 +44,35 @@ def _published(entry: Mapping[str, Any]) -> int | None:
     return None
 
 
-def parse_feed(body: bytes, *, source: str) -> list[NewsItem]:
+_TICKER = re.compile(r"^(?:[A-Z]{1,10}:)?([A-Z0-9][A-Z0-9.=^-]{0,31})$")
+
+
+def _tagged_symbols(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    """Tickers the feed tagged the item with: `<category domain="ticker">GOOG</category>`
+    (RSS) / `<category scheme="...symbol..." term="GOOG"/>` (Atom), or an exchange-qualified
+    term such as `NASDAQ:GOOG`. Plain topic categories ("Technology") are not symbols."""
+    found: list[str] = []
+    for tag in entry.get("tags") or []:
+        term = str(tag.get("term") or "").strip()
+        scheme = str(tag.get("scheme") or "").lower()
+        qualified = ":" in term
+        if not term or not (qualified or "ticker" in scheme or "symbol" in scheme):
+            continue
+        match = _TICKER.fullmatch(term.upper())
+        if match:
+            found.append(match.group(1))
+    return tuple(dict.fromkeys(found))
+
+
+def parse_feed(body: bytes, *, source: str | None) -> list[NewsItem]:
+    """Items of an RSS 2.0 or Atom document; `source` None names them after the feed's title."""
     parsed = feedparser.parse(body)
     entries = list(parsed.get("entries", []))
     if parsed.get("bozo") and not entries:
         reason = type(parsed.get("bozo_exception")).__name__
-        raise MalformedResponse(f"rss {source}: not a readable feed ({reason})")
+        raise MalformedResponse(f"rss {source or 'file'}: not a readable feed ({reason})")
+    if source is None:
+        source = " ".join(str(parsed.get("feed", {}).get("title") or "rss").split())
     items: list[NewsItem] = []
     for entry in entries:
         link = entry.get("link")
@@ -66,6 +89,7 @@ def parse_feed(body: bytes, *, source: str) -> list[NewsItem]:
                 published_at=_published(entry),
                 source=source,
                 summary=_plain(entry.get("summary")),
+                symbols=_tagged_symbols(entry),
             )
         )
     return items
