@@ -1,6 +1,8 @@
 """Exports stream in bounded memory: peak RSS of a fresh process does not grow with the row
-count (5 x the rows, within 25 MB) and stays under 300 MB. `make bench` runs the same
-measurement on 5,000,000 rows (benchmarks/bench_exports.py)."""
+count (5 x the rows, within 25 MB) and stays under 300 MB. One representative case runs here:
+Parquet, the format that holds the most in flight (row groups gathered to 128 Ki rows, so
+500,000 rows span four). `make bench` measures CSV and Parquet on 1,000,000 and 5,000,000 rows
+(benchmarks/bench_exports.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,6 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT_MB = 300
@@ -29,8 +29,7 @@ def measure(rows: int, fmt: str) -> dict[str, float]:
     return result
 
 
-@pytest.mark.parametrize("fmt", ["parquet", "csv"])
-def test_peak_memory_does_not_grow_with_the_rows(fmt: str) -> None:
-    small, large = measure(100_000, fmt), measure(500_000, fmt)
+def test_peak_memory_does_not_grow_with_the_rows() -> None:
+    small, large = measure(100_000, "parquet"), measure(500_000, "parquet")
     assert large["peak_mb"] - small["peak_mb"] < 25, (small, large)
     assert large["peak_mb"] < LIMIT_MB, large

@@ -26,3 +26,9 @@ class LinkExpired(AppError):
 
 class RangeNotSatisfiable(AppError):
     status, code, title = 416, "range-not-satisfiable", "Range Not Satisfiable"
+
+
+class StorageUnavailable(AppError):
+    """The S3-compatible store refused or did not answer (the reason is its error code)."""
+
+    status, code, title = 503, "export-storage-unavailable", "Service Unavailable"

@@ -2,7 +2,8 @@
 
 Every file is first written to a staging file under `exports_dir/staging` (writers need a
 seekable local file: Parquet footers, XLSX zip), then `put` moves it into the store under its
-key. Reads are byte ranges, so downloads support HTTP Range on either store.
+key. Reads are byte ranges, so downloads support HTTP Range on either store. The S3 store is
+in quantdesk.exports.s3.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import anyio
 import anyio.to_thread
 
-from quantdesk.config import ConfigError, Settings
+from quantdesk.config import Settings
 
 CHUNK = 256 * 1024
 
@@ -83,70 +83,6 @@ def _move(staging: Path, target: Path) -> None:
     os.replace(staging, target)
 
 
-class S3Storage(ExportStorage):
-    """An S3-compatible bucket through boto3 (installed separately: `pip install boto3`);
-    every call runs in a worker thread."""
-
-    name = "s3"
-
-    def __init__(self, settings: Settings) -> None:
-        try:
-            import boto3
-        except ImportError as error:  # pragma: no cover - depends on the installation
-            raise ConfigError(
-                "QUANTDESK_EXPORTS_STORAGE=s3 needs boto3: pip install boto3"
-            ) from error
-        if not settings.exports_s3_bucket:
-            raise ConfigError("QUANTDESK_EXPORTS_STORAGE=s3 needs QUANTDESK_EXPORTS_S3_BUCKET")
-        secret = settings.exports_s3_secret_access_key
-        self.client: Any = boto3.client(
-            "s3",
-            endpoint_url=settings.exports_s3_endpoint_url,
-            region_name=settings.exports_s3_region,
-            aws_access_key_id=settings.exports_s3_access_key_id,
-            aws_secret_access_key=secret.get_secret_value() if secret else None,
-        )
-        self.bucket = settings.exports_s3_bucket
-        self.prefix = settings.exports_s3_prefix
-
-    async def put(self, staging: Path, key: str) -> None:
-        def upload() -> None:
-            self.client.upload_file(str(staging), self.bucket, self.prefix + key)
-            staging.unlink(missing_ok=True)
-
-        await anyio.to_thread.run_sync(upload)
-
-    async def size(self, key: str) -> int | None:
-        def head() -> int | None:
-            try:
-                answer = self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
-            except self.client.exceptions.ClientError as error:
-                if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
-                    return None
-                raise
-            return int(answer["ContentLength"])
-
-        return await anyio.to_thread.run_sync(head)
-
-    async def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
-        answer = await anyio.to_thread.run_sync(
-            lambda: self.client.get_object(
-                Bucket=self.bucket, Key=self.prefix + key, Range=f"bytes={start}-{end}"
-            )
-        )
-        body = answer["Body"]
-        try:
-            while chunk := await anyio.to_thread.run_sync(body.read, CHUNK):
-                yield chunk
-        finally:
-            body.close()
-
-    async def delete(self, key: str) -> None:
-        await anyio.to_thread.run_sync(
-            lambda: self.client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
-        )
-
-
 def staging_dir(settings: Settings) -> Path:
     path = settings.exports_dir / "staging"
     path.mkdir(parents=True, exist_ok=True)
@@ -155,5 +91,7 @@ def staging_dir(settings: Settings) -> Path:
 
 def build_storage(settings: Settings) -> ExportStorage:
     if settings.exports_storage == "s3":
-        return S3Storage(settings)
+        from quantdesk.exports.s3 import s3_storage
+
+        return s3_storage(settings)
     return LocalStorage(settings.exports_dir / "files")
