@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from quantdesk.config.events import EventBusSettings
 from quantdesk.config.exports import ExportSettings
+from quantdesk.config.fx import FxSettings
 from quantdesk.config.market import MarketSettings
 from quantdesk.config.news import NewsSettings
 from quantdesk.config.paper import PaperSettings
@@ -36,6 +37,7 @@ class Settings(
     BaseSettings,
     EventBusSettings,
     ExportSettings,
+    FxSettings,
     MarketSettings,
     NewsSettings,
     PaperSettings,

@@ -37,7 +37,13 @@ from quantdesk.models.portfolio import (
     PositionLot,
     TimeInForce,
 )
-from quantdesk.models.reference import FundamentalsSnapshot, FxRate, SeriesKind, SeriesObservation
+from quantdesk.models.reference import (
+    FundamentalsSnapshot,
+    FxRate,
+    FxRateKind,
+    SeriesKind,
+    SeriesObservation,
+)
 from quantdesk.models.signals import Signal, SignalDirection, SignalStatus
 from quantdesk.models.watch import (
     AlertCondition,
@@ -83,6 +89,7 @@ __all__ = [
     "Fixed8",
     "FundamentalsSnapshot",
     "FxRate",
+    "FxRateKind",
     "Instrument",
     "MarketRefresh",
     "MarketSnapshot",

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, Double, String
+from sqlalchemy import JSON, Date, Double, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quantdesk.models.base import Base, UTCDateTime, str_enum, utcnow
@@ -25,14 +25,30 @@ class SeriesKind(StrEnum):
     FUND_NAV = "fund_navs"
 
 
+class FxRateKind(StrEnum):
+    """Which price a rate is: the reference (mid) rate, or what the publisher's counters pay
+    (`buy`: the bank buys `base` from a client) and charge (`sell`: the bank sells it)."""
+
+    MID = "mid"
+    BUY = "buy"
+    SELL = "sell"
+
+
 class FxRate(Base):
-    """1 `base` = `rate` units of `quote`, as published for `day`."""
+    """1 `base` = `rate` units of `quote`, as `source` published it for `day` (`kind`: mid,
+    buy or sell). `source` is the publisher (`ecb`, `bam`, a chain provider's name); `provider`
+    says where the stored copy came from (e.g. the ECB history shipped in a package)."""
 
     __tablename__ = "fx_rates"
+    __table_args__ = (Index("ix_fx_rates_source_day", "base", "kind", "source", "day"),)
 
     base: Mapped[str] = mapped_column(String(8), primary_key=True)
     quote: Mapped[str] = mapped_column(String(8), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[FxRateKind] = mapped_column(
+        str_enum(FxRateKind, "fx_rate_kind", length=8), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
     rate: Mapped[float] = mapped_column(Double)
     provider: Mapped[str] = mapped_column(String(64))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

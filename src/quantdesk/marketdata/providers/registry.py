@@ -1,7 +1,7 @@
 """Build the whole provider runtime from Settings: providers, their guards, one chain per kind.
 
-Chain entries (settings `providers_<kind>`): `csv`, `parquet`, `ecb`, `fred`, `polygon`, `rss`,
-`ccxt:<exchange id>` and `html:<table name>`. A misspelt entry fails the build with a
+Chain entries (settings `providers_<kind>`): `csv`, `parquet`, `ecb`, `bam`, `fred`, `polygon`,
+`rss`, `ccxt:<exchange id>` and `html:<table name>`. A misspelt entry fails the build with a
 ConfigError naming the setting (a typo must not silently leave a kind without providers);
 a provider that lacks only an API key is built and reports itself "not configured" when
 called, so the chain falls back and GET /providers shows why.
@@ -80,6 +80,10 @@ def build_provider(entry: str, settings: Settings, http: HttpClient) -> Provider
         from quantdesk.marketdata.providers.fred import FredProvider
 
         return FredProvider(http, api_key=settings.fred_api_key, base_url=settings.fred_base_url)
+    if kind == "bam" and not argument:
+        from quantdesk.marketdata.providers.bam import BamProvider
+
+        return BamProvider(http, api_key=settings.bam_api_key, base_url=settings.bam_base_url)
     if kind == "polygon" and not argument:
         from quantdesk.marketdata.providers.polygon import PolygonProvider
 
@@ -113,7 +117,7 @@ def build_provider(entry: str, settings: Settings, http: HttpClient) -> Provider
             raise ConfigError(f"provider {entry!r}: add {argument!r} to QUANTDESK_HTML_RATE_TABLES")
         return HtmlRatesProvider(entry, table, http)
     raise ConfigError(
-        f"unknown provider {entry!r}: use csv, parquet, ecb, fred, polygon, rss, newsfile, "
+        f"unknown provider {entry!r}: use csv, parquet, ecb, bam, fred, polygon, rss, newsfile, "
         "ccxt:<exchange id> or html:<table name>"
     )
 

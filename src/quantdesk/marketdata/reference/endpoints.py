@@ -56,15 +56,20 @@ Symbol = Annotated[str, Path(pattern=SYMBOL_PATTERN, description="Ticker symbol,
     description=(
         "Stored FX rates for a base currency: how many units of each currency one `base` buys. "
         "The latest publication, or with `date` the one in force that day (the last on or "
-        "before it). Filled daily by the `fx.fetch_rates` job."
+        "before it). Filled daily by the `fx.fetch_rates` job. One source's mid rates: "
+        "`source` (ecb, bam, ...), else the source quoting the most currencies for `base`."
     ),
 )
 async def get_fx_rates(
     session: SessionDep,
     base: Currency = "EUR",
     on: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD")] = None,
+    source: Annotated[
+        str | None,
+        Query(pattern=r"^[A-Za-z0-9:._-]{1,32}$", description="Publisher, e.g. ecb or bam"),
+    ] = None,
 ) -> FxRatesResponse:
-    found = await fx_rate_service.rates(session, base=base, on=on)
+    found = await fx_rate_service.rates(session, base=base, on=on, source=source)
     return FxRatesResponse(
         data=FxRatesRead(base=found.base, date=found.day, rates=found.rates),
         meta=ReferenceMeta(

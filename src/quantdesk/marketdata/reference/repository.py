@@ -17,6 +17,7 @@ from quantdesk.models import (
     Base,
     FundamentalsSnapshot,
     FxRate,
+    FxRateKind,
     SeriesKind,
     SeriesObservation,
 )
@@ -50,16 +51,43 @@ async def upsert_rows(
 class FxRateRepository(Repository[FxRate]):
     model = FxRate
 
-    async def latest_day(self, base: str, *, on_or_before: date | None) -> date | None:
-        statement = select(func.max(FxRate.day)).where(FxRate.base == base)
+    async def latest_by_source(
+        self, base: str, *, on_or_before: date | None, kind: FxRateKind = FxRateKind.MID
+    ) -> list[tuple[str, date, int]]:
+        """(source, its latest day, how many quotes it published that day) for each source
+        with `kind` rates for `base` (on or before `on_or_before`)."""
+        latest = select(FxRate.source, func.max(FxRate.day).label("day")).where(
+            FxRate.base == base, FxRate.kind == kind
+        )
         if on_or_before is not None:
-            statement = statement.where(FxRate.day <= on_or_before)
-        day: date | None = (await self.session.execute(statement)).scalar()
-        return day
-
-    async def on_day(self, base: str, day: date) -> Sequence[FxRate]:
+            latest = latest.where(FxRate.day <= on_or_before)
+        last = latest.group_by(FxRate.source).subquery()
         statement = (
-            select(FxRate).where(FxRate.base == base, FxRate.day == day).order_by(FxRate.quote)
+            select(last.c.source, last.c.day, func.count())
+            .join(
+                FxRate,
+                (FxRate.source == last.c.source)
+                & (FxRate.day == last.c.day)
+                & (FxRate.base == base)
+                & (FxRate.kind == kind),
+            )
+            .group_by(last.c.source, last.c.day)
+        )
+        rows = (await self.session.execute(statement)).all()
+        return [(source, day, count) for source, day, count in rows]
+
+    async def on_day(
+        self, base: str, day: date, *, source: str, kind: FxRateKind = FxRateKind.MID
+    ) -> Sequence[FxRate]:
+        statement = (
+            select(FxRate)
+            .where(
+                FxRate.base == base,
+                FxRate.day == day,
+                FxRate.source == source,
+                FxRate.kind == kind,
+            )
+            .order_by(FxRate.quote)
         )
         return (await self.session.execute(statement)).scalars().all()
 

@@ -27,6 +27,7 @@ from quantdesk.marketdata.reference.repository import (
 from quantdesk.models import (
     FundamentalsSnapshot,
     FxRate,
+    FxRateKind,
     SeriesKind,
     SeriesObservation,
     utcnow,
@@ -89,8 +90,11 @@ class FxRateService:
         rates: FxRates,
         provider: str,
         fetched_at: datetime | None = None,
+        source: str | None = None,
+        kind: FxRateKind = FxRateKind.MID,
     ) -> int:
-        """Upsert every rate of one publication (same base, quote and day: replaced)."""
+        """Upsert every rate of one publication (same base, quote, day, kind and source:
+        replaced). `source` is the publisher, by default the provider that answered."""
         fetched_at = fetched_at or utcnow()
         day = day_of(rates.as_of)
         rows = [
@@ -98,6 +102,8 @@ class FxRateService:
                 "base": rates.base.upper(),
                 "quote": quote.upper(),
                 "day": day,
+                "kind": kind,
+                "source": (source or provider)[:32],
                 "rate": rate,
                 "provider": provider,
                 "fetched_at": fetched_at,
@@ -107,16 +113,25 @@ class FxRateService:
         ]
         return await upsert_rows(session, FxRate, rows)
 
-    async def rates(self, session: AsyncSession, *, base: str, on: date | None) -> FxRateSet:
-        """The latest stored rates for `base`, or those in force on `on`: the last publication
-        on or before it (central banks publish nothing on weekends and holidays)."""
+    async def rates(
+        self, session: AsyncSession, *, base: str, on: date | None, source: str | None = None
+    ) -> FxRateSet:
+        """The latest stored mid rates for `base`, or those in force on `on`: the last
+        publication on or before it (central banks publish nothing on weekends and holidays).
+        One source's publication: `source`, else the one quoting the most currencies on its
+        latest day (then the newest, then by name), so a source that quotes `base` against
+        one currency (BAM: MAD) does not hide the reference table."""
         base = base.upper()
         repository = FxRateRepository(session)
-        day = await repository.latest_day(base, on_or_before=on)
-        if day is None:
+        found = await repository.latest_by_source(base, on_or_before=on)
+        if source is not None:
+            found = [entry for entry in found if entry[0] == source.lower()]
+        if not found:
             when = f" on or before {on.isoformat()}" if on else ""
-            raise FxRatesNotFound(f"no stored FX rates for base {base}{when}")
-        rows = await repository.on_day(base, day)
+            by = f" from source {source.lower()!r}" if source else ""
+            raise FxRatesNotFound(f"no stored FX rates for base {base}{by}{when}")
+        chosen, day, _ = max(found, key=lambda entry: (entry[2], entry[1], entry[0]))
+        rows = await repository.on_day(base, day, source=chosen)
         return FxRateSet(
             base=base,
             day=day,
