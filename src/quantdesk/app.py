@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from quantdesk import __version__
+from quantdesk.analytics.market.tasks import refresh_if_missing as refresh_market_if_missing
 from quantdesk.api import include_api
 from quantdesk.audit.service import audit_service
 from quantdesk.auth.openapi import document_security
@@ -135,6 +136,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             job_runtime(settings, db) as state.jobs,
             performance_monitor(settings, db, mail=state.mail) as state.monitor,
         ):
+            if state.jobs.scheduler is not None:  # a serving process: build a missing overview
+                await refresh_market_if_missing(db, state.jobs.runner)
             yield
     finally:
         install_provider_runtime(None)

@@ -258,6 +258,7 @@ def demo_load(
 ) -> None:
     """Load the genuine GOOG (1d), EURUSD (1h), BTCUSD (1M) history shipped by `backtesting`,
     then backfill the signals over it (each settled by the later bars)."""
+    from quantdesk.analytics.market.demo import refresh_demo_market
     from quantdesk.marketdata.demo import load_demo
     from quantdesk.marketdata.news.demo import load_demo_news
     from quantdesk.marketdata.service import IngestResult
@@ -289,6 +290,8 @@ def demo_load(
             f"{result.symbol} {result.timeframe.value}: {result.signals:,} signals "
             f"({result.settled:,} settled, {result.created:,} new)"
         )
+    # The market overview and screener over everything loaded above (market.refresh).
+    console.print(with_session(settings, lambda session: refresh_demo_market(session, settings)))
     _demo_portfolio(settings)
 
 

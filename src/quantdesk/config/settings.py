@@ -30,7 +30,6 @@ from quantdesk.config.rules import (
     HtmlRateTable,
     check_lifetimes,
 )
-from quantdesk.config.sentiment import SentimentSettings
 from quantdesk.config.webhooks import WebhookSettings
 
 
@@ -44,7 +43,6 @@ class Settings(
     PaperSettings,
     RealtimeSettings,
     ResearchSettings,
-    SentimentSettings,
     WebhookSettings,
 ):  # config/
     model_config = SettingsConfigDict(

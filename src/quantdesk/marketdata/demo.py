@@ -40,6 +40,8 @@ DEMO_SERIES = (
             asset_class=AssetClass.EQUITY,
             currency="USD",
             sector="Communication Services",
+            industry="Internet Content & Information",
+            country="US",
         ),
     ),
     DemoSeries(

@@ -44,7 +44,6 @@ from quantdesk.models.reference import (
     SeriesKind,
     SeriesObservation,
 )
-from quantdesk.models.sentiment import SentimentVote, VoteKind
 from quantdesk.models.signals import Signal, SignalDirection, SignalStatus
 from quantdesk.models.watch import (
     AlertCondition,
@@ -118,14 +117,12 @@ __all__ = [
     "Quote",
     "RefreshToken",
     "SeriesKind",
-    "SentimentVote",
     "SeriesObservation",
     "Signal",
     "SignalDirection",
     "SignalStatus",
     "TimeInForce",
     "UTCDateTime",
-    "VoteKind",
     "User",
     "Watchlist",
     "WatchlistItem",

@@ -165,6 +165,14 @@ class MarketRepository:
             history[iid] = (tf, _frame(list(rows)))
         return history
 
+    async def with_bars(self, instrument_ids: list[int]) -> set[int]:
+        if not instrument_ids:
+            return set()
+        rows = await self.session.scalars(
+            select(Bar.instrument_id).where(Bar.instrument_id.in_(instrument_ids)).distinct()
+        )
+        return set(rows)
+
     async def quotes(self, instrument_ids: list[int]) -> dict[int, Quote]:
         if not instrument_ids:
             return {}

@@ -86,7 +86,11 @@ async def build_rows(
     daily = await repo.daily_history(sessions)
     others = [facts.id for facts in instruments if facts.id not in daily]
     intraday = await repo.intraday_history(others, sessions)
-    quotes = await repo.quotes([iid for iid in others if iid not in intraday])
+    # A quote stands in only where no bars exist at all (weekly or monthly bars are no session).
+    with_bars = await repo.with_bars([iid for iid in others if iid not in intraday])
+    quotes = await repo.quotes(
+        [iid for iid in others if iid not in intraday and iid not in with_bars]
+    )
     fundamentals = await repo.fundamentals()
     sentiment = await repo.sentiment(sentiment_days)
     rows: list[dict[str, Any]] = []
