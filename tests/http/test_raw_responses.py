@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from quantdesk.access.scopes import Role
 from quantdesk.db import Database
@@ -44,6 +44,14 @@ def raw_api_routes(app: FastAPI) -> dict[str, APIRoute]:
     for route in app.routes:
         if isinstance(route, APIRoute) and route.path.startswith("/api/v1"):
             returned = typing.get_type_hints(route.endpoint).get("return")
+            # A route documenting only non-JSON bodies (a report as markdown, HTML or PDF) or
+            # streaming a file (an export's download) has no JSON body to check.
+            content = route.responses.get(200, {}).get("content", {})
+            if content and set(content) <= {"text/markdown", "text/html", "application/pdf"}:
+                continue
+            streamed = route.response_class
+            if isinstance(streamed, type) and issubclass(streamed, StreamingResponse):
+                continue
             if isinstance(returned, type) and issubclass(returned, Response):
                 found[route.path] = route
     return found

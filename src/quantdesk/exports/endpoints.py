@@ -16,6 +16,7 @@ from quantdesk.exports.download import download
 from quantdesk.exports.schemas import ExportAccepted, ExportCreate, ExportRead
 from quantdesk.exports.service import export_service
 from quantdesk.exports.tasks import RUN_JOB
+from quantdesk.exports.writers import MEDIA_TYPES
 from quantdesk.jobs.dependencies import JobRuntimeDep
 from quantdesk.kit.pagination import ListMeta, Page
 
@@ -97,15 +98,21 @@ async def get_export(
 @router.delete("/exports/{export_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_export(
     export_id: ExportId, principal: ExportData, session: SessionDep, settings: SettingsDep
-) -> Response:
+) -> None:
     await export_service.delete(session, settings, user_id=owner_id(principal), export_id=export_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(
     "/exports/{export_id}/download",
     dependencies=[PUBLIC],
     response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The file, in the export's format",
+            "content": {media: {} for media in MEDIA_TYPES.values()},
+        },
+        206: {"description": "The requested byte range"},
+    },
     description=(
         "The export's file. The signed `token` from `download_url` is the credential (no "
         "header needed); HTTP Range is supported (206, 416). An expired link is 410; someone "
