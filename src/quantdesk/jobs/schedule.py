@@ -25,6 +25,7 @@ from quantdesk.config import ConfigError, Settings
 OFF = "off"
 DEFAULT_SCHEDULE: dict[str, str] = {
     "fx.fetch_rates": "0 6 * * *",  # daily 06:00
+    "fx.fetch_bam": "0 12 * * 1-5",  # weekdays 12:00 UTC: BAM publishes at 12:30 Casablanca
     "economy.fetch_series": "0 7 * * 1",  # Mondays 07:00
     "reports.fetch_financials": "0 5 1 * *",  # monthly, the 1st at 05:00
     "maintenance.cleanup": "0 3 * * 0",  # Sundays 03:00
