@@ -17,7 +17,7 @@ from tests.support.settings import make_settings
 def settings(database_url: str) -> Settings:
     return make_settings(
         database_url,
-        realtime_auth_timeout_seconds=0.5,
+        realtime_auth_timeout_seconds=1.0,
         realtime_heartbeat_seconds=30.0,
         realtime_max_connections_per_user=3,
         realtime_outbound_queue=50,

@@ -99,7 +99,7 @@ async def _never_returns(text: str) -> None:
 
 
 async def test_missing_pong_closes_the_connection(app: FastAPI, ws_url: str) -> None:
-    app.state.settings.realtime_heartbeat_seconds = 0.2
+    app.state.settings.realtime_heartbeat_seconds = 0.4
     try:
         async with stream_client(ws_url + WS) as answering, stream_client(ws_url + WS) as mute:
             answering_reader, mute_reader = Reader(answering), Reader(mute)
