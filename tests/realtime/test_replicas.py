@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from quantdesk.config import Settings
 from quantdesk.infra.events import RedisEventBus
-from tests.support.realtime import WS, Reader, quote, sqlite_only, stream_client, uvicorn_replica
+from tests.support.realtime import WS, Reader, quote, sqlite_only, stream_client, uvicorn_replicas
 from tests.support.servers import RedisProcess, running_redis
 from tests.support.settings import make_settings, start_or_skip
 
@@ -31,10 +31,7 @@ async def test_an_event_reaches_subscribers_on_every_replica(
         "QUANTDESK_REDIS_URL": redis_process.url,
         "QUANTDESK_PAPER_DESK_ENABLED": "false",
     }
-    with (
-        uvicorn_replica(env, tmp_path / "one.log") as one,
-        uvicorn_replica(env, tmp_path / "two.log") as two,
-    ):
+    with uvicorn_replicas(env, tmp_path, 2) as (one, two):
         bus = RedisEventBus(redis_process.url)  # a worker storing quotes, say
         try:
             async with (

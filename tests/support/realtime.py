@@ -124,37 +124,52 @@ sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @contextmanager
-def uvicorn_replica(settings: dict[str, str], log_path: Path) -> Iterator[int]:
-    """A `uvicorn quantdesk.main:app` subprocess configured by `settings` (QUANTDESK_*
-    variables); its port once /health/ready answers 200. Stopped (SIGTERM, then SIGKILL)
-    on the way out."""
+def uvicorn_replicas(settings: dict[str, str], log_dir: Path, count: int) -> Iterator[list[int]]:
+    """`count` `uvicorn quantdesk.main:app` subprocesses configured by `settings` (QUANTDESK_*
+    variables), started together; their ports once each /health/ready answers 200. Stopped
+    (SIGTERM, then SIGKILL) on the way out."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUANTDESK_")}
     env |= {"QUANTDESK_WARM_KERNELS_AT_STARTUP": "false", **settings}
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "quantdesk.main:app", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    started: list[tuple[int, subprocess.Popen[bytes], Path]] = []
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"replica exited: {log_path.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"replica not ready: {log_path.read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield port
+        for index in range(count):
+            port = free_port()
+            command = [sys.executable, "-m", "uvicorn", "quantdesk.main:app"]
+            command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+            log_path = log_dir / f"replica{index}.log"
+            with log_path.open("wb") as log:
+                process = subprocess.Popen(
+                    [*command, "--no-access-log"],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            started.append((port, process, log_path))
+        for port, process, log_path in started:
+            _wait_ready(port, process, log_path)
+        yield [port for port, _, _ in started]
     finally:
-        process.terminate()
+        for _, process, _ in started:
+            process.terminate()
+        for _, process, _ in started:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+
+
+def _wait_ready(port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"replica exited: {log_path.read_text()[-2000:]}")
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+            if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"replica not ready: {log_path.read_text()[-2000:]}")
+        time.sleep(0.2)
