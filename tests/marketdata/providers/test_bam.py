@@ -95,6 +95,8 @@ def test_malformed_rows_are_refused() -> None:
     row = {"date": "2026-10-30T12:30:00", "libDevise": "EUR", "uniteDevise": 1}
     with pytest.raises(MalformedResponse, match="moyen"):
         parse_rows([{**row, "moyen": "n/a"}], ("moyen",))
+    with pytest.raises(MalformedResponse, match="non-positive 'moyen'"):
+        parse_rows([{**row, "moyen": 0}], ("moyen",))
     with pytest.raises(MalformedResponse, match="uniteDevise"):
         parse_rows([{**row, "moyen": 10.9, "uniteDevise": 0}], ("moyen",))
     with pytest.raises(MalformedResponse, match="date"):

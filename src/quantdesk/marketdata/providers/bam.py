@@ -110,7 +110,10 @@ def parse_rows(body: Any, fields: tuple[str, ...]) -> tuple[dict[str, list[BamRa
         if unit <= 0:
             raise MalformedResponse(f"BAM: row {index} has a non-positive uniteDevise")
         for name in fields:
-            parsed[name].append(BamRate(currency, day, _number(item, name, index) / unit))
+            price = _number(item, name, index)
+            if not price > 0:  # also NaN
+                raise MalformedResponse(f"BAM: row {index} has a non-positive {name!r}")
+            parsed[name].append(BamRate(currency, day, price / unit))
     return parsed, duplicates
 
 
