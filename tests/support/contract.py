@@ -110,13 +110,15 @@ class Failure:
 # Schema-valid requests the app rightly refuses with 422, because what makes them valid
 # cannot be said in JSON Schema: a cursor must be one the API signed, an indicator set must
 # follow its grammar with known names and argument counts, a quote `provider` must be one of
-# the configured chain, a new password must pass the strength policy. For these operations
-# (and only these) `positive_data_acceptance` also accepts 422; every other check, and every
-# other operation, runs unchanged.
+# the configured chain, a new password must pass the strength policy, sentiment model
+# "finbert" needs its model path configured and a window's `end` must leave room for the
+# window after 1970. For these operations (and only these) `positive_data_acceptance` also
+# accepts 422; every other check, and every other operation, runs unchanged.
 SEMANTIC_422 = (
     "/api/v1/indicators/",
     "/api/v1/quotes/",
     "/api/v1/auth/register",
+    "/api/v1/sentiment/",
 )
 
 
