@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from quantdesk.analytics.market.endpoints import router as market_router
+from quantdesk.analytics.sentiment.endpoints import router as sentiment_router
 from quantdesk.auth.admin_endpoints import router as admin_router
 from quantdesk.auth.api_key_endpoints import router as api_keys_router
 from quantdesk.auth.endpoints import router as auth_router
@@ -53,6 +54,7 @@ API_ROUTERS: list[APIRouter] = [
     reference_router,
     fx_router,
     news_router,
+    sentiment_router,
     market_router,
     replay_router,
     indicators_router,

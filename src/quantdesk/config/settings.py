@@ -30,6 +30,7 @@ from quantdesk.config.rules import (
     HtmlRateTable,
     check_lifetimes,
 )
+from quantdesk.config.sentiment import SentimentSettings
 from quantdesk.config.webhooks import WebhookSettings
 
 
@@ -43,6 +44,7 @@ class Settings(
     PaperSettings,
     RealtimeSettings,
     ResearchSettings,
+    SentimentSettings,
     WebhookSettings,
 ):  # config/
     model_config = SettingsConfigDict(

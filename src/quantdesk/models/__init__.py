@@ -44,6 +44,7 @@ from quantdesk.models.reference import (
     SeriesKind,
     SeriesObservation,
 )
+from quantdesk.models.sentiment import SentimentVote, VoteKind
 from quantdesk.models.signals import Signal, SignalDirection, SignalStatus
 from quantdesk.models.watch import (
     AlertCondition,
@@ -117,12 +118,14 @@ __all__ = [
     "Quote",
     "RefreshToken",
     "SeriesKind",
+    "SentimentVote",
     "SeriesObservation",
     "Signal",
     "SignalDirection",
     "SignalStatus",
     "TimeInForce",
     "UTCDateTime",
+    "VoteKind",
     "User",
     "Watchlist",
     "WatchlistItem",

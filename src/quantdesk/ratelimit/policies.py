@@ -136,6 +136,19 @@ POLICIES: Mapping[str, Policy] = {
         ),
         Policy("auth-login", "10/minute", KeyKind.IP, summary="POST /auth/login"),
         Policy("auth-register", "5 per hour", KeyKind.IP, summary="POST /auth/register"),
+        Policy(
+            "sentiment-score",
+            "60/minute",
+            KeyKind.PRINCIPAL,
+            exempt_roles=frozenset({Role.ADMIN}),
+            summary="POST /sentiment/score (up to 1,000 texts each)",
+        ),
+        Policy(
+            "sentiment-votes",
+            "30 per hour",
+            KeyKind.USER,
+            summary="POST /sentiment/{symbol}/votes",
+        ),
     )
 }
 
