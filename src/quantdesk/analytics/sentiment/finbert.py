@@ -58,7 +58,7 @@ class FinBertClassifier:
         self.batch_size = batch_size
         self.max_length = max_length
         digest = hashlib.sha256((path / "config.json").read_bytes()).hexdigest()[:8]
-        self.version = f"finbert:{path.name[:16]}:{digest}"
+        self.version = f"finbert:{path.name[:14]}:{digest}"  # <= 31 characters
         self.batches_run = 0
 
     def __call__(self, texts: Sequence[str]) -> list[ClassProbabilities]:
