@@ -27,6 +27,7 @@ from quantdesk.jobs.celery_app import CronSchedule, create_celery
 from quantdesk.jobs.registry import JobContext, PermanentJobError, registered
 from quantdesk.jobs.schedule import Cron, schedule_from_settings
 from quantdesk.models import JobRun, JobStatus
+from quantdesk.tasks import load_tasks
 from tests.support.factories import create_instrument, load_bars, synthetic_bars
 from tests.support.jobs import job_runs, register, write_bars_csv
 from tests.support.servers import RedisProcess
@@ -53,6 +54,7 @@ def test_every_registered_job_is_a_celery_task_with_backoff_retries() -> None:
     settings = make_settings(
         MEMORY, celery_broker_url=BROKER, jobs_max_retries=4, jobs_retry_backoff_seconds=3
     )
+    load_tasks()  # the job catalogue, as the worker loads it (not left to an earlier test)
     app = create_celery(settings)
     assert set(registered()) <= set(app.tasks)
     fetch = app.tasks["marketdata.fetch_bars"]
