@@ -3,8 +3,15 @@ naming its source; loading again stores nothing new."""
 
 from __future__ import annotations
 
-import httpx
+import sqlite3
+from pathlib import Path
 
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from quantdesk.cli import app as cli
+from quantdesk.config import get_settings
 from quantdesk.db import Database
 from quantdesk.marketdata.demo import load_demo
 from quantdesk.marketdata.news.demo import load_demo_news
@@ -29,3 +36,23 @@ async def test_demo_news_on_a_fresh_database(db: Database, client: httpx.AsyncCl
     for symbol in ("EURUSD", "BTCUSD"):
         items = (await client.get("/api/v1/news", params={"symbol": symbol})).json()["data"]
         assert len(items) >= 4 and all(symbol in item["symbols"] for item in items)
+
+
+def test_cli_demo_load_stores_the_news_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`quantdesk demo load` itself, on a fresh SQLite file (what `make run` does)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'quantdesk.db'}"
+    monkeypatch.setenv("QUANTDESK_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        loaded = CliRunner().invoke(cli, ["demo", "load"])
+    finally:
+        get_settings.cache_clear()
+    assert loaded.exit_code == 0, loaded.output
+    assert "news: 19 items stored from newsfile:news_sample.xml" in loaded.output
+    with sqlite3.connect(tmp_path / "quantdesk.db") as connection:
+        (goog,) = connection.execute(
+            "SELECT count(*) FROM news_item_symbols WHERE symbol = 'GOOG'"
+        ).fetchone()
+    assert goog == 9
