@@ -125,6 +125,8 @@ async def test_bad_input_is_422_naming_the_field(client: httpx.AsyncClient) -> N
         ({"from": "EUR", "to": "USD", "amount": "-5"}, "query.amount"),
         ({"from": "EUR", "to": "USD", "amount": "abc"}, "query.amount"),
         ({"from": "EUR", "to": "USD", "amount": "NaN"}, "query.amount"),
+        ({"from": "EUR", "to": "USD", "amount": "1e3"}, "query.amount"),
+        ({"from": "EUR", "to": "USD", "amount": "1.1234567890123"}, "query.amount"),
         ({"from": "EUR", "to": "USD", "date": "2026-13-01"}, "query.date"),
     ):
         body = assert_problem(await client.get(CONVERT, params=params), 422)

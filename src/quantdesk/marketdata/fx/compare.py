@@ -94,9 +94,8 @@ async def _boards(repository: FxQuoteRepository, bases: list[str], on: date | No
     days: dict[str, date] = {}
     for base in bases:
         for kind in (FxRateKind.MID, FxRateKind.BUY):
-            for source in await repository.sources(base, kind):
-                day = await repository.latest_day(base, source, on_or_before=on, kind=kind)
-                if day is not None and (source not in days or day > days[source]):
+            for source, day, _ in await repository.latest_by_source(base, kind, on_or_before=on):
+                if source not in days or day > days[source]:
                     days[source] = day
     boards = []
     for source, day in sorted(days.items()):
@@ -204,6 +203,19 @@ async def compare(
     session: AsyncSession, base: str, quote: str, *, on: date | None, bam_configured: bool
 ) -> Comparison:
     base, quote = base.upper(), quote.upper()
+    if base == quote:
+        return Comparison(
+            base,
+            quote,
+            [],
+            None,
+            None,
+            None,
+            None,
+            [],
+            [],
+            [f"{base}/{quote} is one currency: the rate is 1"],
+        )
     repository = FxQuoteRepository(session)
     bases = list(dict.fromkeys([base, quote, "EUR", "USD"]))
     boards = await _boards(repository, bases, on)

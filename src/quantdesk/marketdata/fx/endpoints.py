@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from quantdesk.access.scopes import Scope
 from quantdesk.auth.dependencies import require
 from quantdesk.dependencies import SessionDep
-from quantdesk.errors import Unprocessable, field_error
 from quantdesk.kit.app_state import app_state
 from quantdesk.marketdata.fx.compare import compare
 from quantdesk.marketdata.fx.convert import convert
@@ -26,6 +25,7 @@ from quantdesk.marketdata.fx.schemas import (
 router = APIRouter(tags=["reference data"], dependencies=[Depends(require(Scope.READ_TICKERS))])
 
 CURRENCY = r"^[A-Za-z]{3}$"
+AMOUNT = r"^[0-9]{1,15}(\.[0-9]{1,12})?$"
 PAIR = r"^[A-Za-z]{3}[/_-]?[A-Za-z]{3}$"
 OnDate = Annotated[
     date | None, Query(alias="date", description="YYYY-MM-DD; rates in force that day")
@@ -34,13 +34,7 @@ OnDate = Annotated[
 
 def _pair(pair: str) -> tuple[str, str]:
     letters = "".join(ch for ch in pair if ch.isalpha()).upper()
-    base, quote = letters[:3], letters[3:]
-    if base == quote:
-        raise Unprocessable(
-            "a pair needs two different currencies",
-            errors=[field_error(["query", "pair"], "base and quote are the same currency")],
-        )
-    return base, quote
+    return letters[:3], letters[3:]
 
 
 def _providers(*names: str) -> str:
@@ -101,17 +95,15 @@ async def get_fx_convert(
     source: Annotated[str, Query(alias="from", pattern=CURRENCY, description="e.g. USD")],
     target: Annotated[str, Query(alias="to", pattern=CURRENCY, description="e.g. JPY")],
     amount: Annotated[
-        Decimal,
-        Query(gt=0, le=Decimal("1e15"), max_digits=30, description="e.g. 1250.50"),
-    ] = Decimal(1),
+        str,
+        Query(
+            pattern=AMOUNT,
+            description="A non-negative decimal, up to 15 digits and 12 decimals, e.g. 1250.50",
+        ),
+    ] = "1",
     on: OnDate = None,
 ) -> ConversionResponse:
-    if not amount.is_finite():
-        raise Unprocessable(
-            "amount must be a number",
-            errors=[field_error(["query", "amount"], "not a finite number")],
-        )
-    found = await convert(session, source, target, amount, on=on)
+    found = await convert(session, source, target, Decimal(amount), on=on)
     return ConversionResponse(
         data=ConversionRead.of(found),
         meta=FxMeta(

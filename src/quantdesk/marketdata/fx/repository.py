@@ -6,29 +6,67 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Date, Integer, String, bindparam, case, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.kit.repository import Repository
 from quantdesk.models import FxRate, FxRateKind
+
+# Every source's latest day for one (base, kind), and how many quotes it published that day, in
+# one round trip of index seeks on ix_fx_rates_source_day (base, kind, source, day): the
+# recursive part walks the distinct sources (a loose index scan; neither SQLite nor PostgreSQL
+# does one for GROUP BY), the scalar subqueries seek each source's last day and count its rows.
+_LATEST_BY_SOURCE = (
+    text(
+        """
+        WITH RECURSIVE sources(source) AS (
+            SELECT min(source) FROM fx_rates WHERE base = :base AND kind = :kind
+            UNION ALL
+            SELECT (SELECT min(f.source) FROM fx_rates f
+                    WHERE f.base = :base AND f.kind = :kind AND f.source > sources.source)
+            FROM sources WHERE sources.source IS NOT NULL
+        ),
+        latest(source, day) AS (
+            SELECT source, (SELECT max(f.day) FROM fx_rates f
+                            WHERE f.base = :base AND f.kind = :kind AND f.source = sources.source
+                              AND f.day <= :until)
+            FROM sources WHERE source IS NOT NULL
+        )
+        SELECT source, day, (SELECT count(*) FROM fx_rates f
+                             WHERE f.base = :base AND f.kind = :kind
+                               AND f.source = latest.source AND f.day = latest.day) AS quotes
+        FROM latest WHERE day IS NOT NULL
+        """
+    )
+    .bindparams(
+        bindparam("base", type_=String),
+        bindparam("kind", type_=String),
+        bindparam("until", type_=Date),
+    )
+    .columns(source=String, day=Date, quotes=Integer)
+)
+FAR_FUTURE = date(9999, 12, 31)
+
+
+async def latest_by_source(
+    session: AsyncSession, base: str, kind: FxRateKind, *, on_or_before: date | None
+) -> list[tuple[str, date, int]]:
+    """(source, its latest day on or before the date, quotes that day) for each source with
+    `kind` rates for `base`."""
+    rows = await session.execute(
+        _LATEST_BY_SOURCE,
+        {"base": base, "kind": kind.value, "until": on_or_before or FAR_FUTURE},
+    )
+    return [(source, day, int(quotes)) for source, day, quotes in rows.all()]
 
 
 class FxQuoteRepository(Repository[FxRate]):
     model = FxRate
 
-    async def sources(self, base: str, kind: FxRateKind = FxRateKind.MID) -> list[str]:
-        """Every source with `kind` rates for `base`: one seek per source on
-        ix_fx_rates_source_day (base, kind, source, day), never a scan of the history."""
-        found: list[str] = []
-        while True:
-            statement = select(func.min(FxRate.source)).where(
-                FxRate.base == base, FxRate.kind == kind
-            )
-            if found:
-                statement = statement.where(FxRate.source > found[-1])
-            source: str | None = (await self.session.execute(statement)).scalar()
-            if source is None:
-                return found
-            found.append(source)
+    async def latest_by_source(
+        self, base: str, kind: FxRateKind, *, on_or_before: date | None
+    ) -> list[tuple[str, date, int]]:
+        return await latest_by_source(self.session, base, kind, on_or_before=on_or_before)
 
     async def latest_day(
         self, base: str, source: str, *, on_or_before: date | None, kind: FxRateKind

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.kit.repository import Repository
+from quantdesk.marketdata.fx.repository import latest_by_source
 from quantdesk.models import (
     Base,
     FundamentalsSnapshot,
@@ -55,26 +56,8 @@ class FxRateRepository(Repository[FxRate]):
         self, base: str, *, on_or_before: date | None, kind: FxRateKind = FxRateKind.MID
     ) -> list[tuple[str, date, int]]:
         """(source, its latest day, how many quotes it published that day) for each source
-        with `kind` rates for `base` (on or before `on_or_before`)."""
-        latest = select(FxRate.source, func.max(FxRate.day).label("day")).where(
-            FxRate.base == base, FxRate.kind == kind
-        )
-        if on_or_before is not None:
-            latest = latest.where(FxRate.day <= on_or_before)
-        last = latest.group_by(FxRate.source).subquery()
-        statement = (
-            select(last.c.source, last.c.day, func.count())
-            .join(
-                FxRate,
-                (FxRate.source == last.c.source)
-                & (FxRate.day == last.c.day)
-                & (FxRate.base == base)
-                & (FxRate.kind == kind),
-            )
-            .group_by(last.c.source, last.c.day)
-        )
-        rows = (await self.session.execute(statement)).all()
-        return [(source, day, count) for source, day, count in rows]
+        with `kind` rates for `base` (on or before `on_or_before`): index seeks only."""
+        return await latest_by_source(self.session, base, kind, on_or_before=on_or_before)
 
     async def on_day(
         self, base: str, day: date, *, source: str, kind: FxRateKind = FxRateKind.MID
