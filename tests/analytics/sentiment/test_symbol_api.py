@@ -92,7 +92,7 @@ async def test_old_news_anchors_the_window_at_the_newest_item(
     assert body["data"]["counts"]["negative"] == 1
     assert "newest stored item" in body["meta"]["hint"]
     # An explicit end is taken as asked.
-    later = await client.get(f"{SENTIMENT}/BTCUSD", params={"end": "2019-01-01T00:00:00"})
+    later = await client.get(f"{SENTIMENT}/BTCUSD", params={"end": "2019-01-01T00:00:00Z"})
     assert later.json()["meta"]["anchored"] == "end"
     assert later.json()["data"]["counts"]["total"] == 0
 

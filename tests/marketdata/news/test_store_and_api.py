@@ -116,8 +116,8 @@ async def test_list_filters_and_cursor_pages(db: Database, client: httpx.AsyncCl
     found = await client.get("/api/v1/news", params={"q": "RALLY bitcoin", "symbol": "BTCUSD"})
     assert [n["title"][-5:] for n in found.json()["data"]] == ["rally"] * 3  # 15, 13, 11
 
-    since = await client.get("/api/v1/news", params={"since": "2024-01-05T15:00:00"})
-    assert len(since.json()["data"]) == 2  # stories 15 and 16 (naive: UTC)
+    since = await client.get("/api/v1/news", params={"since": "2024-01-05T15:00:00Z"})
+    assert len(since.json()["data"]) == 2  # stories 15 and 16
 
     pages: list[str] = []
     cursor = None

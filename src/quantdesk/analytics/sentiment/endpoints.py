@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -18,6 +17,7 @@ from quantdesk.analytics.sentiment.schemas import (
 from quantdesk.analytics.sentiment.service import WINDOW_REGEX, sentiment_service
 from quantdesk.auth.dependencies import ReadTickers, SignedIn, owner_id, policy
 from quantdesk.dependencies import SessionDep, SettingsDep
+from quantdesk.kit.schemas import Instant
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 
 router = APIRouter(tags=["sentiment"])
@@ -63,10 +63,10 @@ async def symbol_sentiment(
     window: Annotated[
         str, Query(pattern=WINDOW_REGEX, description="1h..2160h or 1d..90d, e.g. 24h, 7d")
     ] = "7d",
-    end: Annotated[dt.datetime | None, Query(description="ISO-8601; default now")] = None,
+    end: Annotated[
+        Instant | None, Query(description="ISO-8601 with a timezone, or a date; default now")
+    ] = None,
 ) -> SymbolSentimentResponse:
-    if end is not None and end.tzinfo is None:
-        end = end.replace(tzinfo=dt.UTC)
     data, meta = await sentiment_service.for_symbol(
         session, symbol, window=window, end=end, user_id=principal.user_id
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from quantdesk.access.scopes import Scope
 from quantdesk.auth.dependencies import require
 from quantdesk.dependencies import SessionDep
+from quantdesk.kit.schemas import Instant
 from quantdesk.kit.symbols import SYMBOL_PATTERN
 from quantdesk.marketdata.news.hints import empty_hint
 from quantdesk.marketdata.news.schemas import (
@@ -41,13 +41,13 @@ async def list_news(
     symbol: Annotated[
         str | None, Query(pattern=SYMBOL_PATTERN, description="Ticker, e.g. GOOG")
     ] = None,
-    since: Annotated[dt.datetime | None, Query(description="ISO-8601 date-time")] = None,
+    since: Annotated[
+        Instant | None, Query(description="ISO-8601 date-time with a timezone, or a date")
+    ] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     cursor: Annotated[str | None, Query(max_length=256)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> NewsListResponse:
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=dt.UTC)
     page = await news_service.page(
         session, symbol=symbol, since=since, q=q, cursor=cursor, limit=limit
     )
