@@ -2,12 +2,12 @@
 bounded replay buffer per stream and fans each frame out to the connections subscribed to it.
 
 Sequencing (docs/realtime.md, "Sequence numbers"): `seq` counts the events of one stream
-(`quotes:GOOG`, `orders:<account_id>`, ...) in the hub that serves the connection, starting at
-1 when the hub starts; every subscriber of the stream sees the same numbers, so a frame is
-encoded once and shared. Each hub has an `epoch` (random, in every ack): a `since_seq` from
-another epoch (a restarted process, another replica) is answered with a gap rather than with
-the wrong events. With Redis every replica's hub receives every event, so a client that
-reconnects to another replica resubscribes (and gets a gap) instead of replaying.
+(`quotes:GOOG`, `orders:<account_id>`, ...); every subscriber of the stream sees the same
+numbers, so a frame is encoded once and shared. With the memory bus the hub numbers them,
+from 1 when it starts, under a random `epoch` of its own, and replays from its memory. With
+the Redis bus the events arrive numbered by Redis (one sequence per topic for every replica,
+`Event.seq`, under Redis's epoch) and `since_seq` replays from Redis (resume.py), so a client
+may resume on any replica. A `since_seq` from another epoch gets a gap, never wrong events.
 """
 
 from __future__ import annotations
@@ -25,14 +25,15 @@ from sqlalchemy import select
 import quantdesk.jobs.events  # noqa: F401
 from quantdesk.config import Settings
 from quantdesk.db import Database
-from quantdesk.infra.events import Event, EventBus, Subscription
+from quantdesk.infra.events import Event, EventBus, EventLog, Subscription
 from quantdesk.infra.events.catalog import public_event_name
 from quantdesk.models.portfolio import PaperAccount
 from quantdesk.observability.logging import get_logger
 from quantdesk.realtime import metrics
 from quantdesk.realtime.client import Client
 from quantdesk.realtime.protocol import ALL, encode, event_frame, now_iso
-from quantdesk.realtime.routing import ADMIN_ONLY, BUS_PREFIXES, Route, route
+from quantdesk.realtime.resume import LogResume
+from quantdesk.realtime.routing import ADMIN_ONLY, BUS_PREFIXES, Route, route, stream_route
 
 log = get_logger("quantdesk.realtime")
 
@@ -71,6 +72,10 @@ class Hub:
         self._bus_queue_size = bus_queue_size
         self._subscriptions: list[Subscription] = []
         self._tasks: list[asyncio.Task[None]] = []
+        # The Redis bus numbers events and keeps them: replays read them back from there.
+        self.resume: LogResume | None = None
+        if isinstance(bus, EventLog):
+            self.resume = LogResume(bus, settings.realtime_replay_buffer, self._gap)
 
     def bus_down_seconds(self) -> float:
         """How long the hub's event-bus subscription has been down (0 while connected; the
@@ -79,6 +84,11 @@ class Hub:
         return 0.0 if since is None else time.monotonic() - since
 
     async def start(self) -> None:
+        if self.resume is not None:
+            try:
+                self.epoch = await self.resume.log.log_epoch()
+            except Exception as exc:  # Redis down: the first event or replay brings it
+                log.warning("realtime.epoch_unknown", error=repr(exc))
         for prefix in BUS_PREFIXES:
             sub = await self.bus.subscribe(prefix, maxsize=self._bus_queue_size)
             self._subscriptions.append(sub)
@@ -87,6 +97,8 @@ class Hub:
     async def stop(self) -> None:
         for client in list(self.clients):
             client.shut(1001, "server shutting down")
+        if self.resume is not None:
+            await self.resume.stop()
         for sub in self._subscriptions:
             await sub.aclose()
         for task in self._tasks:
@@ -122,6 +134,8 @@ class Hub:
         if client not in self.clients:
             return
         self.clients.discard(client)
+        if self.resume is not None:
+            self.resume.forget(client)
         for key in list(client.subscriptions):
             self._unindex(client, key)
         client.subscriptions.clear()
@@ -181,11 +195,21 @@ class Hub:
             stream = self.streams[found.stream] = Stream(
                 found, self.settings.realtime_replay_buffer
             )
-        stream.seq += 1
+        seq = event.seq
+        if seq is None:  # the memory bus: this hub numbers the stream and keeps its frames
+            stream.seq += 1
+            seq = stream.seq
+        else:  # the Redis bus: the number every replica shares
+            stream.seq = seq
+            if event.epoch is not None:
+                self.epoch = event.epoch
         frame = event_frame(
-            public_event_name(event), found.stream, stream.seq, event.payload.to_dict(), now_iso()
+            public_event_name(event), found.stream, seq, event.payload.to_dict(), now_iso()
         )
-        self._buffer(found.stream, stream, frame)
+        if event.seq is None:
+            self._buffer(found.stream, stream, frame)
+        resume = self.resume
+        waiting = resume.waiting.get(found.stream) if resume and resume.waiting else None
         index = self.index
         reached = 0
         targets = index.get((found.channel, ALL))
@@ -195,6 +219,8 @@ class Hub:
                 targets = exact if not targets else exact | targets
         if targets:
             for client in tuple(targets):
+                if waiting and resume and resume.intercept(waiting, client, seq, frame):
+                    continue  # resuming: held until its backlog is queued, or a duplicate
                 if client.offer(frame):
                     reached += 1
                 else:
@@ -226,6 +252,9 @@ class Hub:
     ) -> None:
         """Queue the buffered frames after `since` of every stream (channel, key) covers, or a
         `gap` frame for a stream whose missing frames are no longer (or never were) here."""
+        if self.resume is not None:
+            self._replay_log(client, key, since, epoch)
+            return
         channel, wanted = key
         for name, stream in list(self.streams.items()):
             if stream.route.channel != channel:
@@ -252,7 +281,48 @@ class Hub:
                 if name not in self.streams and after > 0 and name.startswith(channel + ":"):
                     client.offer_now(self._gap(name, after, None, 0))
 
-    def _gap(self, stream: str, after: int, until: int | None, last: int) -> bytes:
+    def _replay_log(
+        self,
+        client: Client,
+        key: tuple[str, str],
+        since: int | dict[str, int],
+        epoch: str | None,
+    ) -> None:
+        """Replay from the Redis log: the streams named in `since` (an object), or (a number)
+        the key's own streams plus those of the key this hub has carried."""
+        channel, wanted = key
+        if isinstance(since, dict):
+            names = set(since)
+        else:
+            names = {n for n, s in self.streams.items() if s.route.channel == channel}
+            if wanted != ALL and channel in ("quotes", "signals", "news", "alerts"):
+                names.add(f"{channel}:{wanted}")
+            elif wanted != ALL and channel == "jobs":
+                names |= {f"jobs:backtests:{wanted}", f"jobs:exports:{wanted}"}
+        afters: dict[str, int] = {}
+        for name in sorted(names):
+            found = stream_route(name)
+            if found is None or found.channel != channel:
+                continue
+            if channel != "orders" and wanted != ALL and found.key != wanted:
+                continue
+            unowned = str(self._owners.get(found.key)) != wanted
+            if channel == "orders" and not isinstance(since, dict) and unowned:
+                continue
+            afters[name] = since[name] if isinstance(since, dict) else since
+
+        async def check(name: str) -> bool:
+            found = stream_route(name)
+            if found is None or found.channel != "orders":
+                return True
+            return await self._owner(found.key) == wanted
+
+        assert self.resume is not None
+        self.resume.begin(client, afters, epoch, check)
+
+    def _gap(
+        self, stream: str, after: int, until: int | None, last: int, epoch: str | None = None
+    ) -> bytes:
         return encode(
             {
                 "type": "gap",
@@ -260,7 +330,7 @@ class Hub:
                 "since_seq": after,
                 "missing_until": until,  # None: unknown (another epoch, or beyond this hub)
                 "last_seq": last,
-                "epoch": self.epoch,
+                "epoch": epoch or self.epoch,
                 "timestamp": now_iso(),
             }
         )

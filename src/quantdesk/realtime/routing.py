@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from quantdesk.infra.events import Event, MarketEvent
+from quantdesk.infra.events import Event, MarketEvent, check_topic
 
 # Bus prefixes the hub listens on (one subscription each).
 BUS_PREFIXES: tuple[str, ...] = (
@@ -57,3 +57,42 @@ def route(event: Event) -> Route | None:
     if head == "jobs" and rest == "failed":
         return Route("jobs", ADMIN_ONLY, "jobs:failed")
     return None
+
+
+def stream_route(stream: str) -> Route | None:
+    """The route of a stream name (the inverse of `route`; a client names streams in
+    `since_seq`), or None for a name no stream has."""
+    head, _, rest = stream.partition(":")
+    if not rest:
+        return None
+    if head in ("quotes", "signals", "news", "alerts", "orders"):
+        return Route(head, rest, stream)
+    if head == "bars":
+        symbol, _, timeframe = rest.rpartition(":")
+        return Route("bars", symbol, stream) if symbol and timeframe else None
+    if head == "jobs":
+        if rest == "failed":
+            return Route("jobs", ADMIN_ONLY, stream)
+        kind, _, owner = rest.partition(":")
+        if kind in ("backtests", "exports") and owner:
+            return Route("jobs", owner, stream)
+    return None
+
+
+def stream_topic(stream: str) -> str:
+    """The bus topic a stream's events are published on (ValueError for a name that is not a
+    stream, or whose topic could not exist)."""
+    found = stream_route(stream)
+    if found is None:
+        raise ValueError(f"not a stream: {stream!r}")
+    head, _, rest = stream.partition(":")
+    if head == "quotes":
+        topic = f"market.quote.{rest}"
+    elif head == "bars":
+        symbol, _, timeframe = rest.rpartition(":")
+        topic = f"market.bar.{symbol}.{timeframe}"
+    elif head == "jobs":
+        topic = "jobs.failed" if rest == "failed" else rest.replace(":", ".", 1)
+    else:
+        topic = f"{head}.{rest}"
+    return check_topic(topic)

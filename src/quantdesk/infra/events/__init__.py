@@ -29,7 +29,7 @@ finished with an event (a replay at speed 0 never outruns the desk).
 """
 
 from quantdesk.infra.events.build import build_event_bus
-from quantdesk.infra.events.bus import EventBus
+from quantdesk.infra.events.bus import EventBus, EventLog, LogSlice
 from quantdesk.infra.events.emit import TopicPayload, emit, on_emit, remove_emit_hook
 from quantdesk.infra.events.event import (
     Event,
@@ -53,6 +53,8 @@ from quantdesk.infra.events.subscription import Subscription, SubscriptionClosed
 __all__ = [
     "Event",
     "EventBus",
+    "EventLog",
+    "LogSlice",
     "MarketEvent",
     "MarketEventKind",
     "MarketEventSource",

@@ -14,5 +14,10 @@ def build_event_bus(settings: Settings) -> EventBus:
     if settings.events_backend == "redis":
         if not settings.redis_url:
             raise ConfigError("QUANTDESK_EVENTS_BACKEND=redis needs QUANTDESK_REDIS_URL")
-        return RedisEventBus(settings.redis_url, queue_size=settings.events_queue_size)
+        return RedisEventBus(
+            settings.redis_url,
+            queue_size=settings.events_queue_size,
+            stream_length=settings.events_stream_length,
+            stream_ttl_seconds=settings.events_stream_ttl_seconds,
+        )
     return MemoryEventBus(queue_size=settings.events_queue_size)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
-from quantdesk.infra.events.event import Payload
+from quantdesk.infra.events.event import Event, Payload
 from quantdesk.infra.events.subscription import Subscription
 
 
@@ -28,4 +29,28 @@ class EventBus(Protocol):
 
     async def aclose(self) -> None:
         """Close every subscription and connection (idempotent)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LogSlice:
+    """What a topic's event log holds after a sequence number (`EventLog.read_log`)."""
+
+    epoch: str  # the numbering in force (a new one after Redis lost its data)
+    last_seq: int  # the topic's last number (0: nothing published in this epoch)
+    events: list[Event]  # the newest held events after the asked seq, oldest first
+
+
+@runtime_checkable
+class EventLog(Protocol):
+    """A bus that numbers each topic's events for every process and keeps the recent ones
+    (the Redis bus; the memory bus does not)."""
+
+    async def read_log(self, topic: str, after: int, limit: int) -> LogSlice:
+        """At most `limit` of the newest events of `topic` numbered after `after`;
+        Redis errors are raised."""
+        ...
+
+    async def log_epoch(self) -> str:
+        """The numbering in force (created when Redis holds none)."""
         ...

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 
 import orjson
@@ -182,16 +183,29 @@ def market_topic(kind: str, symbol: str, timeframe: str | None = None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One delivery: the topic it was published on and its payload."""
+    """One delivery: the topic it was published on and its payload.
+
+    `seq` and `epoch` are set by the Redis bus only (redis_log.py): the topic's sequence
+    number, shared by every process, and the numbering it belongs to. They take no part in
+    equality (the same event, however numbered)."""
 
     topic: str
     payload: Payload
+    seq: int | None = dataclass_field(default=None, compare=False)
+    epoch: str | None = dataclass_field(default=None, compare=False)
 
     def to_json(self) -> bytes:
-        """`{"topic", "type", "payload"}`: the Redis wire format (and, later, webhooks')."""
-        return orjson.dumps(
-            {"topic": self.topic, "type": self.payload.type_name, "payload": self.payload.to_dict()}
-        )
+        """`{"topic", "type", "payload"}` (plus `seq`, `epoch` when numbered): the Redis wire
+        format (and webhooks')."""
+        data: dict[str, Any] = {
+            "topic": self.topic,
+            "type": self.payload.type_name,
+            "payload": self.payload.to_dict(),
+        }
+        if self.seq is not None:
+            data["seq"] = self.seq
+            data["epoch"] = self.epoch
+        return orjson.dumps(data)
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Event:
@@ -207,4 +221,9 @@ class Event:
             raise ValueError(f"type: unknown payload type {type_name!r}")
         if not isinstance(payload, dict):
             raise ValueError("payload: expected an object")
-        return cls(check_topic(topic), payload_type.from_dict(payload))
+        seq, epoch = data.get("seq"), data.get("epoch")
+        if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or seq < 1):
+            raise ValueError("seq: expected a positive integer")
+        if epoch is not None and not isinstance(epoch, str):
+            raise ValueError("epoch: expected a string")
+        return cls(check_topic(topic), payload_type.from_dict(payload), seq, epoch)

@@ -6,6 +6,10 @@ subscription holds its own connection and reader task: SUBSCRIBE for an exact to
 `<prefix>*` (glob-escaped) for a prefix; the reader decodes each message into its subscription's
 buffer (subscription.py's overflow policy applies).
 
+Every event is numbered per topic in Redis and kept in a capped per-topic Redis stream
+(redis_log.py): the envelope each subscriber receives carries `seq` and `epoch`, and
+`read_log` reads a topic's recent events back (WebSocket `since_seq` replays on any replica).
+
 Failures never reach the caller. A publish that cannot reach Redis is logged and answers 0 (the
 event is lost: at-most-once). A reader that loses its connection logs it, reconnects with
 capped exponential backoff and subscribes again; events published meanwhile are lost. A health
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 import time
 
 import redis.asyncio
@@ -25,7 +30,9 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from quantdesk.infra.events.bus import LogSlice
 from quantdesk.infra.events.event import Event, Payload, check_topic, is_prefix
+from quantdesk.infra.events.redis_log import PUBLISH_SCRIPT, READ_SCRIPT, parse_read
 from quantdesk.infra.events.subscription import Subscription
 from quantdesk.observability.logging import get_logger
 
@@ -52,8 +59,14 @@ class RedisEventBus:
         health_check_seconds: float = 15.0,
         reconnect_initial_seconds: float = 0.1,
         reconnect_max_seconds: float = 5.0,
+        stream_length: int = 1_000,
+        stream_ttl_seconds: float = 3_600.0,
     ) -> None:
         self.queue_size = queue_size
+        self.stream_length = stream_length
+        self.stream_ttl_ms = max(1, int(stream_ttl_seconds * 1000))
+        self._seq_key = channel_prefix + "seq"
+        self._log_prefix = channel_prefix + "log:"
         self.channel_prefix = channel_prefix
         self.timeout_seconds = timeout_seconds
         self.reconnect_initial_seconds = reconnect_initial_seconds
@@ -71,6 +84,8 @@ class RedisEventBus:
         self._publisher = redis.asyncio.Redis(
             connection_pool=self._pool, single_connection_client=True
         )
+        self._publish_script = self._publisher.register_script(PUBLISH_SCRIPT)
+        self._read_script = self._publisher.register_script(READ_SCRIPT)
         self._readers: dict[Subscription, asyncio.Task[None]] = {}
         self._down: dict[Subscription, float] = {}  # subscriptions without Redis, since when
         self._publish_failing = False
@@ -92,7 +107,19 @@ class RedisEventBus:
     async def publish(self, topic: str, payload: Payload) -> int:
         data = Event(check_topic(topic), payload).to_json()
         try:
-            reached = int(await self._publisher.publish(self.channel(topic), data))
+            answer = await self._publish_script(
+                keys=[self._seq_key],
+                args=[
+                    secrets.token_hex(4),
+                    topic,
+                    data[:-1],  # the script appends `,"seq":n,"epoch":"..."}`
+                    self.stream_length,
+                    self.stream_ttl_ms,
+                    self.channel(topic),
+                    self._log_prefix,
+                ],
+            )
+            reached = int(answer[0])
         except REDIS_ERRORS as exc:
             self.publish_errors += 1
             if not self._publish_failing:
@@ -103,6 +130,22 @@ class RedisEventBus:
             self._publish_failing = False
             log.info("events.publish_recovered", errors=self.publish_errors)
         return reached
+
+    async def read_log(self, topic: str, after: int, limit: int) -> LogSlice:
+        """At most `limit` of the newest events of `topic` numbered after `after`, with the
+        epoch and the topic's last seq (one atomic read); Redis errors are raised."""
+        answer = await self._read_script(
+            keys=[self._seq_key],
+            args=[secrets.token_hex(4), check_topic(topic), after + 1, limit, self._log_prefix],
+        )
+        return parse_read(answer)
+
+    async def log_epoch(self) -> str:
+        """The numbering in force (created when Redis holds none); Redis errors are raised."""
+        answer = await self._read_script(
+            keys=[self._seq_key], args=[secrets.token_hex(4), "", 0, 0, self._log_prefix]
+        )
+        return parse_read(answer).epoch
 
     async def subscribe(self, pattern: str, *, maxsize: int | None = None) -> Subscription:
         if self._closed:
