@@ -8,12 +8,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import redis
 from fastapi import FastAPI
 
 from quantdesk.config import Settings
-from tests.support.realtime import WS, Reader, quote, sqlite_only, stream_client
+from tests.support.paper import create_account, trader
+from tests.support.realtime import WS, Reader, order, quote, sqlite_only, stream_client
 from tests.support.servers import RedisProcess, running_redis
 from tests.support.settings import make_settings, start_or_skip
 
@@ -108,3 +110,29 @@ async def test_a_since_seq_older_than_the_redis_stream_gets_a_gap(
         replayed = [(await reader.next())["seq"] for _ in range(250 - missing)]
         assert replayed == list(range(missing + 1, 251))
         assert await reader.nothing_for(0.2)
+
+
+async def test_a_replay_never_reads_someone_elses_orders(
+    app: FastAPI, client: httpx.AsyncClient, ws_url: str
+) -> None:
+    db, bus = app.state.db, app.state.events
+    alice, bob = await trader(client, db), await trader(client, db)
+    mine = (await create_account(client, alice))["id"]
+    theirs = (await create_account(client, bob))["id"]
+    for event in ("accepted", "filled"):
+        await bus.publish(f"orders.{mine}", order(mine, event))
+        await bus.publish(f"orders.{theirs}", order(theirs, event))
+    async with stream_client(ws_url + WS, alice) as ws:
+        reader = Reader(ws)
+        await reader.send(
+            {
+                "action": "subscribe",
+                "channel": "orders",
+                "since_seq": {f"orders:{theirs}": 0, f"orders:{mine}": 0},
+            }
+        )
+        await reader.next_of("ack")
+        frames = [await reader.next() for _ in range(2)]
+        assert [(f["channel"], f["seq"]) for f in frames] == [(f"orders:{mine}", n) for n in (1, 2)]
+        assert [f["data"]["event"] for f in frames] == ["accepted", "filled"]
+        assert await reader.nothing_for(0.3)  # nothing of bob's, not even a gap
