@@ -93,13 +93,25 @@ class FxQuoteRepository(Repository[FxRate]):
         self, base: str, quote: str, *, on_or_before: date | None
     ) -> FxRate | None:
         """The newest mid rate of base/quote on or before the day, from any source (the ECB
-        first on a tie: the reference rate)."""
-        statement = select(FxRate).where(
+        first on a tie: the reference rate). Two seeks: the day, then that day's rows (one
+        ORDER BY over both would read the pair's whole history)."""
+        latest = select(func.max(FxRate.day)).where(
             FxRate.base == base, FxRate.quote == quote, FxRate.kind == FxRateKind.MID
         )
         if on_or_before is not None:
-            statement = statement.where(FxRate.day <= on_or_before)
-        statement = statement.order_by(
-            FxRate.day.desc(), case((FxRate.source == "ecb", 0), else_=1), FxRate.source
-        ).limit(1)
+            latest = latest.where(FxRate.day <= on_or_before)
+        day: date | None = (await self.session.execute(latest)).scalar()
+        if day is None:
+            return None
+        statement = (
+            select(FxRate)
+            .where(
+                FxRate.base == base,
+                FxRate.quote == quote,
+                FxRate.day == day,
+                FxRate.kind == FxRateKind.MID,
+            )
+            .order_by(case((FxRate.source == "ecb", 0), else_=1), FxRate.source)
+            .limit(1)
+        )
         return (await self.session.execute(statement)).scalar_one_or_none()

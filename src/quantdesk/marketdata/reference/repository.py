@@ -62,17 +62,16 @@ class FxRateRepository(Repository[FxRate]):
     async def on_day(
         self, base: str, day: date, *, source: str, kind: FxRateKind = FxRateKind.MID
     ) -> Sequence[FxRate]:
-        statement = (
-            select(FxRate)
-            .where(
-                FxRate.base == base,
-                FxRate.day == day,
-                FxRate.source == source,
-                FxRate.kind == kind,
-            )
-            .order_by(FxRate.quote)
+        statement = select(FxRate).where(
+            FxRate.base == base,
+            FxRate.day == day,
+            FxRate.source == source,
+            FxRate.kind == kind,
         )
-        return (await self.session.execute(statement)).scalars().all()
+        # Sorted here: an ORDER BY quote makes SQLite walk the primary key (every day of the
+        # base) instead of seeking ix_fx_rates_source_day.
+        rows = (await self.session.execute(statement)).scalars().all()
+        return sorted(rows, key=lambda row: row.quote)
 
 
 class SeriesRepository(Repository[SeriesObservation]):
