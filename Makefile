@@ -57,6 +57,7 @@ bench: $(INSTALLED_DEV)  ## speed against reference implementations; writes docs
 	$(BIN)/python -m benchmarks.bench_realtime
 	$(BIN)/python -m benchmarks.bench_webhooks
 	$(BIN)/python -m benchmarks.bench_exports
+	$(BIN)/python -m benchmarks.bench_research_market
 	$(BIN)/python -m benchmarks.bench_research_sentiment
 
 db-migrate: $(INSTALLED)

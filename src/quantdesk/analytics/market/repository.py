@@ -10,9 +10,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, insert, inspect, select, text
+from sqlalchemy import Table, delete, func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quantdesk.analytics.market import history
 from quantdesk.analytics.market.derived import (
     DERIVED,
     movers_table,
@@ -30,6 +31,7 @@ from quantdesk.models import (
     Quote,
 )
 
+SNAPSHOT_TABLE: Table = MarketSnapshot.__table__  # type: ignore[assignment]
 # Finest first: an instrument without daily bars has its sessions built from these.
 INTRADAY = (
     Timeframe.M1,
@@ -39,7 +41,6 @@ INTRADAY = (
     Timeframe.H1,
     Timeframe.H4,
 )
-_EARLIEST = -(2**62)
 
 
 @dataclass(frozen=True)
@@ -94,45 +95,13 @@ class MarketRepository:
         ]
 
     async def daily_history(self, sessions: int) -> dict[int, BarFrame]:
-        """The last `sessions` + 1 daily bars of every active instrument that has any: one
-        index probe per instrument for where its window starts, then one range read."""
-        starts = (
-            select(
-                Instrument.id.label("iid"),
-                func.coalesce(
-                    select(Bar.ts)
-                    .where(
-                        Bar.instrument_id == Instrument.id,
-                        Bar.timeframe == Timeframe.D1.value,
-                    )
-                    .order_by(Bar.ts.desc())
-                    .limit(1)
-                    .offset(sessions)
-                    .scalar_subquery(),
-                    _EARLIEST,
-                ).label("since"),
-            )
-            .where(Instrument.active)
-            .cte("starts")
-        )
-        statement = (
-            select(
-                Bar.instrument_id,
-                Bar.ts,
-                Bar.open,
-                Bar.high,
-                Bar.low,
-                Bar.close,
-                Bar.volume,
-            )
-            .join(starts, Bar.instrument_id == starts.c.iid)
-            .where(Bar.timeframe == Timeframe.D1.value, Bar.ts >= starts.c.since)
-            .order_by(Bar.instrument_id, Bar.ts)
-        )
-        grouped: dict[int, list[Any]] = defaultdict(list)
-        for row in await self.session.execute(statement):
-            grouped[row[0]].append(row[1:])
-        return {iid: _frame(rows) for iid, rows in grouped.items()}
+        """The last `sessions` + 1 daily bars of every active instrument that has any."""
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        postgres = self.dialect == "postgresql"
+        sql = history.window_sql(postgres)
+        read = history.postgres_table if postgres else history.sqlite_table
+        return history.split(await read(raw.driver_connection, sql, [sessions]))
 
     async def intraday_history(
         self, instrument_ids: list[int], sessions: int
@@ -229,7 +198,8 @@ class MarketRepository:
     async def replace_snapshot(self, rows: list[dict[str, Any]]) -> None:
         await self.session.execute(delete(MarketSnapshot))
         if rows:
-            await self.session.execute(insert(MarketSnapshot), rows)
+            # Core executemany on the table: no ORM bulk-insert bookkeeping per row.
+            await self.session.execute(insert(SNAPSHOT_TABLE), rows)
 
     async def refresh_derived(self) -> None:
         """PostgreSQL: REFRESH each materialized view, CONCURRENTLY once it holds data (its

@@ -5,7 +5,6 @@ are current (their asset class's latest session) and qualify for the overview.""
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -112,8 +111,8 @@ async def build_rows(
             continue
         cap, pe = valuation(fundamentals.get(facts.symbol, {}), figures.price)
         row = {
-            **asdict(facts),
-            **asdict(figures),
+            **vars(facts),
+            **vars(figures),
             "market_cap": cap,
             "pe": pe,
             "sentiment": sentiment.get(facts.symbol),
