@@ -168,6 +168,10 @@ def ingest_csv(
     ] = None,
     currency: Annotated[str, typer.Option(help="ISO currency (new instruments)")] = "USD",
     sector: Annotated[str | None, typer.Option(help="Sector (new instruments)")] = None,
+    industry: Annotated[str | None, typer.Option(help="Industry (new instruments)")] = None,
+    country: Annotated[
+        str | None, typer.Option(help="ISO 3166-1 alpha-2 country (new instruments)")
+    ] = None,
 ) -> None:
     """Validate a whole OHLCV CSV and load it; a bad file is rejected and nothing is written.
 
@@ -196,6 +200,8 @@ def ingest_csv(
                     asset_class=asset_class,
                     currency=currency.upper(),
                     sector=sector,
+                    industry=industry,
+                    country=country.upper() if country else None,
                 ),
             )
         with Progress(
