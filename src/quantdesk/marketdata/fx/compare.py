@@ -140,9 +140,8 @@ async def _cross_checks(repository: FxQuoteRepository, boards: list[_Board]) -> 
         implied = derive(mids, "EUR", "USD")
         if implied is None or implied.route == "direct":
             continue
-        ecb_day = await repository.latest_day(
-            "EUR", ECB, on_or_before=board.day, kind=FxRateKind.MID
-        )
+        latest = await repository.latest_by_source("EUR", FxRateKind.MID, on_or_before=board.day)
+        ecb_day = next((day for source, day, _ in latest if source == ECB), None)
         if ecb_day is None:
             continue
         ecb_rows = await repository.published(ECB, ecb_day, ["EUR"])

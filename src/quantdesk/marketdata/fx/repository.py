@@ -68,17 +68,6 @@ class FxQuoteRepository(Repository[FxRate]):
     ) -> list[tuple[str, date, int]]:
         return await latest_by_source(self.session, base, kind, on_or_before=on_or_before)
 
-    async def latest_day(
-        self, base: str, source: str, *, on_or_before: date | None, kind: FxRateKind
-    ) -> date | None:
-        statement = select(func.max(FxRate.day)).where(
-            FxRate.base == base, FxRate.kind == kind, FxRate.source == source
-        )
-        if on_or_before is not None:
-            statement = statement.where(FxRate.day <= on_or_before)
-        day: date | None = (await self.session.execute(statement)).scalar()
-        return day
-
     async def published(self, source: str, day: date, bases: Sequence[str]) -> Sequence[FxRate]:
         """Every rate (all kinds) `source` published on `day` for any of `bases`."""
         statement = select(FxRate).where(
