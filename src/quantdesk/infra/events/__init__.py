@@ -15,9 +15,11 @@ a pattern is an exact topic or a prefix ending in `.`.
 
 Delivery semantics (both backends):
 
-- **At-most-once.** Nothing is stored or acknowledged: an event published while nobody
+- **At-most-once.** Nothing is acknowledged or redelivered: an event published while nobody
   subscribes, while Redis is unreachable, or that a full subscriber buffer drops (oldest first,
-  counted in `Subscription.dropped`; the publisher never waits) is gone.
+  counted in `Subscription.dropped`; the publisher never waits) is gone. The Redis bus also
+  numbers each topic's events and keeps the recent ones, for a consumer that asks to read
+  them back (`read_log`, redis_log.py: WebSocket `since_seq` replays).
 - **Ordered per publisher per topic**: one process's events on one topic arrive in the order it
   published them; nothing orders events from different publishers.
 - **Market time, not delivery time.** `MarketEvent.ts` is the bar's open time (or the quote's
