@@ -59,6 +59,7 @@ bench: $(INSTALLED_DEV)  ## speed against reference implementations; writes docs
 	$(BIN)/python -m benchmarks.bench_exports
 	$(BIN)/python -m benchmarks.bench_research_market
 	$(BIN)/python -m benchmarks.bench_research_sentiment
+	$(BIN)/python -m benchmarks.bench_research_fx
 
 db-migrate: $(INSTALLED)
 	$(BIN)/quantdesk db upgrade
