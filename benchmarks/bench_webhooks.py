@@ -71,7 +71,7 @@ async def main(folder: Path) -> None:
     settings = Settings(
         _env_file=None,
         database_url=url,
-        webhooks_allow_hosts=f"127.0.0.1:{PORT}",
+        webhooks_allow_hosts=[f"127.0.0.1:{PORT}"],
         webhooks_sweep_seconds=1.0,
     )
     log_path = folder / "received.log"
