@@ -99,9 +99,7 @@ class MarketRepository:
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
         postgres = self.dialect == "postgresql"
-        sql = history.window_sql(postgres)
-        read = history.postgres_table if postgres else history.sqlite_table
-        return history.split(await read(raw.driver_connection, sql, [sessions]))
+        return await history.read_daily(raw.driver_connection, postgres, sessions)
 
     async def intraday_history(
         self, instrument_ids: list[int], sessions: int
@@ -197,9 +195,21 @@ class MarketRepository:
 
     async def replace_snapshot(self, rows: list[dict[str, Any]]) -> None:
         await self.session.execute(delete(MarketSnapshot))
-        if rows:
-            # Core executemany on the table: no ORM bulk-insert bookkeeping per row.
-            await self.session.execute(insert(SNAPSHOT_TABLE), rows)
+        if not rows:
+            return
+        if self.dialect == "postgresql":  # binary COPY in this transaction: ~10x executemany
+            columns = [column.name for column in SNAPSHOT_TABLE.columns]
+            connection = await self.session.connection()
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            await driver.copy_records_to_table(
+                SNAPSHOT_TABLE.name,
+                records=[tuple(row[name] for name in columns) for row in rows],
+                columns=columns,
+            )
+            return
+        # Core executemany on the table: no ORM bulk-insert bookkeeping per row.
+        await self.session.execute(insert(SNAPSHOT_TABLE), rows)
 
     async def refresh_derived(self) -> None:
         """PostgreSQL: REFRESH each materialized view, CONCURRENTLY once it holds data (its
