@@ -28,10 +28,10 @@ from quantdesk.kit.timeutil import from_epoch, iso_z
 from quantdesk.marketdata.replay.cli import replay_command
 from quantdesk.marketdata.schemas import InstrumentCreate
 from quantdesk.models import AssetClass
-from quantdesk.research.cli import report_command
 from quantdesk.portfolio.cli import ledger_app
 from quantdesk.ratelimit.cli import ratelimit_app
 from quantdesk.realtime.cli import stream_command
+from quantdesk.research.cli import report_command
 from quantdesk.signals.cli import signals_app
 from quantdesk.tasks import load_tasks
 

@@ -13,8 +13,8 @@ def load_tasks() -> None:
     import quantdesk.analytics.market.tasks
     import quantdesk.backtest.tasks
     import quantdesk.exports.tasks
-    import quantdesk.marketdata.fx.tasks
     import quantdesk.jobs.tasks
+    import quantdesk.marketdata.fx.tasks
     import quantdesk.marketdata.news.tasks
     import quantdesk.marketdata.reference.tasks
     import quantdesk.marketdata.tasks

@@ -69,10 +69,14 @@ async def test_a_rolled_back_emit_leaves_no_hook_rows_and_publishes_nothing(
 ) -> None:
     bus = MemoryEventBus()
     async with await bus.subscribe("market.") as subscription:
-        with pytest.raises(RuntimeError):
+
+        async def failing_cause() -> None:
             async with db.session() as session:
                 await emit(session, bus, [EVENT])
                 raise RuntimeError("the cause fails")
+
+        with pytest.raises(RuntimeError, match="the cause fails"):
+            await failing_cause()
         await after_commit_work_done()
         assert len(subscription) == 0
     assert await hook_rows(db) == 0
