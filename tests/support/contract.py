@@ -112,13 +112,16 @@ class Failure:
 # follow its grammar with known names and argument counts, a quote `provider` must be one of
 # the configured chain, a new password must pass the strength policy, sentiment model
 # "finbert" needs its model path configured and a window's `end` must leave room for the
-# window after 1970. For these operations (and only these) `positive_data_acceptance` also
-# accepts 422; every other check, and every other operation, runs unchanged.
+# window after 1970, a screener filter's value must suit its field and operator (and its
+# cursor, in the body, be one the API signed). For these operations (and only these)
+# `positive_data_acceptance` also accepts 422; every other check, and every other operation,
+# runs unchanged.
 SEMANTIC_422 = (
     "/api/v1/indicators/",
     "/api/v1/quotes/",
     "/api/v1/auth/register",
     "/api/v1/sentiment/",
+    "/api/v1/screener",
 )
 
 

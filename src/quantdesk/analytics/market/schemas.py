@@ -33,9 +33,15 @@ def _sort(value: str) -> str:
 
 class ScreenerFilter(RequestModel):
     field: Annotated[str, AfterValidator(_field)] = Field(
-        description="An allow-listed snapshot field", examples=["change_pct"]
+        description="An allow-listed snapshot field",
+        examples=["change_pct"],
+        json_schema_extra={"enum": list(FIELDS)},
     )
-    op: Annotated[str, AfterValidator(_op)] = Field(examples=["gt"])
+    op: Annotated[str, AfterValidator(_op)] = Field(
+        description="text fields take eq, ne, in, not_in, is_null",
+        examples=["gt"],
+        json_schema_extra={"enum": list(OPERATORS)},
+    )
     value: float | str | bool | list[float | str] = Field(
         description="A number or string; [low, high] for between; a list for in/not_in; "
         "true/false for is_null",
@@ -46,7 +52,9 @@ class ScreenerFilter(RequestModel):
 class ScreenerRequest(RequestModel):
     filters: Annotated[list[ScreenerFilter], Field(max_length=50, default_factory=list)]
     sort: Annotated[str, AfterValidator(_sort)] = Field(
-        default="-change_pct", description="A field, `-` first for descending"
+        default="-change_pct",
+        description="A field, `-` first for descending",
+        json_schema_extra={"enum": [*FIELDS, *(f"-{name}" for name in FIELDS)]},
     )
     limit: Annotated[int, Field(ge=1, le=500)] = 50
     cursor: Annotated[str | None, Field(max_length=512)] = None
@@ -57,6 +65,7 @@ class ScreenerRequest(RequestModel):
 
 
 class OverviewMeta(BaseModel):
+    count: int = Field(description="Rows in `data`")
     provider: str = Field(description="Where the figures come from")
     refreshed_at: datetime | None = Field(description="When `market.refresh` last ran")
     criteria: dict[str, float | str]
@@ -149,7 +158,6 @@ class ScreenerRow(BaseModel):
 
 
 class ScreenerMeta(OverviewMeta):
-    count: int
     total: int = Field(description="Rows matching the filters, over all pages")
     next_cursor: str | None
 

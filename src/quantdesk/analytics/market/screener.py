@@ -77,7 +77,7 @@ def allowed_message(kind: str, value: str, allowed: tuple[str, ...]) -> str:
 
 def _bad(index: int, message: str) -> Unprocessable:
     return Unprocessable(
-        message, errors=[field_error(["body", "filters", index, "value"], message)]
+        message, errors=[field_error(["body", "filters", str(index), "value"], message)]
     )
 
 
@@ -99,7 +99,7 @@ def condition(index: int, field: str, op: str, value: object) -> ColumnElement[b
     if field in TEXT_FIELDS and op not in TEXT_OPS:
         message = f"operator {op!r} does not apply to {field}; allowed: {', '.join(TEXT_OPS)}"
         raise Unprocessable(
-            message, errors=[field_error(["body", "filters", index, "op"], message)]
+            message, errors=[field_error(["body", "filters", str(index), "op"], message)]
         )
     if op == "is_null":
         if not isinstance(value, bool):

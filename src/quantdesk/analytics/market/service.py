@@ -86,7 +86,7 @@ class MarketService:
         return RefreshResult(len(instruments), len(rows), qualifying, duration_ms)
 
     async def _meta(
-        self, repo: MarketRepository, empty: bool, record: MarketRefresh | None
+        self, repo: MarketRepository, count: int, record: MarketRefresh | None
     ) -> OverviewMeta:
         criteria: dict[str, float | str] = {"session": SESSION_RULE}
         if record is not None:
@@ -94,9 +94,10 @@ class MarketService:
         message = None
         if record is None:
             message = NEVER_REFRESHED
-        elif empty:
+        elif count == 0:
             message = NOTHING_QUALIFIES
         return OverviewMeta(
+            count=count,
             provider=PROVIDER,
             refreshed_at=record.refreshed_at if record is not None else None,
             criteria=criteria,
@@ -113,7 +114,7 @@ class MarketService:
         record = await repo.last_refresh()
         rows = await repo.summaries(asset_class) if record is not None else []
         data = [SummaryRead(**_dated(row)) for row in rows]
-        return data, await self._meta(repo, not data, record)
+        return data, await self._meta(repo, len(data), record)
 
     async def sectors(
         self, session: AsyncSession, asset_class: str
@@ -122,7 +123,7 @@ class MarketService:
         record = await repo.last_refresh()
         rows = await repo.sectors(asset_class) if record is not None else []
         data = [SectorRead(**_dated(row)) for row in rows]
-        return data, await self._meta(repo, not data, record)
+        return data, await self._meta(repo, len(data), record)
 
     async def movers(
         self,
@@ -136,7 +137,7 @@ class MarketService:
         rows = await repo.movers(kind, asset_class, limit) if record is not None else []
         rank = "rank_all" if asset_class is None else "rank_class"
         data = [MoverRead(rank=row[rank], **_dated(row)) for row in rows]
-        return data, await self._meta(repo, not data, record)
+        return data, await self._meta(repo, len(data), record)
 
     async def screen(
         self, session: AsyncSession, request: ScreenerRequest
@@ -173,10 +174,9 @@ class MarketService:
             for row in page
         ]
         repo = MarketRepository(session)
-        meta = await self._meta(repo, total == 0, await repo.last_refresh())
+        meta = await self._meta(repo, total or 0, await repo.last_refresh())
         return data, ScreenerMeta(
-            **meta.model_dump(),
-            count=len(data),
+            **(meta.model_dump() | {"count": len(data)}),
             total=total or 0,
             next_cursor=next_cursor,
         )
