@@ -27,6 +27,7 @@ from quantdesk.research.schemas import (
     RatioRead,
     ResearchMeta,
     StatementRead,
+    StatementsMeta,
     StatementsResponse,
 )
 from quantdesk.research.service import research_service
@@ -85,11 +86,12 @@ async def get_fundamentals_ratios(
 )
 async def get_statements(session: SessionDep, symbol: Symbol) -> StatementsResponse:
     view = await research_service.fundamentals(session, symbol)
+    data = [
+        StatementRead(as_of=p.as_of, values=p.values, provider=p.provider) for p in view.periods
+    ]
     return StatementsResponse(
-        data=[
-            StatementRead(as_of=p.as_of, values=p.values, provider=p.provider) for p in view.periods
-        ],
-        meta=ResearchMeta(provider=view.provider, as_of=view.as_of),
+        data=data,
+        meta=StatementsMeta(provider=view.provider, as_of=view.as_of, count=len(data)),
     )
 
 

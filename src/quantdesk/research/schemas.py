@@ -46,9 +46,13 @@ class StatementRead(BaseModel):
     provider: str
 
 
+class StatementsMeta(ResearchMeta):
+    count: int = Field(description="How many periods `data` holds (all of them: no pages)")
+
+
 class StatementsResponse(BaseModel):
     data: list[StatementRead] = Field(description="Every stored period, newest first")
-    meta: ResearchMeta
+    meta: StatementsMeta
 
 
 class ChatRequest(BaseModel):
