@@ -21,22 +21,11 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from quantdesk.infra.events.catalog import PUBLIC_EVENTS
+
 out = Console()
 err = Console(stderr=True)
-EVENT_TYPES = frozenset(
-    {
-        "price_update",
-        "bar",
-        "new_signal",
-        "signal_closed",
-        "order_update",
-        "alert_triggered",
-        "news",
-        "backtest_completed",
-        "export_ready",
-        "job_failed",
-    }
-)
+EVENT_TYPES = frozenset(PUBLIC_EVENTS)  # frames of events (acks, gaps and errors are not)
 
 
 def summary(frame: dict[str, Any]) -> str:
