@@ -84,3 +84,19 @@ def test_env_file_is_read(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     dotenv.write_text("QUANTDESK_LOG_LEVEL=WARNING\nQUANTDESK_REDIS_URL=redis://127.0.0.1:6390/0\n")
     settings = Settings(_env_file=dotenv)
     assert settings.log_level == "WARNING" and settings.redis_url == "redis://127.0.0.1:6390/0"
+
+
+def test_no_settings_mixin_validator_is_shadowed_by_another() -> None:
+    """Settings inherits one attribute per name: two mixins with a validator method of the same
+    name keep only one of them (news and webhooks both had `_split`, and the webhooks lists
+    were silently no longer split)."""
+    merged = Settings.__pydantic_decorators__.field_validators
+    for mixin in Settings.__mro__[1:]:
+        decorators = getattr(mixin, "__pydantic_decorators__", None)
+        if decorators is None or mixin.__module__.startswith("pydantic"):
+            continue
+        for name, validator in decorators.field_validators.items():
+            kept, own = merged[name].func, validator.func
+            assert getattr(kept, "__func__", kept) is getattr(own, "__func__", own), (
+                f"{mixin.__name__}.{name} is shadowed"
+            )

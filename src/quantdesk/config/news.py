@@ -19,7 +19,7 @@ class NewsSettings(BaseModel):
 
     @field_validator("news_symbols", mode="before")
     @classmethod
-    def _split(cls, value: object) -> object:
+    def _split_news_symbols(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip().upper() for item in value.split(",") if item.strip()]
         return value

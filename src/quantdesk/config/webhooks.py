@@ -44,7 +44,7 @@ class WebhookSettings(BaseModel):
 
     @field_validator("webhooks_allow_hosts", "webhooks_retry_schedule", mode="before")
     @classmethod
-    def _split(cls, value: object) -> object:
+    def _split_webhook_lists(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value

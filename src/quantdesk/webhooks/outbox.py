@@ -40,8 +40,11 @@ _listeners: set[Callable[[], None]] = set()
 
 
 def configure(cache_seconds: float) -> None:
+    """Set the cache lifetime at app start-up, and start with nothing remembered: an answer
+    cached by an earlier app of this process (tests, a reload) is not this app's to trust."""
     global _cache_seconds
     _cache_seconds = cache_seconds
+    forget_subscriptions()
 
 
 def forget_subscriptions() -> None:
