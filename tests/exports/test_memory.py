@@ -1,5 +1,8 @@
 """Exports stream in bounded memory: peak RSS of a fresh process does not grow with the row
-count (5 x the rows, within 25 MB) and stays under 300 MB. One representative case runs here:
+count (5 x the rows, within 25 MB) and the export adds under 100 MB to what the process held
+after its imports (which vary with the machine and the installed packages; the 300 MB
+figure for a whole 5,000,000-row export is measured by `make bench`). One representative case
+runs here:
 Parquet, the format that holds the most in flight (row groups gathered to 128 Ki rows, so
 500,000 rows span four). `make bench` measures CSV and Parquet on 1,000,000 and 5,000,000 rows
 (benchmarks/bench_exports.py)."""
@@ -12,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LIMIT_MB = 300
+EXPORT_MB = 100  # the export's own share of the peak
 
 
 def measure(rows: int, fmt: str) -> dict[str, float]:
@@ -32,4 +35,4 @@ def measure(rows: int, fmt: str) -> dict[str, float]:
 def test_peak_memory_does_not_grow_with_the_rows() -> None:
     small, large = measure(100_000, "parquet"), measure(500_000, "parquet")
     assert large["peak_mb"] - small["peak_mb"] < 25, (small, large)
-    assert large["peak_mb"] < LIMIT_MB, large
+    assert large["peak_mb"] - large["peak_mb_before"] < EXPORT_MB, large
