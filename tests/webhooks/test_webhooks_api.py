@@ -58,7 +58,8 @@ async def test_someone_elses_webhook_is_not_found(
         response = await client.request(method, path, json=body, headers=other)
         assert response.status_code == 404, (method, path, response.text)
         assert response.json()["type"].endswith("/webhook-not-found")
-    assert (await client.get("/api/v1/webhooks", headers=other)).json()["data"] == []
+    empty = (await client.get("/api/v1/webhooks", headers=other)).json()
+    assert empty["data"] == [] and "POST /api/v1/webhooks" in empty["meta"]["hint"]
 
 
 async def test_someone_elses_delivery_is_not_found(

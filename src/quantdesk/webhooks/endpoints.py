@@ -14,6 +14,7 @@ from quantdesk.dependencies import SessionDep, SettingsDep
 from quantdesk.kit.pagination import ListMeta, Page
 from quantdesk.models.webhooks import DeliveryStatus
 from quantdesk.webhooks.schemas import (
+    NO_WEBHOOKS_HINT,
     AttemptRead,
     DeliveryDetail,
     DeliveryRead,
@@ -23,6 +24,8 @@ from quantdesk.webhooks.schemas import (
     SecretRotated,
     WebhookCreate,
     WebhookCreated,
+    WebhookList,
+    WebhookListMeta,
     WebhookRead,
     WebhookUpdate,
 )
@@ -64,10 +67,11 @@ async def create_webhook(
 
 
 @router.get("", description="The caller's webhooks, oldest first (no secrets).")
-async def list_webhooks(principal: ManageWebhooks, session: SessionDep) -> Page[WebhookRead]:
+async def list_webhooks(principal: ManageWebhooks, session: SessionDep) -> WebhookList:
     rows = await webhook_service.list_own(session, owner_id(principal))
     data = [WebhookRead.model_validate(row) for row in rows]
-    return Page[WebhookRead](data=data, meta=ListMeta(count=len(data)))
+    hint = None if data else NO_WEBHOOKS_HINT
+    return WebhookList(data=data, meta=WebhookListMeta(count=len(data), hint=hint))
 
 
 @router.get("/{webhook_id}")

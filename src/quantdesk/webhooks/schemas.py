@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from quantdesk.kit.pagination import ListMeta
 from quantdesk.kit.schemas import Instant, RequestModel
 from quantdesk.models.webhooks import DeliveryStatus, WebhookStatus
 from quantdesk.webhooks.events import WEBHOOK_EVENTS
@@ -64,6 +65,23 @@ class WebhookRead(BaseModel):
     previous_secret_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class WebhookListMeta(ListMeta):
+    hint: str | None = Field(
+        None, description="With no webhook yet: how to create one and which events exist"
+    )
+
+
+class WebhookList(BaseModel):
+    data: list[WebhookRead]
+    meta: WebhookListMeta
+
+
+NO_WEBHOOKS_HINT = (
+    'No webhooks yet: POST /api/v1/webhooks {"url": "https://...", "events": [...]} '
+    "(events: " + ", ".join(WEBHOOK_EVENTS) + "); the signing secret is shown once."
+)
 
 
 class WebhookCreated(WebhookRead):
