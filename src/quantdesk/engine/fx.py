@@ -30,7 +30,8 @@ class Leg:
 
 @dataclass(frozen=True)
 class Derived:
-    """A pair's rate and the legs it came from; `route` is "direct" or "via XXX"."""
+    """A pair's rate and the legs it came from; `route` is "direct" or "via <currency>"
+    (e.g. "via EUR")."""
 
     rate: float
     route: str

@@ -34,7 +34,7 @@ class SourceRate:
     buy: float | None
     sell: float | None
     spread_bps: float | None
-    route: str  # "direct", "inverted" or "via XXX" (the mid rate)
+    route: str  # "direct", "inverted" or "via <currency>", e.g. "via EUR" (the mid rate)
     fetched_at: datetime
 
 
