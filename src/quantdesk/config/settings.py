@@ -18,6 +18,7 @@ from quantdesk.config.exports import ExportSettings
 from quantdesk.config.fx import FxSettings
 from quantdesk.config.market import MarketSettings
 from quantdesk.config.news import NewsSettings
+from quantdesk.config.ops import MailSettings, MonitorSettings
 from quantdesk.config.paper import PaperSettings
 from quantdesk.config.realtime import RealtimeSettings
 from quantdesk.config.research import ResearchSettings
@@ -39,7 +40,9 @@ class Settings(
     EventBusSettings,
     ExportSettings,
     FxSettings,
+    MailSettings,
     MarketSettings,
+    MonitorSettings,
     NewsSettings,
     PaperSettings,
     RealtimeSettings,
@@ -118,15 +121,6 @@ class Settings(
     login_failure_window_seconds: int = Field(default=900, ge=1)
     # Proxies whose X-Forwarded-For is believed (CIDRs); empty means use the peer address.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    # Password-reset mail: "file" writes .eml files into mail_dir, "smtp" sends them.
-    mail_backend: Literal["file", "smtp"] = "file"
-    mail_dir: Path = Path("var/mail")
-    mail_from: str = "quantdesk@localhost"
-    smtp_host: str = "localhost"
-    smtp_port: int = 587
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = True
     # The externally visible base URL (scheme, host, port, path prefix) when served behind a
     # proxy; password-reset links use it. Unset, they use the base URL the request came to.
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s?#]+$")
@@ -267,30 +261,6 @@ class Settings(
     ccxt_api_urls: dict[str, str] = Field(default_factory=dict)
     rss_feeds: dict[str, str] = Field(default_factory=dict)  # name -> RSS/Atom URL
     html_rate_tables: dict[str, HtmlRateTable] = Field(default_factory=dict)
-
-    # monitoring
-    # The performance monitor (ops/monitor.py) compares metric figures with
-    # thresholds every interval and raises alerts. Off unless `quantdesk serve` turns it on
-    # (like the job scheduler), so an app built in tests or scripts never alerts by itself.
-    # QUANTDESK_MONITOR_ENABLED=false keeps serve from monitoring.
-    monitor_enabled: bool = False
-    monitor_interval_seconds: float = Field(default=30.0, gt=0)
-    # Rates and percentiles are computed over this trailing window, from counter deltas.
-    monitor_window_seconds: float = Field(default=300.0, gt=0)
-    # A rate or percentile over fewer requests (provider calls) than this is no figure at all.
-    monitor_min_samples: int = Field(default=20, ge=1)
-    # Overrides of the built-in [warning, critical] levels (observability/figures.py, which
-    # names the metrics), e.g. {"api_error_rate": [0.01, 0.1]}; null stops watching one.
-    monitor_thresholds: dict[str, tuple[float, float] | None] = Field(default_factory=dict)
-    # After an alert about a metric its next one waits this long, except an escalation to
-    # critical: a figure hovering around a threshold cannot flood the channels.
-    alert_cooldown_seconds: float = Field(default=300.0, ge=0)
-    # Channels (the log always gets every alert): a generic webhook POSTed the alert as JSON,
-    # a Slack-compatible incoming webhook ({"text": ...}), mail through mail_backend.
-    alert_webhook_url: SecretStr | None = None
-    alert_slack_webhook_url: SecretStr | None = None
-    alert_email_to: str | None = None  # one address or several, comma-separated
-    alert_timeout_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("signals_lifetime_bars")
     @classmethod
