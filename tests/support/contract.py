@@ -113,7 +113,8 @@ class Failure:
 # the configured chain, a new password must pass the strength policy, sentiment model
 # "finbert" needs its model path configured and a window's `end` must leave room for the
 # window after 1970, a screener filter's value must suit its field and operator (and its
-# cursor, in the body, be one the API signed). For these operations (and only these)
+# cursor, in the body, be one the API signed), and wherever a query has both `start` and
+# `end`, start must not be after end. For these operations (and only these)
 # `positive_data_acceptance` also accepts 422; every other check, and every other operation,
 # runs unchanged.
 SEMANTIC_422 = (
@@ -126,7 +127,7 @@ SEMANTIC_422 = (
 
 
 def semantic_422_operations(app: FastAPI) -> list[str]:
-    """Paths of the operations above, plus every operation taking a `cursor`."""
+    """Paths of the operations above, plus every operation taking a `cursor` or a window."""
     paths = []
     for path, operations in app.openapi()["paths"].items():
         names = {
@@ -134,7 +135,8 @@ def semantic_422_operations(app: FastAPI) -> list[str]:
             for operation in operations.values()
             for parameter in operation.get("parameters", [])
         }
-        if "cursor" in names or path.startswith(SEMANTIC_422):
+        window = {"start", "end"} <= names
+        if "cursor" in names or window or path.startswith(SEMANTIC_422):
             paths.append(path)
     return paths
 
