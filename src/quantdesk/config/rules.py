@@ -8,7 +8,6 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from quantdesk.engine.signals import STRATEGIES
 from quantdesk.kit.timeframes import Timeframe
 
 DEFAULT_SECRET_KEY = "insecure-development-secret-change-me"  # noqa: S105 (the point is to reject it)
@@ -38,6 +37,12 @@ DEFAULT_THRESHOLDS: dict[str, tuple[float, float]] = {
 def check_lifetimes(value: Mapping[str, int]) -> dict[str, int]:
     """`signals_lifetime_bars` with every key a known strategy, timeframe or both, and every
     lifetime at least one bar (ValueError naming the bad entry otherwise)."""
+    if not value:
+        return {}
+    # Imported here, not at the top: the strategy registry pulls in the numba kernels, and a
+    # process that never computes (an export, a webhook dispatcher) should not map them.
+    from quantdesk.engine.signals import STRATEGIES
+
     timeframes = {tf.value for tf in Timeframe}
     strategies = ", ".join(STRATEGIES)
     checked: dict[str, int] = {}
