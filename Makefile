@@ -28,8 +28,12 @@ run: $(INSTALLED)  ## migrate, load the demo (first time only), serve on $(HOST)
 	$(BIN)/quantdesk demo load
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/quantdesk serve
 
+# Two workers (pytest-xdist) by default: the suite is CPU-bound and each worker starts its own
+# PostgreSQL and Redis. TEST_WORKERS=0 runs in one process (a debugger, -x, -k ...).
+TEST_WORKERS ?= 2
+
 test: $(INSTALLED_DEV)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 # The paper desk's Hypothesis state machine at full length (2,000 sequences, ~5 min); `make test`
 # runs 200 of them. .ci/run runs both.
