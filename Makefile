@@ -17,13 +17,20 @@ $(BIN)/python:
 # Reinstall only when the dependency list changes: a second `make run` starts at once.
 $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m quantdesk.web.vendor
 	@touch $@
+
+# The dashboard's browser libraries (pinned in src/quantdesk/web/vendor.lock.json, ignored by
+# git): fetched again when the lock changes or the folder is gone (a fresh clone, existing venv).
+VENDOR_STAMP := src/quantdesk/web/static/vendor/.stamp
+$(VENDOR_STAMP): src/quantdesk/web/vendor.lock.json | $(INSTALLED)
+	$(BIN)/python -m quantdesk.web.vendor
 
 $(INSTALLED_DEV): pyproject.toml $(INSTALLED)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $@
 
-run: $(INSTALLED)  ## migrate, load the demo (first time only), serve on $(HOST):$(PORT)
+run: $(INSTALLED) $(VENDOR_STAMP)  ## migrate, load the demo (first time only), serve on $(HOST):$(PORT)
 	$(BIN)/quantdesk db upgrade
 	$(BIN)/quantdesk demo load
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/quantdesk serve
@@ -32,7 +39,7 @@ run: $(INSTALLED)  ## migrate, load the demo (first time only), serve on $(HOST)
 # PostgreSQL and Redis. TEST_WORKERS=0 runs in one process (a debugger, -x, -k ...).
 TEST_WORKERS ?= 2
 
-test: $(INSTALLED_DEV)
+test: $(INSTALLED_DEV) $(VENDOR_STAMP)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 # The paper desk's Hypothesis state machine at full length (2,000 sequences, ~5 min); `make test`
