@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import ValidationError
 
+from quantdesk.auth.cookie import clear_refresh_cookie, refresh_cookie, set_refresh_cookie
 from quantdesk.auth.dependencies import PUBLIC, SignedIn, policy, request_ip
 from quantdesk.auth.schemas import (
     Credentials,
@@ -60,6 +61,21 @@ def mail_backend(request: Request) -> MailBackend:
 
 
 Client = Annotated[ClientInfo, Depends(client_info)]
+RefreshCookie = Annotated[
+    bool,
+    Query(
+        description="Set the refresh token as an httpOnly cookie (browsers) instead of "
+        "returning it in the body"
+    ),
+]
+
+
+def _deliver(pair: TokenPair, response: Response, settings: SettingsDep, cookie: bool) -> TokenPair:
+    """The pair as asked: the refresh token in the body, or moved into the cookie."""
+    if not cookie or pair.refresh_token is None:
+        return pair
+    set_refresh_cookie(response, settings, pair.refresh_token)
+    return pair.model_copy(update={"refresh_token": None})
 
 
 @router.post(
@@ -98,29 +114,51 @@ async def _credentials(request: Request) -> Credentials:
 )
 async def login(
     request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     client: Client,
     throttle: Annotated[LoginThrottle, Depends(login_throttle)],
+    refresh_cookie: RefreshCookie = False,
 ) -> TokenPair:
     body = await _credentials(request)
-    return await auth_service.login(
+    pair = await auth_service.login(
         session, settings, throttle, email=body.email, password=body.password, client=client
     )
+    return _deliver(pair, response, settings, refresh_cookie)
 
 
 @router.post("/refresh", dependencies=[PUBLIC])
 async def refresh(
-    body: RefreshRequest, session: SessionDep, settings: SettingsDep, client: Client
+    request: Request,
+    response: Response,
+    body: RefreshRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: Client,
 ) -> TokenPair:
-    return await auth_service.refresh(
-        session, settings, refresh_token=body.refresh_token, client=client
-    )
+    """Rotate a refresh token sent in the body, or (`{}`) the one in the `qd_refresh` cookie."""
+    from_cookie = body.refresh_token is None
+    token = body.refresh_token or refresh_cookie(request)
+    if token is None:
+        raise Unprocessable(
+            "send {refresh_token}, or {} with the qd_refresh cookie from a cookie login",
+            errors=[field_error(["body", "refresh_token"], "Field required", kind="missing")],
+        )
+    pair = await auth_service.refresh(session, settings, refresh_token=token, client=client)
+    return _deliver(pair, response, settings, from_cookie)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(principal: SignedIn, session: SessionDep, client: Client) -> None:
+async def logout(
+    principal: SignedIn,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: Client,
+) -> None:
     await auth_service.logout(session, principal, client)
+    clear_refresh_cookie(response, settings)
 
 
 @router.get("/me")

@@ -31,13 +31,18 @@ class Credentials(RequestModel):
 
 class TokenPair(BaseModel):
     access_token: str
-    refresh_token: str
+    refresh_token: str | None = Field(
+        description="The next refresh token; null when it was set as the httpOnly `qd_refresh` "
+        "cookie instead (`?refresh_cookie=true`, docs/dashboard.md)"
+    )
     token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
     expires_in: int = Field(description="Access token lifetime in seconds")
 
 
 class RefreshRequest(RequestModel):
-    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    """The refresh token in the body, or (a browser) `{}` and the `qd_refresh` cookie."""
+
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
 
 
 class PasswordChange(RequestModel):
