@@ -1,0 +1,45 @@
+// Sign-in state. The access token lives in memory (api.js); the refresh token is an httpOnly
+// cookie the page never sees (`POST /auth/login?refresh_cookie=true`, docs/dashboard.md), so a
+// reload restores the session with one `POST /auth/refresh` and an XSS cannot steal it.
+import { api, refreshToken, setToken } from "./api.js";
+import { store } from "./store.js";
+
+// { status: "unknown" | "guest" | "user", user: {id, email, role, scopes} | null }
+export const session = store({ status: "unknown", user: null });
+
+async function loadUser() {
+  const user = await api.get("/auth/me");
+  session.set({ status: "user", user });
+  return user;
+}
+
+export async function restore() {
+  if (await refreshToken()) {
+    try {
+      return await loadUser();
+    } catch {
+      setToken(null);
+    }
+  }
+  session.set({ status: "guest", user: null });
+  return null;
+}
+
+export async function signIn(email, password) {
+  const pair = await api.post("/auth/login", { email, password }, { refresh_cookie: true });
+  setToken(pair.access_token);
+  return loadUser();
+}
+
+export async function signOut() {
+  try {
+    await api.post("/auth/logout");
+  } finally {
+    setToken(null);
+    session.set({ status: "guest", user: null });
+  }
+}
+
+export function isAdmin(user) {
+  return user?.role === "admin";
+}
