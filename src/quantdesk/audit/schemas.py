@@ -23,3 +23,16 @@ class AuditEventRead(BaseModel):
     resource_id: str | None
     details: dict[str, Any] | None
     hash: str
+
+
+class AuditChain(BaseModel):
+    """The chain's verification: `ok`, or the first row whose hash or link is wrong and why."""
+
+    rows: int
+    ok: bool
+    first_broken_id: int | None
+    reason: str | None
+
+
+class AuditChainResponse(BaseModel):
+    data: AuditChain

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from quantdesk.audit.schemas import AuditEventRead
+from quantdesk.audit.schemas import AuditChain, AuditChainResponse, AuditEventRead
 from quantdesk.audit.service import audit_service
 from quantdesk.auth.admin import admin_service
 from quantdesk.auth.dependencies import ManageUsers, SystemAdmin
@@ -84,3 +84,17 @@ async def audit_log(
     page, next_cursor = split_page(rows, limit, lambda event: event.id)
     data = [AuditEventRead.model_validate(event) for event in page]
     return Page[AuditEventRead](data=data, meta=ListMeta(count=len(data), next_cursor=next_cursor))
+
+
+@router.get("/audit/verify")
+async def verify_audit_chain(_: SystemAdmin, session: SessionDep) -> AuditChainResponse:
+    """Walk the whole hash chain: `ok`, or the first broken row's id and the reason."""
+    report = await audit_service.verify(session)
+    return AuditChainResponse(
+        data=AuditChain(
+            rows=report.rows,
+            ok=report.ok,
+            first_broken_id=report.first_broken_id,
+            reason=report.reason,
+        )
+    )
