@@ -49,6 +49,7 @@ from quantdesk.ratelimit import RateLimitConfig, RateLimiter, document_rate_limi
 from quantdesk.realtime.endpoints import alias_router as realtime_alias_router
 from quantdesk.realtime.hub import Hub, account_owner_lookup
 from quantdesk.tasks import load_tasks
+from quantdesk.web.routes import install_web
 from quantdesk.webhooks import outbox as webhook_outbox
 from quantdesk.webhooks.dispatcher import Dispatcher as WebhookDispatcher
 
@@ -254,6 +255,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(realtime_alias_router)  # /ws/market/{symbol}, /ws/trading, /ws/news
     include_flat(app.router, reset_page_router)  # the page password-reset mails link to
     include_flat(app.router, metrics_router(settings))
+    install_web(app)  # the dashboard at /app (quantdesk.web)
     if settings.docs_enabled:
         install_docs(app, "/openapi.json")
     # FastAPI registers its docs pages first; behind everything else they cost no API request.

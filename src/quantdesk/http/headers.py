@@ -5,13 +5,15 @@ Header choices:
 * `Content-Security-Policy: default-src 'none'; frame-ancestors 'none'` on API responses: JSON
   needs no scripts, styles or frames, so a response rendered by a browser by mistake can do
   nothing. The interactive docs (`/docs`, `/redoc`) load scripts and styles, all from this
-  origin (`DOCS_CSP`: no inline script, no CDN), and framing is forbidden there too.
+  origin (`DOCS_CSP`: no inline script, no CDN), and framing is forbidden there too. The
+  dashboard (`/app`, quantdesk.web) gets the strictest policy a page can have (`APP_CSP`).
 * `Referrer-Policy: no-referrer`: nothing here needs to know where a request came from, and the
   browser default (`strict-origin-when-cross-origin`) would still send our origin to any site
   the docs link to; an API gains nothing from leaking even that.
-* `Permissions-Policy` on the docs pages: the powerful features a page could ask for, all
-  denied. A JSON answer is not a document that could ask for any, so API responses go without
-  (every header costs each response its share of the server's header writing).
+* `Permissions-Policy` on the docs and dashboard pages: the powerful features a page could
+  ask for, all denied. A JSON answer is not a document that could ask for any, so API
+  responses go without (every header costs each response its share of the server's header
+  writing).
 * `Strict-Transport-Security` only when enabled (production behind TLS): sent over plain HTTP on
   a laptop it would pin `localhost` to HTTPS in the browser for two years.
 * `Cache-Control: no-store` on answers to requests carrying credentials, so no shared or browser
@@ -35,6 +37,16 @@ DOCS_CSP = (
     "worker-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
+# The dashboard (quantdesk.web): its own scripts, styles, images and API calls, all from this
+# origin; no inline script or style, no eval, no CDN, no <base>, never framed. Checked in a real
+# chromium (tests/e2e): lightweight-charts and uPlot style their elements through the CSSOM
+# (element.style.x = ...), which CSP allows, so style-src needs no 'unsafe-inline'.
+APP_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+APP_PATHS = ("/app",)
 PERMISSIONS_POLICY = "camera=(), geolocation=(), microphone=(), payment=(), usb=()"
 CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key"})
 
@@ -55,8 +67,11 @@ class SecurityHeaders:
         hsts: bool = False,
         hsts_max_age: int = HSTS_MAX_AGE,
         docs_paths: Sequence[str] = DOCS_PATHS,
+        app_paths: Sequence[str] = APP_PATHS,
     ) -> None:
         self.docs_paths = tuple(path.rstrip("/") for path in docs_paths)
+        self.app_paths = tuple(path.rstrip("/") for path in app_paths)
+        self._page_prefixes = self.docs_paths + self.app_paths
         common = [
             ("X-Content-Type-Options", "nosniff"),
             ("X-Frame-Options", "DENY"),
@@ -67,29 +82,45 @@ class SecurityHeaders:
                 ("Strict-Transport-Security", f"max-age={hsts_max_age}; includeSubDomains")
             )
         api = encode_headers([*common, ("Content-Security-Policy", API_CSP)])
-        docs = encode_headers(
-            [
-                *common,
-                ("Content-Security-Policy", DOCS_CSP),
-                ("Permissions-Policy", PERMISSIONS_POLICY),
-            ]
-        )
-        # (docs page?, credentials sent?) -> the headers to add when the app has not set them.
+        pages = {
+            kind: encode_headers(
+                [
+                    *common,
+                    ("Content-Security-Policy", csp),
+                    ("Permissions-Policy", PERMISSIONS_POLICY),
+                ]
+            )
+            for kind, csp in (("docs", DOCS_CSP), ("app", APP_CSP))
+        }
+        # (api, docs or app page, credentials sent?) -> the headers to add when the app has
+        # not set them.
         self._variants = {
-            (False, False): api,
-            (False, True): [*api, _NO_STORE],
-            (True, False): docs,
-            (True, True): [*docs, _NO_STORE],
+            ("api", False): api,
+            ("api", True): [*api, _NO_STORE],
+            **{(kind, False): headers for kind, headers in pages.items()},
+            **{(kind, True): [*headers, _NO_STORE] for kind, headers in pages.items()},
         }
 
+    @staticmethod
+    def _under(path: str, roots: tuple[str, ...]) -> bool:
+        return any(path == root or path.startswith(root + "/") for root in roots)
+
     def is_docs_path(self, path: str) -> bool:
-        if not path.startswith(self.docs_paths):  # one C call settles nearly every request
-            return False
-        return any(path == docs or path.startswith(docs + "/") for docs in self.docs_paths)
+        return path.startswith(self.docs_paths) and self._under(path, self.docs_paths)
+
+    def is_app_path(self, path: str) -> bool:
+        return path.startswith(self.app_paths) and self._under(path, self.app_paths)
+
+    def page_kind(self, path: str) -> str:
+        """`api`, `docs` or `app`: which policy a response to `path` gets."""
+        if not self._page_prefixes or not path.startswith(self._page_prefixes):
+            return "api"  # one C call settles nearly every request
+        if self.is_docs_path(path):
+            return "docs"
+        return "app" if self.is_app_path(path) else "api"
 
     def for_request(self, path: str, *, credentials: bool) -> Headers:
-        docs = bool(self.docs_paths) and self.is_docs_path(path)
-        return self._variants[(docs, credentials)]
+        return self._variants[(self.page_kind(path), credentials)]
 
 
 def host_name(host_header: str) -> str:
