@@ -51,11 +51,15 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
 
 
 class Database:
-    """One engine and its session factory; lives on `app.state.db` for the app's lifetime."""
+    """One engine and its session factory; lives on `app.state.db` for the app's lifetime.
 
-    def __init__(self, settings: Settings) -> None:
-        self.url = settings.database_url
-        self.engine = create_engine(settings.database_url)
+    `replica` is where read-only queries that may lag a little go: a second `Database` on
+    `database_read_url` (a PostgreSQL streaming replica) when that is set, else this one.
+    Writes, and reads that must see this request's own writes, stay on the primary."""
+
+    def __init__(self, settings: Settings, *, url: str | None = None) -> None:
+        self.url = url or settings.database_url
+        self.engine = create_engine(self.url)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time, and a transaction that finds the write lock taken
         # sleeps in SQLite's busy handler (1 ms, 2, 5, ... up to 100 ms per retry) even after the
@@ -63,6 +67,8 @@ class Database:
         # on this lock instead, so the next one starts the moment the previous one commits.
         # PostgreSQL locks rows and needs none of this.
         self._write_gate = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
+        read_url = settings.database_read_url if url is None else None
+        self.replica: Database = Database(settings, url=read_url) if read_url else self
 
     @asynccontextmanager
     async def serialized_writes(self) -> AsyncIterator[None]:
@@ -93,6 +99,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.replica is not self:
+            await self.replica.dispose()
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:

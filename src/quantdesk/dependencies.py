@@ -1,4 +1,5 @@
-"""Dependencies shared by every endpoint: settings and the transactional session."""
+"""Dependencies shared by every endpoint: settings and the transactional sessions (the
+primary's, and the read replica's for reads that may lag)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A unit of work on the read replica (`Database.replica`; the primary when none is set):
+    for GET endpoints that only read, and may lag the primary by the replication delay."""
+    async with app_database(request).replica.session() as session:
+        yield session
+
+
 async def serialize_writes(request: Request) -> AsyncIterator[None]:
     """Hold the process's SQLite write gate (`Database.serialized_writes`) around the request's
     unit of work: list it in the route's `dependencies`, which are entered before the session
@@ -44,5 +52,6 @@ async def serialize_writes(request: Request) -> AsyncIterator[None]:
 # scope="function": commit before the response is sent, so a 2xx means the data is stored.
 SerializedWrites = Depends(serialize_writes, scope="function")
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]

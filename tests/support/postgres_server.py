@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,7 +181,8 @@ def _pg_user_prefix() -> tuple[list[str], pwd.struct_passwd | None]:
 
 
 class _PostgresInstance(_Closeable):
-    def __init__(self) -> None:
+    def __init__(self, extra_settings: Mapping[str, str] | None = None) -> None:
+        self.extra_settings = dict(extra_settings or {})
         self.bin_dir = find_postgres_bin_dir()
         self.prefix, self.os_user = _pg_user_prefix()
         self.tmp = Path(tempfile.mkdtemp(prefix="quantdesk-pg-"))
@@ -245,6 +246,7 @@ class _PostgresInstance(_Closeable):
             "synchronous_commit": "off",
             "full_page_writes": "off",
             "logging_collector": "off",
+            **self.extra_settings,
         }
         options = [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
         with self.log_path.open("ab") as out:
@@ -327,9 +329,12 @@ def _pg_ready(server: PostgresServer) -> bool:
 
 
 @contextlib.contextmanager
-def running_postgres() -> Iterator[PostgresServer]:
-    """Start a throwaway PostgreSQL server, yield its address, then stop it and delete it."""
-    instance = _PostgresInstance()
+def running_postgres(
+    extra_settings: Mapping[str, str] | None = None,
+) -> Iterator[PostgresServer]:
+    """Start a throwaway PostgreSQL server, yield its address, then stop it and delete it.
+    `extra_settings` are more `-c name=value` server settings (e.g. for a replication primary)."""
+    instance = _PostgresInstance(extra_settings)
     try:
         instance.initdb()
         instance.start()

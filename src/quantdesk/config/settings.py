@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from quantdesk.config.database import DatabaseSettings
 from quantdesk.config.events import EventBusSettings
 from quantdesk.config.exports import ExportSettings
 from quantdesk.config.fx import FxSettings
@@ -37,6 +38,7 @@ from quantdesk.config.webhooks import WebhookSettings
 
 class Settings(
     BaseSettings,
+    DatabaseSettings,
     EventBusSettings,
     ExportSettings,
     FxSettings,

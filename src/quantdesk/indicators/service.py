@@ -71,7 +71,7 @@ class IndicatorService:
         key = f"{symbol}|{timeframe.value}|{names}|{bounds}|{limit}"
 
         async def encoded() -> str:
-            async with database.session() as session:
+            async with database.replica.session() as session:  # reads only: the replica
                 series = await self.compute(
                     session,
                     symbol=symbol,

@@ -109,8 +109,10 @@ async def bars_answer(
     timeframe (finest stored) is resolved inside, and cached with the answer."""
 
     async def compute() -> BarsAnswer:
-        # Its own unit of work: every concurrent caller of a cold key waits on this one.
-        async with database.session() as session:
+        # Its own unit of work: every concurrent caller of a cold key waits on this one. On
+        # the read replica when one is set (new bars drop the entry; a lagging replica's
+        # answer is fresh for at most the category's TTL).
+        async with database.replica.session() as session:
             series = await bar_service.get_bars(
                 session,
                 symbol=query.symbol,

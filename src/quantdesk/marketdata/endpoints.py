@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from quantdesk.access.scopes import Scope
 from quantdesk.auth.dependencies import require
-from quantdesk.dependencies import SessionDep, SettingsDep
+from quantdesk.dependencies import ReadSessionDep, SettingsDep
 from quantdesk.errors import Unprocessable, field_error
 from quantdesk.http.negotiation import negotiate_or_406
 from quantdesk.infra.cache.dependencies import CACHE_HEADER
@@ -90,7 +90,7 @@ async def get_quote(
 
 @router.get("/instruments", response_model=Page[InstrumentRead])
 async def list_instruments(
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     asset_class: AssetClass | None = None,
     exchange: Annotated[str | None, Query(max_length=32)] = None,
@@ -108,7 +108,7 @@ async def list_instruments(
 
 
 @router.get("/instruments/{symbol}", response_model=InstrumentDetailResponse)
-async def get_instrument(session: SessionDep, symbol: Symbol) -> InstrumentDetailResponse:
+async def get_instrument(session: ReadSessionDep, symbol: Symbol) -> InstrumentDetailResponse:
     instrument = await instrument_service.get(session, symbol)
     coverage = await instrument_service.coverage(session, instrument)
     detail = InstrumentDetail(

@@ -140,7 +140,9 @@ class QuoteService:
             key = f"{symbol}@{provider}"
 
         async def stored() -> QuoteAnswer:
-            instrument, quote = await self._lookup(database, symbol)
+            # Reads only: the read replica when one is set (a chain's refresh, which stores
+            # what it fetched, reads and writes the primary).
+            instrument, quote = await self._lookup(database.replica, symbol)
             if quote is None:
                 raise QuoteNotFound(instrument.symbol)
             return stored_answer(instrument, quote, [])
