@@ -32,6 +32,10 @@ from tests.support.settings import make_settings, sqlite_url, start_or_skip
 
 DAY = 86_400
 DATABASE = "quantdesk_replica"
+# What the read endpoints show before and after the sixth daily bar (2024-01-06) and a second
+# instrument are replayed: bars, coverage, instruments listed, indicator rows, quote's day.
+FIVE = {"bars": 5, "coverage": 5, "listed": 1, "indicator_rows": 5, "quote_day": 5}
+SIX = {"bars": 6, "coverage": 6, "listed": 2, "indicator_rows": 6, "quote_day": 6}
 
 
 def test_without_a_read_url_the_replica_is_the_primary(tmp_path: Path) -> None:
@@ -93,14 +97,16 @@ async def test_reads_go_to_the_standby_and_writes_to_the_primary(
             detail = (await client.get("/api/v1/instruments/RPL")).json()["data"]
             listed = (await client.get("/api/v1/instruments?q=RPL")).json()["meta"]["count"]
             indicator = (await client.get("/api/v1/indicators/RPL?set=sma:2")).json()
+            quote = (await client.get("/api/v1/quotes/RPL")).json()["data"]
             return {
+                "quote_day": int(quote["as_of"][8:10]),
                 "bars": bars,
                 "coverage": detail["coverage"][0]["bars"],
                 "listed": listed,
                 "indicator_rows": len(indicator["data"]["t"]),
             }
 
-        assert await seen() == {"bars": 5, "coverage": 5, "listed": 1, "indicator_rows": 5}
+        assert await seen() == FIVE
 
         pause_replay(replica_pair.standby)
         try:
@@ -110,8 +116,8 @@ async def test_reads_go_to_the_standby_and_writes_to_the_primary(
                 count = "SELECT count(*) FROM bars"
                 assert await session.scalar(text(count)) == 6
             # the read endpoints answer from the standby, which has not replayed them yet
-            assert await seen() == {"bars": 5, "coverage": 5, "listed": 1, "indicator_rows": 5}
+            assert await seen() == FIVE
         finally:
             resume_replay(replica_pair.standby)
         wait_for_replay(replica_pair)
-        assert await seen() == {"bars": 6, "coverage": 6, "listed": 2, "indicator_rows": 6}
+        assert await seen() == SIX
