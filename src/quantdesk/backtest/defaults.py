@@ -36,3 +36,6 @@ MAX_HOLD_BARS: Final = 10_000_000
 MIN_PERIODS_PER_YEAR: Final = 1.0
 #: Bars of one second, all year round: the finest annualization that means anything.
 MAX_PERIODS_PER_YEAR: Final = 365.0 * 86_400.0
+#: Symbols one sweep may cover (`symbols`); the cells (symbols x pairs) are bounded too
+#: (QUANTDESK_BACKTEST_MAX_SWEEP_CELLS).
+MAX_SWEEP_SYMBOLS: Final = 50

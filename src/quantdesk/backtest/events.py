@@ -1,5 +1,6 @@
 """What the backtest domain publishes (topic `backtests.<user_id>`): a run finished, as
-`completed` or `failed`. Streams (the `jobs` channel) and webhooks subscribe to it."""
+`completed` or `failed`. Streams (the `jobs` channel) and webhooks subscribe to it; and, for
+a sweep, `backtest_progress` as each chunk finishes."""
 
 from __future__ import annotations
 
@@ -43,4 +44,44 @@ class BacktestCompleted:
             symbol=data.get("symbol"),
             status=data["status"],
             error=data.get("error"),
+        )
+
+
+@register_payload
+@dataclass(frozen=True, slots=True)
+class BacktestProgress:
+    """A sweep chunk finished: ``chunks_done`` of ``chunks_total`` (``percent`` of them)."""
+
+    type_name: ClassVar[str] = "backtest_progress"
+
+    user_id: int
+    backtest_id: str
+    chunks_done: int
+    chunks_total: int
+    percent: float
+
+    @property
+    def topic(self) -> str:
+        return check_topic(f"backtests.{self.user_id}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        for field in ("user_id", "chunks_done", "chunks_total"):
+            value = data.get(field)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{field}: expected an integer")
+        if not isinstance(data.get("backtest_id"), str):
+            raise ValueError("backtest_id: expected a string")
+        percent = data.get("percent")
+        if isinstance(percent, bool) or not isinstance(percent, int | float):
+            raise ValueError("percent: expected a number")
+        return cls(
+            user_id=data["user_id"],
+            backtest_id=data["backtest_id"],
+            chunks_done=data["chunks_done"],
+            chunks_total=data["chunks_total"],
+            percent=float(percent),
         )

@@ -12,6 +12,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -179,10 +180,42 @@ class SmaGrid(BaseModel):
 
 
 class SweepCreate(BacktestOptions):
-    # Sweeps run every pair through the compiled SMA kernel (engine sweep_sma_cross).
+    # Sweeps run every pair through the compiled SMA kernel (engine sweep_sma_cross), split
+    # into chunks (backtest/sweeps.py) that run on the job runner's workers.
     strategy: Literal["sma_cross"] = "sma_cross"
+    symbols: Annotated[
+        list[Annotated[str, Field(max_length=32)]],
+        Field(
+            min_length=1,
+            max_length=defaults.MAX_SWEEP_SYMBOLS,
+            description="Sweep these symbols (instead of `symbol`); one ranked result over all",
+            examples=[["GOOG", "MSFT"]],
+        ),
+    ] = Field(default_factory=list)
     grid: SmaGrid
     rank_by: str = Field("sharpe", description=f"Metric to rank by, one of: {', '.join(METRICS)}")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _symbol_from_symbols(cls, data: Any) -> Any:
+        # `symbols` alone: `symbol` is its first (the run's headline symbol).
+        if isinstance(data, dict) and "symbol" not in data:
+            symbols = data.get("symbols")
+            if isinstance(symbols, list) and symbols and isinstance(symbols[0], str):
+                return {**data, "symbol": symbols[0]}
+        return data
+
+    @field_validator("symbols")
+    @classmethod
+    def _symbols(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        symbols = [normalize_symbol(symbol) for symbol in value]
+        repeated = sorted({symbol for symbol in symbols if symbols.count(symbol) > 1})
+        if repeated:
+            raise ValueError(f"each symbol once; repeated: {', '.join(repeated)}")
+        symbol = info.data.get("symbol")
+        if symbols and symbol is not None and symbols[0] != symbol:
+            raise ValueError("give `symbol` (one) or `symbols` (several), not both")
+        return symbols
 
     @field_validator("rank_by")
     @classmethod
@@ -190,6 +223,12 @@ class SweepCreate(BacktestOptions):
         if value not in METRICS:
             raise ValueError(f"unknown metric {value!r}; one of: {', '.join(METRICS)}")
         return value
+
+    @model_validator(mode="after")
+    def _one_list(self) -> SweepCreate:
+        if not self.symbols:
+            self.symbols = [self.symbol]
+        return self
 
 
 class BacktestAccepted(BaseModel):
@@ -227,6 +266,8 @@ class BacktestRead(BaseModel):
     sweep: dict[str, Any] | None = Field(
         None, description="Sweeps: ranked pairs and the rank metric on the grid (heatmap)"
     )
+    chunks_total: int | None = Field(None, description="Sweeps: chunks the grid was split into")
+    chunks_done: int | None = Field(None, description="Sweeps: chunks finished so far")
     error: str | None = None
     created_at: datetime
     started_at: datetime | None = None

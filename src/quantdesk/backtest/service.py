@@ -10,6 +10,7 @@ import anyio
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quantdesk.backtest import sweeps
 from quantdesk.backtest.compute import (
     RunDocument,
     RunInputs,
@@ -30,16 +31,17 @@ from quantdesk.backtest.schemas import (
     ExampleRead,
     SweepCreate,
     TradeRead,
-    grid_values,
 )
+from quantdesk.backtest.sweep_plan import check_request
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError, Conflict, NotFound, Unprocessable, field_error
 from quantdesk.infra.events import emit, installed_event_bus
+from quantdesk.jobs.registry import Enqueue
 from quantdesk.kit.pagination import decode_cursor, split_page
 from quantdesk.kit.timeutil import to_epoch
 from quantdesk.marketdata.service import InstrumentNotFound, bar_service, instrument_service
-from quantdesk.models import BacktestKind, BacktestRun, BacktestStatus, utcnow
+from quantdesk.models import AssetClass, BacktestKind, BacktestRun, BacktestStatus, utcnow
 from quantdesk.observability.logging import get_logger
 
 
@@ -140,23 +142,23 @@ class BacktestService:
 
     async def resolve(self, session: AsyncSession, settings: Settings, body: OptionsT) -> OptionsT:
         """``body`` with ``periods_per_year`` filled in, once the symbol exists (else 404),
-        its bars build the timeframe and the range holds at least two of them (else 422)."""
-        instrument = await instrument_service.get(session, body.symbol)
-        start, end = _bounds(body)
-        probe = await bar_service.get_bars(
-            session, symbol=body.symbol, timeframe=body.timeframe, start=start, end=end, limit=2
-        )
-        if len(probe.bars) < 2:
-            raise Unprocessable(
-                f"{probe.symbol} has fewer than 2 {body.timeframe.value} bars in the range asked",
-                errors=[field_error(["body", "start"], "the range holds fewer than 2 bars")],
-            )
+        its bars build the timeframe and the range holds at least two of them (else 422).
+        A sweep of several symbols checks each; ``periods_per_year`` is then filled in per
+        symbol when it runs (each symbol's own default)."""
+        symbol, asset_class = await _probe(session, body, body.symbol)
+        update: dict[str, Any] = {"symbol": symbol}
         if isinstance(body, SweepCreate):
-            _check_grid(body, settings.backtest_max_sweep_combinations)
-        periods = body.periods_per_year or default_periods_per_year(
-            body.timeframe, instrument.asset_class
+            check_request(
+                body, settings.backtest_max_sweep_combinations, settings.backtest_max_sweep_cells
+            )
+            others = [(await _probe(session, body, other))[0] for other in body.symbols[1:]]
+            update["symbols"] = [symbol, *others]
+            if others:
+                return body.model_copy(update=update)
+        update["periods_per_year"] = body.periods_per_year or default_periods_per_year(
+            body.timeframe, asset_class
         )
-        return body.model_copy(update={"symbol": probe.symbol, "periods_per_year": periods})
+        return body.model_copy(update=update)
 
     async def inputs(
         self, session: AsyncSession, settings: Settings, request: BacktestCreate | SweepCreate
@@ -181,9 +183,13 @@ class BacktestService:
         return RunInputs(resolved, series.bars, series.source_timeframe.value)
 
     # --- executing (the `backtest.run` job, backtest/tasks.py) ---------------------------
-    async def execute(self, db: Database, settings: Settings, run_id: str) -> None:
+    async def execute(
+        self, db: Database, settings: Settings, run_id: str, fan_out: Enqueue | None = None
+    ) -> None:
         """Run a queued run to completion or failure; each step commits so pollers see
-        progress. A run that is not queued (already started elsewhere) is left alone."""
+        progress. A run that is not queued (already started elsewhere) is left alone, except
+        a running sweep given ``fan_out`` (a redelivered Celery job): its chunks not yet
+        applied are handed out again (backtest/sweeps.py)."""
         try:
             async with db.session() as session:
                 started = await BacktestRunRepository(session).set_values(
@@ -193,15 +199,23 @@ class BacktestService:
                     started_at=utcnow(),
                     progress=0.05,
                 )
+                kind, status, request = await BacktestRunRepository(session).request_of(run_id)
+            if kind is BacktestKind.SWEEP:
+                if started or (fan_out is not None and status is BacktestStatus.RUNNING):
+                    await sweeps.run(
+                        db,
+                        settings,
+                        run_id,
+                        SweepCreate.model_validate(request),
+                        inputs=self.inputs,
+                        announce=_announce,
+                        fan_out=fan_out,
+                    )
+                return
             if not started:
                 return
             async with db.session() as session:
-                kind, _, request = await BacktestRunRepository(session).request_of(run_id)
-                body: BacktestCreate | SweepCreate = (
-                    SweepCreate.model_validate(request)
-                    if kind is BacktestKind.SWEEP
-                    else BacktestCreate.model_validate(request)
-                )
+                body = BacktestCreate.model_validate(request)
                 inputs = await self.inputs(session, settings, body)
                 await BacktestRunRepository(session).set_values(run_id, progress=0.25)
             document = await run_cpu(
@@ -341,6 +355,8 @@ def present(run: BacktestRun) -> BacktestRead:
         compat=run.compat,
         open_position=stored.get("open_position"),
         sweep=run.sweep,
+        chunks_total=run.chunks_total,
+        chunks_done=run.chunks_done if run.chunks_total is not None else None,
     )
 
 
@@ -351,17 +367,21 @@ def _bounds(body: BacktestOptions) -> tuple[int | None, int | None]:
     )
 
 
-def _check_grid(body: SweepCreate, most: int) -> None:
-    fast, slow = grid_values(body.grid.fast), grid_values(body.grid.slow)
-    combinations = len(fast) * len(slow)
-    if combinations > most:
-        message = f"{len(fast)} x {len(slow)} = {combinations:,} combinations; at most {most:,}"
+async def _probe(
+    session: AsyncSession, body: BacktestOptions, symbol: str
+) -> tuple[str, AssetClass]:
+    """``symbol`` as stored and its asset class, once it has 2 bars of the range (else 422)."""
+    instrument = await instrument_service.get(session, symbol)
+    start, end = _bounds(body)
+    probe = await bar_service.get_bars(
+        session, symbol=symbol, timeframe=body.timeframe, start=start, end=end, limit=2
+    )
+    if len(probe.bars) < 2:
         raise Unprocessable(
-            f"the grid is too large: {message}", errors=[field_error(["body", "grid"], message)]
+            f"{probe.symbol} has fewer than 2 {body.timeframe.value} bars in the range asked",
+            errors=[field_error(["body", "start"], "the range holds fewer than 2 bars")],
         )
-    if not any(f < s for f in fast for s in slow):
-        message = "no pair with fast < slow: every fast period is at least every slow one"
-        raise Unprocessable(message, errors=[field_error(["body", "grid"], message)])
+    return probe.symbol, instrument.asset_class
 
 
 def _describe(error: Exception, run_id: str) -> str:

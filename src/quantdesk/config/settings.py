@@ -97,6 +97,13 @@ class Settings(
     backtest_max_bars: int = 500_000
     # Largest fast x slow grid one sweep may ask for.
     backtest_max_sweep_combinations: int = 2_500
+    # Most (symbol, pair) cells one sweep may ask for: symbols x fast < slow pairs.
+    backtest_max_sweep_cells: int = 100_000
+    # Work per sweep chunk, in pairs x bars (about 0.5 s of the compiled kernel at ~2.5 ns
+    # per pair and bar); a symbol's grid is split into chunks of about this size.
+    backtest_sweep_chunk_work: int = Field(default=200_000_000, ge=1)
+    # Test only: each sweep chunk sleeps this long first (to catch one in flight).
+    backtest_sweep_chunk_delay_seconds: float = Field(default=0.0, ge=0)
     # Runs computing at once per API process (each in a worker thread); the rest wait.
     backtest_max_concurrent_runs: int = 2
 

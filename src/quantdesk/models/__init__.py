@@ -4,7 +4,12 @@ on `Base.metadata` (Alembic autogenerate and `alembic check` rely on that)."""
 from quantdesk.models.alerts import AlertEvent, AlertLevel
 from quantdesk.models.audit import AuditEvent
 from quantdesk.models.auth import ApiKey, AuthSession, PasswordResetToken, RefreshToken, User
-from quantdesk.models.backtests import BacktestKind, BacktestRun, BacktestStatus
+from quantdesk.models.backtests import (
+    BacktestKind,
+    BacktestRun,
+    BacktestStatus,
+    BacktestSweepChunk,
+)
 from quantdesk.models.base import Base, UTCDateTime, str_enum, utcnow
 from quantdesk.models.exports import Export, ExportStatus
 from quantdesk.models.market import DERIVED_RELATIONS, MarketRefresh, MarketSnapshot
@@ -77,6 +82,7 @@ __all__ = [
     "BacktestKind",
     "BacktestRun",
     "BacktestStatus",
+    "BacktestSweepChunk",
     "Bar",
     "Base",
     "ClockMode",

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Double, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Double, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quantdesk.models.base import Base, UTCDateTime, str_enum, utcnow
@@ -46,6 +46,9 @@ class BacktestRun(Base):
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     progress: Mapped[float] = mapped_column(Double, default=0.0)
+    # Sweeps: how many chunks the grid was split into, and how many have been applied.
+    chunks_total: Mapped[int | None] = mapped_column(Integer)
+    chunks_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     compat: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -56,3 +59,20 @@ class BacktestRun(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BacktestSweepChunk(Base):
+    """One slice of a sweep: a symbol and a block of its grid (``plan``: fast and slow periods,
+    the pinned bar range, periods per year). ``rows`` is null until the chunk is applied;
+    (run_id, chunk_no) is the key, so a redelivered chunk is applied once."""
+
+    __tablename__ = "backtest_sweep_chunks"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    chunk_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    symbol: Mapped[str] = mapped_column(String(32))
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    rows: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
