@@ -169,6 +169,8 @@ export function CandleChart({ bars, overlays = [], panes = [], markers = [], pri
         p.extra.push(series);
       }
     });
+    box.current.dataset.overlays = String(overlays.length);
+    box.current.dataset.panes = String(panes.length);
     // Heights by stretch factor: the price pane keeps `height`, each extra pane PANE_HEIGHT.
     p.chart.panes().forEach((pane, i) => pane.setStretchFactor(i === 0 ? height / PANE_HEIGHT : 1));
   }, [overlays, panes, colors, height]);

@@ -115,8 +115,8 @@ export default function SymbolView({ symbol, query, user }) {
     if (frame.type === "gap") return signals.reload();
     const d = frame.data;
     if (frame.type === "new_signal" && d.timeframe === tf) {
-      const row = { id: d.signal_id, ...d, source_bar_at: d.source_ts, created_at: new Date().toISOString(), status: "active" };
-      signals.setData((old) => old && { ...old, data: [row, ...old.data] });
+      const row = { ...d, id: d.signal_id, source_bar_at: new Date(d.source_ts * 1000).toISOString(), created_at: frame.timestamp, status: "active" };
+      signals.setData((old) => old && { ...old, data: [row, ...old.data.filter((s) => s.id !== row.id)] });
     } else if (frame.type === "signal_closed") {
       signals.setData((old) => old && { ...old, data: old.data.map((s) => (s.id === d.signal_id ? { ...s, ...d, id: s.id } : s)) });
     }

@@ -63,8 +63,8 @@ function QuotesTable({ items, caption, onRemove }) {
   const columns = [
     { key: "symbol", label: "Symbol", render: (r) => html`<a href=${href(`markets/${r.symbol}`)}>${r.symbol}</a>${r.note ? html`<div class="muted small">${r.note}</div>` : null}` },
     { key: "price", label: "Last", num: true, render: (r) => html`<${QuoteCells} quote=${quotes[r.symbol]} />` },
-    { key: "change", label: "Change", num: true, render: (r) => html`<span class=${sign(quotes[r.symbol]?.change)}>${num(quotes[r.symbol]?.change, 2)}</span>` },
     { key: "pct", label: "Change %", num: true, render: (r) => html`<span class=${sign(quotes[r.symbol]?.change_pct)}>${num(quotes[r.symbol]?.change_pct, 2)}%</span>` },
+    { key: "change", label: "Change", num: true, render: (r) => html`<span class=${sign(quotes[r.symbol]?.change)}>${num(quotes[r.symbol]?.change, 2)}</span>` },
     { key: "age", label: "Data", render: (r) => html`<${QuoteAge} quote=${quotes[r.symbol]} />` },
   ];
   if (onRemove) {

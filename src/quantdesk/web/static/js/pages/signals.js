@@ -86,7 +86,7 @@ function SignalRows({ items, open, setOpen, changed }) {
     <tbody>${items.map((s) => {
       const d = priceDigits(s.entry);
       const isOpen = open === s.id;
-      return html`<tr key=${s.id} class=${changed.has(s.id) ? "status-changed" : ""} data-signal=${s.id}>
+      return html`<tr key=${s.id} class=${changed.has(s.id) ? "status-changed" : ""} data-signal=${s.id} data-live=${changed.get(s.id)}>
           <td>${when(s.created_at).slice(0, 16)}</td>
           <td><a href=${href(`markets/${s.symbol}`, { tf: s.timeframe })}>${s.symbol}</a></td>
           <td>${s.timeframe}</td><td>${s.strategy}</td>
@@ -137,7 +137,7 @@ export default function Signals({ query }) {
   const filters = Object.fromEntries(FILTERS.filter((k) => query[k]).map((k) => [k, query[k]]));
   const list = useSignals(tab, filters);
   const [open, setOpen] = useState(null);
-  const [changed, setChanged] = useState(new Set());
+  const [changed, setChanged] = useState(new Map()); // signal id -> "new" | "closed" (from a frame)
   const apply = (next, nextTab = tab) => {
     const clean = Object.fromEntries(Object.entries(next).filter(([, v]) => v !== "" && v !== undefined));
     navigate("signals", nextTab === "all" ? { tab: "all", ...clean } : clean);
@@ -147,12 +147,19 @@ export default function Signals({ query }) {
     if (frame.type === "gap") return list.reload();
     const d = frame.data ?? {};
     if (frame.type === "signal_closed") {
-      list.setItems((items) => items.map((s) => (s.id === d.signal_id ? { ...s, status: d.status, closed_at: d.closed_at, close_price: d.close_price, settled_return: d.settled_return } : s)));
-      setChanged((old) => new Set(old).add(d.signal_id));
+      const closed = { status: d.status, closed_at: d.closed_at, close_price: d.close_price, settled_return: d.settled_return };
+      list.setItems((items) => items.map((s) => (s.id === d.signal_id ? { ...s, ...closed } : s)));
+      setChanged((old) => new Map(old).set(d.signal_id, "closed"));
     } else if (frame.type === "new_signal" && matches(d, filters)) {
-      const row = { id: d.signal_id, ...d, status: "active", source_bar_at: d.source_ts, created_at: frame.timestamp, rationale: null };
-      list.setItems((items) => [row, ...(tab === "latest" ? items.filter((s) => !(s.symbol === d.symbol && s.timeframe === d.timeframe && s.strategy === d.strategy)) : items)]);
-      setChanged((old) => new Set(old).add(d.signal_id));
+      const fresh = { status: "active", closed_at: null, close_price: null, settled_return: null };
+      list.setItems((items) => {
+        // Known already (the same signal published again): refresh it in place.
+        if (items.some((s) => s.id === d.signal_id)) return items.map((s) => (s.id === d.signal_id ? { ...s, ...fresh } : s));
+        const row = { ...d, ...fresh, id: d.signal_id, source_bar_at: new Date(d.source_ts * 1000).toISOString(), created_at: frame.timestamp, rationale: null };
+        const same = (s) => s.symbol === d.symbol && s.timeframe === d.timeframe && s.strategy === d.strategy;
+        return [row, ...(tab === "latest" ? items.filter((s) => !same(s)) : items)];
+      });
+      setChanged((old) => new Map(old).set(d.signal_id, "new"));
     }
   });
 
