@@ -28,6 +28,7 @@ from quantdesk.kit.timeutil import from_epoch, iso_z
 from quantdesk.marketdata.replay.cli import replay_command
 from quantdesk.marketdata.schemas import InstrumentCreate
 from quantdesk.models import AssetClass
+from quantdesk.ops.backup_cli import backup_command, restore_command
 from quantdesk.portfolio.cli import ledger_app
 from quantdesk.ratelimit.cli import ratelimit_app
 from quantdesk.realtime.cli import stream_command
@@ -52,7 +53,9 @@ def _with_tasks(command: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-db_app = typer.Typer(help="Database schema migrations (Alembic).", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Database schema migrations (Alembic), backup and restore.", no_args_is_help=True
+)
 ingest_app = typer.Typer(help="Load market data from files.", no_args_is_help=True)
 demo_app = typer.Typer(help="The bundled demo data set.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -132,6 +135,10 @@ def db_downgrade(
     settings = _settings()
     migrate.downgrade(settings.database_url, revision)
     console.print(f"database at {revision}")
+
+
+db_app.command("backup")(backup_command)
+db_app.command("restore")(restore_command)
 
 
 @db_app.command("current")
