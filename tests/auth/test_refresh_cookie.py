@@ -76,16 +76,16 @@ async def test_the_cookie_is_ignored_without_a_json_content_type(
 ) -> None:
     await cookie_login(client, db)
     # What a cross-site form could send: no JSON content type, so the cookie does not count.
-    form = await client.post("/api/v1/auth/refresh", data={"refresh_token": ""})
-    assert form.status_code == 422, form.text
+    form = await client.post("/api/v1/auth/refresh", data={"refresh_token": "x"})
+    assert_problem(form, 422)  # a form is not the JSON body either
     plain = await client.post(
         "/api/v1/auth/refresh", content=b"{}", headers={"Content-Type": "text/plain"}
     )
     assert plain.status_code == 415, plain.text
     client.cookies.clear()
     missing = await client.post("/api/v1/auth/refresh", json={}, headers=JSON)
-    assert_problem(missing, 422)
-    assert missing.json()["errors"][0]["field"] == "body.refresh_token"
+    assert_problem(missing, 401)
+    assert "qd_refresh" in missing.json()["detail"]
 
 
 async def test_a_body_token_still_comes_back_in_the_body(
@@ -116,4 +116,4 @@ async def test_logout_clears_the_cookie(client: httpx.AsyncClient, db: Database)
     assert out.status_code == 204
     header = cookie_header(out).lower()
     assert "max-age=0" in header and "path=/api/v1/auth" in header
-    assert (await client.post("/api/v1/auth/refresh", json={})).status_code == 422
+    assert (await client.post("/api/v1/auth/refresh", json={})).status_code == 401

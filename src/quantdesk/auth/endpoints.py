@@ -22,7 +22,7 @@ from quantdesk.auth.schemas import (
 from quantdesk.auth.service import ClientInfo, auth_service
 from quantdesk.auth.throttle import LoginThrottle
 from quantdesk.dependencies import SessionDep, SettingsDep
-from quantdesk.errors import Unprocessable, field_error
+from quantdesk.errors import Unauthorized, Unprocessable, field_error
 from quantdesk.infra.mail import MailBackend
 from quantdesk.kit.app_state import app_state
 
@@ -140,10 +140,10 @@ async def refresh(
     """Rotate a refresh token sent in the body, or (`{}`) the one in the `qd_refresh` cookie."""
     from_cookie = body.refresh_token is None
     token = body.refresh_token or refresh_cookie(request)
-    if token is None:
-        raise Unprocessable(
-            "send {refresh_token}, or {} with the qd_refresh cookie from a cookie login",
-            errors=[field_error(["body", "refresh_token"], "Field required", kind="missing")],
+    if token is None:  # no credential at all: 401, like any other missing credential
+        raise Unauthorized(
+            "no refresh token: send {refresh_token}, or {} with the qd_refresh cookie that "
+            "a login with ?refresh_cookie=true set"
         )
     pair = await auth_service.refresh(session, settings, refresh_token=token, client=client)
     return _deliver(pair, response, settings, from_cookie)
