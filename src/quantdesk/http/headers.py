@@ -38,13 +38,19 @@ DOCS_CSP = (
 )
 DOCS_PATHS = ("/docs", "/redoc")
 # The dashboard (quantdesk.web): its own scripts, styles, images and API calls, all from this
-# origin; no inline script or style, no eval, no CDN, no <base>, never framed. Checked in a real
-# chromium (tests/e2e): lightweight-charts and uPlot style their elements through the CSSOM
-# (element.style.x = ...), which CSP allows, so style-src needs no 'unsafe-inline'.
+# origin; no inline script, no eval, no CDN, no <base>, never framed. Checked in real chromium
+# (tests/e2e/test_csp_libraries.py): uPlot and preact style elements through the CSSOM
+# (element.style.x = ..., style.cssText), which CSP allows, so style-src has no
+# 'unsafe-inline'. The one inline style is the <style> element lightweight-charts 5.2.1 adds
+# for its TradingView attribution logo (shown by default, as its licence's NOTICE asks): it is
+# allowed by its hash only (APP_STYLE_HASHES; a test recomputes it from the vendored file, so a
+# new version with other CSS fails until the hash is updated). Inline style attributes stay
+# blocked.
+APP_STYLE_HASHES = ("'sha256-3pRED1tOXas1FXFoPb9TGCjmYe9XQsmO9OV23khV2nY='",)
 APP_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
+    f"default-src 'none'; script-src 'self'; style-src 'self' {' '.join(APP_STYLE_HASHES)}; "
+    "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; manifest-src 'self'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 APP_PATHS = ("/app",)
 PERMISSIONS_POLICY = "camera=(), geolocation=(), microphone=(), payment=(), usb=()"
