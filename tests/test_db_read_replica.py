@@ -8,6 +8,7 @@ which proves they query the standby; once replay resumes, they show it.
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -121,3 +122,28 @@ async def test_reads_go_to_the_standby_and_writes_to_the_primary(
             resume_replay(replica_pair.standby)
         wait_for_replay(replica_pair)
         assert await seen() == SIX
+
+
+@pytest.mark.parametrize("replica_ready", [True, False])
+async def test_readiness_needs_the_replica(
+    tmp_path: Path, sqlite_template: Path, replica_ready: bool
+) -> None:
+    primary = tmp_path / "primary.db"
+    shutil.copyfile(sqlite_template, primary)
+    replica = primary if replica_ready else tmp_path / "unmigrated.db"
+    settings = make_settings(sqlite_url(primary), database_read_url=sqlite_url(replica))
+    application = create_app(settings)
+    async with LifespanManager(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            ready = await client.get("/health/ready")
+            report = (await client.get("/health")).json()
+    components = report["components"]
+    assert components["database"]["status"] == "ok"
+    if replica_ready:
+        assert ready.status_code == 200
+        assert components["database_replica"]["status"] == "ok"
+    else:
+        assert ready.status_code == 503
+        assert list(ready.json()["failing"]) == ["database_replica"]
+        assert components["database_replica"]["status"] == "down"

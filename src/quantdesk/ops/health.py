@@ -59,7 +59,7 @@ async def _timed(name: str, required: bool, probe: Any) -> ComponentHealth:
     return ComponentHealth(name, status, latency, required, detail)
 
 
-async def check_database(db: Database) -> ComponentHealth:
+async def check_database(db: Database, name: str = "database") -> ComponentHealth:
     async def probe() -> dict[str, Any]:
         async with db.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
@@ -72,7 +72,7 @@ async def check_database(db: Database) -> ComponentHealth:
             )
         return {"dialect": db.dialect, "revision": ",".join(sorted(current))}
 
-    return await _timed("database", True, probe)
+    return await _timed(name, True, probe)
 
 
 async def check_redis(url: str) -> ComponentHealth:
@@ -91,6 +91,8 @@ async def check_redis(url: str) -> ComponentHealth:
 
 async def components(db: Database, settings: Settings) -> list[ComponentHealth]:
     checks = [check_database(db)]
+    if db.replica is not db:  # QUANTDESK_DATABASE_READ_URL: the hot reads fail without it
+        checks.append(check_database(db.replica, "database_replica"))
     if settings.redis_url:
         checks.append(check_redis(settings.redis_url))
     return list(await asyncio.gather(*checks))
