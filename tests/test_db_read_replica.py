@@ -42,6 +42,9 @@ SIX = {"bars": 6, "coverage": 6, "listed": 2, "indicator_rows": 6, "quote_day": 
 def test_without_a_read_url_the_replica_is_the_primary(tmp_path: Path) -> None:
     database = Database(make_settings(sqlite_url(tmp_path / "a.db")))
     assert database.replica is database
+    # compose passes ${QUANTDESK_DATABASE_READ_URL:-}: empty means none
+    empty = Database(make_settings(sqlite_url(tmp_path / "a.db"), database_read_url=""))
+    assert empty.replica is empty
 
 
 async def test_a_read_url_gets_its_own_engine(tmp_path: Path) -> None:
