@@ -20,6 +20,9 @@ export function store(initial) {
 
 export function useStore(shared) {
   const [value, setValue] = useState(shared.get());
-  useEffect(() => shared.subscribe(setValue), [shared]);
+  useEffect(() => {
+    setValue(shared.get()); // it may have changed between the first render and this effect
+    return shared.subscribe(setValue);
+  }, [shared]);
   return value;
 }
