@@ -37,7 +37,7 @@ function useIndicators(symbol, tf, chosen, count) {
     const answer = await api.get(`/indicators/${encodeURIComponent(symbol)}`, { set: specs, timeframe: tf, limit: count });
     const times = answer.data.t.map(toTime);
     const column = (name) => answer.data[name].map((value, i) => ({ time: times[i], value }));
-    return { column };
+    return { specs: answer.meta.set ?? specs.split(","), column };
   }, [symbol, tf, specs, count]);
 }
 
@@ -47,6 +47,7 @@ function chartLayers(indicators, chosen, colors) {
   if (!indicators) return { overlays, panes };
   for (const name of chosen) {
     const def = INDICATORS[name];
+    if (!indicators.specs.includes(def.spec)) continue; // toggled on while its answer is on the way
     const series = def.lines.map(([key, label, color, type]) => ({ name: label, points: indicators.column(key), color: colors[color], type }));
     if (def.pane) panes.push({ name: def.pane, series });
     else overlays.push(...series);
