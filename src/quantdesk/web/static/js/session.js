@@ -13,14 +13,19 @@ async function loadUser() {
   return user;
 }
 
+// Whether this browser holds a refresh cookie (the cookie itself is invisible to scripts): a
+// guest's page load then makes no refresh call bound to fail with 401.
+const MARK = "quantdesk.signed-in";
+
 export async function restore() {
-  if (await refreshToken()) {
+  if (localStorage.getItem(MARK) && (await refreshToken())) {
     try {
       return await loadUser();
     } catch {
       setToken(null);
     }
   }
+  localStorage.removeItem(MARK);
   session.set({ status: "guest", user: null });
   return null;
 }
@@ -28,6 +33,7 @@ export async function restore() {
 export async function signIn(email, password) {
   const pair = await api.post("/auth/login", { email, password }, { refresh_cookie: true });
   setToken(pair.access_token);
+  localStorage.setItem(MARK, "1");
   return loadUser();
 }
 
@@ -35,6 +41,7 @@ export async function signOut() {
   try {
     await api.post("/auth/logout");
   } finally {
+    localStorage.removeItem(MARK);
     setToken(null);
     session.set({ status: "guest", user: null });
   }
