@@ -80,4 +80,6 @@ function App() {
 }
 
 restore().finally(start);
-render(html`<${App} />`, document.getElementById("root"));
+const root = document.getElementById("root");
+root.textContent = ""; // the "Loading" placeholder: render() would keep it beside the app
+render(html`<${App} />`, root);
