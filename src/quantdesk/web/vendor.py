@@ -125,14 +125,6 @@ def package_problems(vendor_dir: Path, package: LockedPackage) -> list[str]:
     return [p for f in package.files if (p := file_problem(vendor_dir, f)) is not None]
 
 
-def missing_targets(lock: Lock | None = None) -> list[str]:
-    """The locked files absent from `static/vendor/` (existence only: cheap, for start-up)."""
-    lock = lock or load_lock()
-    return [
-        f.target for p in lock.packages for f in p.files if not (VENDOR_DIR / f.target).is_file()
-    ]
-
-
 def tarball_url(package: LockedPackage, lock: Lock, env: dict[str, str]) -> str:
     """The lock's URL, or the same path on the registry named by NPM_CONFIG_REGISTRY."""
     mirror = next((env[name] for name in REGISTRY_ENV if env.get(name)), "").rstrip("/")
