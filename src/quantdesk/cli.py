@@ -18,6 +18,7 @@ from quantdesk import migrate
 from quantdesk.access.scopes import Role
 from quantdesk.backtest.cli import backtest_command
 from quantdesk.cli_support import auto_migrate, checked_settings, with_session
+from quantdesk.cluster.cli import cluster_app
 from quantdesk.config import Settings, get_settings
 from quantdesk.db import Database
 from quantdesk.errors import AppError
@@ -76,6 +77,7 @@ app.command(context_settings=PASS_THROUGH)(_with_tasks(beat))
 app.add_typer(jobs_app, name="jobs", callback=load_tasks)
 app.add_typer(ratelimit_app, name="ratelimit")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(cluster_app, name="cluster")
 
 
 def _settings() -> Settings:

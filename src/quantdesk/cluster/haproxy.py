@@ -1,0 +1,47 @@
+"""haproxy.cfg for the loopback cluster: deploy/haproxy.cfg's shape (roundrobin, /health/ready
+checks, forwardfor, WebSocket tunnel timeout) with servers on 127.0.0.1 ports."""
+
+from __future__ import annotations
+
+from quantdesk.cluster.state import HOST
+
+
+def render_haproxy(port: int, stats_port: int, replica_ports: list[int]) -> str:
+    servers = "\n".join(
+        f"    server api{index} {HOST}:{replica}" for index, replica in enumerate(replica_ports, 1)
+    )
+    return f"""# Written by `quantdesk cluster up` (quantdesk/cluster/haproxy.py).
+global
+    maxconn 4096
+
+defaults
+    mode http
+    option forwardfor
+    option dontlognull
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    timeout http-request 10s
+    timeout http-keep-alive 10s
+    timeout queue 30s
+    timeout tunnel 1h
+    timeout client-fin 30s
+    timeout server-fin 30s
+
+frontend http
+    bind {HOST}:{port}
+    default_backend quantdesk
+
+frontend stats
+    bind {HOST}:{stats_port}
+    stats enable
+    stats uri /stats
+
+backend quantdesk
+    balance roundrobin
+    option httpchk
+    http-check send meth GET uri /health/ready ver HTTP/1.1 hdr Host localhost
+    http-check expect status 200
+    default-server check inter 1s fall 2 rise 1
+{servers}
+"""
