@@ -101,7 +101,8 @@ export function Loaded({ state, render, empty = "Nothing here yet.", list = (d) 
 
 /** columns: [{key, label, render?(row), num?: true}] */
 export function Table({ caption, columns, rows, rowKey = (r) => r.id, onRow }) {
-  return html`<div class="table-wrap"><table>
+  // Focusable: a table wider than the screen scrolls in its box, and the keyboard must reach it.
+  return html`<div class="table-wrap" tabindex="0"><table>
     ${caption ? html`<caption>${caption}</caption>` : null}
     <thead><tr>${columns.map((c) => html`<th scope="col" class=${c.num ? "num" : ""}>${c.label}</th>`)}</tr></thead>
     <tbody>${rows.map(

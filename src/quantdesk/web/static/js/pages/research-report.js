@@ -19,7 +19,7 @@ const cells = (line) => line.trim().replace(/^\||\|$/g, "").split("|").map((c) =
 function table(lines) {
   const [head, , ...body] = lines;
   const names = cells(head);
-  return html`<div class="table-wrap"><table><thead><tr>${names.map((n) => html`<th scope="col">${inline(n)}</th>`)}</tr></thead>
+  return html`<div class="table-wrap" tabindex="0"><table><thead><tr>${names.map((n) => html`<th scope="col">${inline(n)}</th>`)}</tr></thead>
     <tbody>${body.map((row) => html`<tr>${cells(row).map((c, i) => html`<td class=${i ? "num" : ""}>${inline(c)}</td>`)}</tr>`)}</tbody>
   </table></div>`;
 }
