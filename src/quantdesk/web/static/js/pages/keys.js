@@ -32,8 +32,8 @@ function SecretOnce({ created, onDone }) {
       <button type="button" onClick=${onDone}>I have stored it</button>
     </div>
     <p class="small" role="status">${copied}</p>
-    <p class="muted small">Send it as the <code>X-API-Key</code> header. Scopes: ${created.scopes.join(", ")};
-      ${created.expires_at ? `expires ${when(created.expires_at)}` : "does not expire"}.</p>
+    <p class="muted small">Send it as the <code>X-API-Key</code> header. ${`Scopes: ${created.scopes.join(", ")}; ${
+      created.expires_at ? `expires ${when(created.expires_at)}` : "does not expire"}.`}</p>
   </div>`;
 }
 

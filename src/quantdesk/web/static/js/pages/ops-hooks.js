@@ -22,7 +22,7 @@ function Deliveries({ hook }) {
   }
   return html`<div class="deliveries">
     <div class="spread"><h4>Deliveries of ${hook.url}</h4>
-      <span><button type="button" class="small" onClick=${() => act(() => api.post(`/webhooks/${hook.id}/test`))}>Send test event</button>
+      <span class="role-cell"><button type="button" class="small" onClick=${() => act(() => api.post(`/webhooks/${hook.id}/test`))}>Send test event</button>
         <button type="button" class="small" onClick=${state.reload}>Refresh</button></span></div>
     ${note?.ok ? html`<p role="status" class="small">${note.ok}</p>` : html`<${ErrorNote} error=${note?.error} />`}
     <${Loaded} state=${state} empty="No delivery yet: send a test event."
@@ -47,6 +47,7 @@ function NewWebhook({ onCreated }) {
     event.preventDefault();
     const created = await form.submit((v) => api.post("/webhooks", { url: v.url.trim(), events: v.events }));
     if (created) {
+      form.setValues({ url: "", events: ["new_signal"] });
       setSecret(created.secret);
       onCreated(created);
     }
@@ -66,7 +67,7 @@ function NewWebhook({ onCreated }) {
     </fieldset>
     <button type="submit" class="primary" disabled=${form.busy}>Create webhook</button>
     ${other ? html`<${ErrorNote} error=${form.error} />` : null}
-    ${secret ? html`<p role="status">Signing secret (shown once): <code class="secret">${secret}</code></p>` : null}
+    ${secret ? html`<p role="status"><span class="warn-text">Signing secret, shown only once:</span> <code class="secret">${secret}</code></p>` : null}
   </form>`;
 }
 

@@ -59,7 +59,11 @@ const COLUMNS = [
 
 function FilterRow({ row, index, errors, onChange, onRemove }) {
   const ops = TEXT.includes(row.field) ? TEXT_OPS : Object.keys(OPS);
-  const set = (name) => (event) => onChange({ ...row, [name]: event.target.value });
+  const set = (name) => (event) => {
+    const next = { ...row, [name]: event.target.value };
+    if (name === "field" && TEXT.includes(next.field) && !TEXT_OPS.includes(next.op)) next.op = "eq";
+    onChange(next);
+  };
   return html`<fieldset class="row filter-row">
     <legend class="muted small">Filter ${index + 1}</legend>
     <${Field} label="Field" error=${errors?.field}>
