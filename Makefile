@@ -7,7 +7,7 @@ INSTALLED_DEV := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-stateful lint format bench db-migrate clean
+.PHONY: run test test-stateful test-cluster cluster lint format bench db-migrate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "quantdesk needs Python >= 3.11"'
@@ -47,6 +47,18 @@ test: $(INSTALLED_DEV) $(VENDOR_STAMP)
 test-stateful: $(INSTALLED_DEV)
 	QUANTDESK_MACHINE_SEQUENCES=2000 $(BIN)/pytest tests/portfolio/test_desk_state_machine.py -k sqlite
 
+# The loopback cluster's invariants (tests/cluster, marker `cluster`, skipped by `make test`): one
+# cluster of 2 replicas and 1 worker per module, a few minutes in all.
+test-cluster: $(INSTALLED_DEV)
+	$(BIN)/pytest -m cluster -n 0 --timeout 900 tests/cluster
+
+# PostgreSQL, Redis, haproxy, API replicas, Celery workers and beat on 127.0.0.1 (docs/scale-out.md);
+# `$(BIN)/quantdesk cluster status` / `cluster down` (state in var/cluster).
+REPLICAS ?= 3
+WORKERS ?= 2
+cluster: $(INSTALLED) $(VENDOR_STAMP)
+	$(BIN)/quantdesk cluster up --replicas $(REPLICAS) --workers $(WORKERS)
+
 lint: $(INSTALLED_DEV)  ## ruff, ruff format --check, mypy --strict, import contracts (ARCHITECTURE.md)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -71,6 +83,7 @@ bench: $(INSTALLED_DEV)  ## speed against reference implementations; writes docs
 	$(BIN)/python -m benchmarks.bench_research_market
 	$(BIN)/python -m benchmarks.bench_research_sentiment
 	$(BIN)/python -m benchmarks.bench_research_fx
+	$(BIN)/python -m benchmarks.bench_dashboard
 
 db-migrate: $(INSTALLED)
 	$(BIN)/quantdesk db upgrade
