@@ -148,7 +148,7 @@ export default function Research({ query, user }) {
       ? html`<${Report} query=${query} />`
       : html`<${Empty}>Sign in to read a symbol's research report.<//>`),
   }[tab];
-  return html`<section>
+  return html`<section class="pg">
     <h1>Research</h1>
     <${Tabs} label="Research sections" tabs=${TABS} current=${tab}
       onChange=${(next) => navigate("research", { tab: next })} />
