@@ -4,8 +4,8 @@
 import { api } from "../api.js";
 import { html, useState } from "../lib.js";
 import { navigate } from "../router.js";
-import { ErrorNote, Field, useForm } from "../ui.js";
-import { compact, errorAt, number } from "./form-errors.js";
+import { Field, useForm } from "../ui.js";
+import { FormNote, compact, errorAt, number } from "./form-errors.js";
 
 const TIMEFRAMES = ["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w", "1M"];
 export const METRICS = [
@@ -114,7 +114,7 @@ export function RunForm({ strategies, instruments }) {
     ${errorAt(form.error, "params") ? html`<p class="field-error">${errorAt(form.error, "params")}</p>` : null}
     <p class="muted small">${strategy?.description}</p>
     <${OptionFields} form=${form} instruments=${instruments} />
-    <${ErrorNote} error=${form.error} />
+    <${FormNote} error=${form.error} />
     <button type="submit" class="primary" disabled=${form.busy}>${form.busy ? "Queuing…" : "Run backtest"}</button>
   </form>`;
 }
@@ -142,7 +142,7 @@ export function SweepForm({ instruments }) {
     <div class="grid bt-axes">${axis("fast")}${axis("slow")}</div>
     <${Field} label="Rank by" error=${errorAt(form.error, "rank_by")}><${Select} form=${form} name="rank_by" choices=${METRICS} /><//>
     <${OptionFields} form=${form} instruments=${instruments} />
-    <${ErrorNote} error=${form.error} />
+    <${FormNote} error=${form.error} />
     <button type="submit" class="primary" disabled=${form.busy}>${form.busy ? "Queuing…" : "Run sweep"}</button>
   </form>`;
 }

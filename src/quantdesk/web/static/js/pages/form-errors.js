@@ -6,6 +6,9 @@
 // (`FractionSizing`, `function-after[...]`); errors about union alternatives a form never
 // sends (`literal['all_in']`, `list[...]`) are skipped. The first message for a path wins.
 
+import { html } from "../lib.js";
+import { ErrorNote } from "../ui.js";
+
 const UNION_ALTERNATIVE = /^(literal|list)\[/;
 
 function normalize(field) {
@@ -42,4 +45,10 @@ export function number(value) {
 /** Without empty values: `undefined` keys are dropped by JSON.stringify anyway; "" is not. */
 export function compact(body) {
   return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined && v !== ""));
+}
+
+/** The error as a note under the form unless its messages already sit at their fields. */
+export function FormNote({ error }) {
+  if (!error || Object.keys(problemFields(error)).length) return null;
+  return html`<${ErrorNote} error=${error} />`;
 }

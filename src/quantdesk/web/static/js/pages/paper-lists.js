@@ -6,7 +6,7 @@ import { LineChart } from "../lines.js";
 import { useLive } from "../live.js";
 import { useTheme } from "../theme.js";
 import { ErrorNote, Field, Loaded, Table, num, useApi, useForm, when } from "../ui.js";
-import { errorAt } from "./form-errors.js";
+import { FormNote, errorAt } from "./form-errors.js";
 import { describeOrder } from "./paper-trade.js";
 
 /** A cursor-paged list: `page` answers, `next()` / `back()` walk the cursors. */
@@ -97,7 +97,7 @@ function AlertForm({ symbols, changed }) {
     <${Field} label="Frequency" error=${e("frequency")}><select ...${form.bind("frequency")}><option value="once">once</option><option value="every_bar">every bar</option></select><//>
     <${Field} label="Note" error=${e("note")}><input type="text" ...${form.bind("note")} /><//>
     <div class="field"><span aria-hidden="true">&nbsp;</span><button type="submit" disabled=${form.busy}>Add alert</button></div>
-  </div>${form.error && !Object.keys(form.error.fields ?? {}).length ? html`<${ErrorNote} error=${form.error} />` : null}</form>`;
+  </div><${FormNote} error=${form.error} /></form>`;
 }
 
 export function Alerts({ symbols }) {
@@ -115,7 +115,7 @@ export function Alerts({ symbols }) {
     { key: "last_price", label: "Last price", num: true, render: (a) => num(a.last_price) },
     { key: "trigger_count", label: "Fired", num: true },
     { key: "note", label: "Note", render: (a) => a.note ?? "" },
-    { key: "id", label: "Delete", render: (a) => html`<button type="button" class="small danger" aria-label=${`Delete alert ${a.symbol} ${a.condition} ${a.level}`} onClick=${() => remove(a)}>Delete</button>` },
+    { key: "id", label: "Delete", render: (a) => html`<button type="button" class="small danger" aria-label=${`Delete alert ${a.symbol} ${a.condition.replace("_", " ")} ${num(a.level)}`} onClick=${() => remove(a)}>Delete</button>` },
   ];
   return html`<${AlertForm} symbols=${symbols} changed=${changed} /><${ErrorNote} error=${error} />
     <${Loaded} state=${state} empty="No price alert: add one above." render=${(page) => html`<${Table} caption="Your price alerts (all accounts)" columns=${columns} rows=${page.data} />`} />`;

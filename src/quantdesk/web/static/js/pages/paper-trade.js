@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { html, useState } from "../lib.js";
 import { useLive } from "../live.js";
 import { DataAge, ErrorNote, Field, Loaded, Table, money, num, sign, useApi, useForm, when } from "../ui.js";
-import { errorAt } from "./form-errors.js";
+import { FormNote, errorAt } from "./form-errors.js";
 
 /** Live prices {SYMBOL: {price, asOf}}: the stored quote first, then every price_update. */
 export function useQuotes(symbols) {
@@ -124,7 +124,7 @@ export function OrderTicket({ accountId, symbols, symbol, changed }) {
       ${NEEDS[v.type].includes("stop_price") ? html`<${Field} label="Stop price" error=${e("stop_price")}>${text("stop_price", "e.g. 850.00")}<//>` : null}
       <${Field} label="Time in force" error=${e("time_in_force")}>${choice("time_in_force", ["gtc", "day", "ioc", "fok"])}<//>
     </div>
-    ${form.error && !rejected && !Object.keys(form.error.fields ?? {}).length ? html`<${ErrorNote} error=${form.error} />` : null}
+    ${rejected ? null : html`<${FormNote} error=${form.error} />`}
     ${rejected ? html`<p class="error" role="alert">Rejected (${rejected.replaceAll("_", " ")}): ${form.error.message}</p>` : null}
     ${placed ? html`<p class="ok" role="status">Placed: ${describeOrder(placed)} (${placed.status}).</p>` : null}
     <button type="submit" class="primary" disabled=${form.busy}>${form.busy ? "Placing…" : `Place ${v.side} order`}</button>

@@ -7,8 +7,8 @@ import { api, getAll } from "../api.js";
 import { html, useState } from "../lib.js";
 import { useLive } from "../live.js";
 import { href, navigate } from "../router.js";
-import { ConnectionBadge, ErrorNote, Field, Loaded, Loading, Table, Tabs, money, useApi, useForm, when } from "../ui.js";
-import { errorAt } from "./form-errors.js";
+import { ConnectionBadge, Field, Loaded, Loading, Table, Tabs, money, useApi, useForm, when } from "../ui.js";
+import { FormNote, errorAt } from "./form-errors.js";
 import { Activity, Alerts, EquityCurve, OrderHistory } from "./paper-lists.js";
 import { OpenOrders, OrderTicket, Positions, Summary, useQuotes } from "./paper-trade.js";
 
@@ -32,7 +32,7 @@ function CreateAccount() {
     </div>
     <div class="field"><label class="check"><input type="checkbox" checked=${form.values.allow_short}
       onChange=${(ev) => form.setValues((x) => ({ ...x, allow_short: ev.target.checked }))} /> Allow short selling</label></div>
-    ${form.error && !Object.keys(form.error.fields ?? {}).length ? html`<${ErrorNote} error=${form.error} />` : null}
+    <${FormNote} error=${form.error} />
     <button type="submit" class="primary" disabled=${form.busy}>Open account</button>
   </form>`;
 }
