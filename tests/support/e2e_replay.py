@@ -19,7 +19,7 @@ def api_client(server: LiveServer, who: Credentials) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url("/api/v1"), timeout=30) as client:
         credentials = {"email": who.email, "password": who.password}
         answer = client.post("/auth/login", json=credentials)
-        answer.raise_for_status()
+        assert answer.status_code == 200, f"sign-in as {who.email}: {answer.text}"
         client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
         yield client
 

@@ -39,8 +39,9 @@ class Credentials:
     password: str
 
 
-ADMIN = Credentials("admin@quantdesk.test", "e2e-Kite-harbor-5823-plum")
-USER = Credentials("trader@quantdesk.test", "e2e-Lamp-meadow-7419-fig")
+# example.com, not a .test name: POST /auth/login refuses special-use domains (422 on email).
+ADMIN = Credentials("admin@example.com", "e2e-Kite-harbor-5823-plum")
+USER = Credentials("trader@example.com", "e2e-Lamp-meadow-7419-fig")
 # The demo account `demo load` creates (QUANTDESK_DEMO_PASSWORD; it may not contain 'demo').
 DEMO = Credentials("demo@example.com", "e2e-Portfolio-pass-3306-reef")
 
