@@ -1,10 +1,11 @@
+// Research tools: the screener's filter builder and the symbol report.
 // The screener's filter builder: rows of field / operator / value (the allow-listed fields and
 // operators of POST /api/v1/screener, docs/research.md), a sort, and the results. A 422 names
 // the row (`body.filters.N.value`), so its message is shown next to that row's control.
 import { api } from "../api.js";
 import { html, useEffect, useState } from "../lib.js";
 import { href } from "../router.js";
-import { Empty, ErrorNote, Field, Table, num, sign } from "../ui.js";
+import { Empty, ErrorNote, Field, Loaded, Table, num, sign, useApi } from "../ui.js";
 
 const NUMERIC = ["price", "previous_close", "change", "change_pct", "open", "high", "low", "volume", "turnover",
   "market_cap", "pe", "rsi_14", "sma_50", "sma_200", "sma_50_distance_pct", "sma_200_distance_pct", "sentiment"];
@@ -81,7 +82,7 @@ function FilterRow({ row, index, errors, onChange, onRemove }) {
   </fieldset>`;
 }
 
-export default function Screener() {
+export function Screener() {
   const [rows, setRows] = useState(() => [newRow()]);
   const [sort, setSort] = useState("-change_pct");
   const [includeStale, setIncludeStale] = useState(false);
@@ -135,5 +136,97 @@ export default function Screener() {
         : html`<${Empty} hint=${result.meta.hint || result.meta.message}>No instrument matches every filter.<//>`}
       ${result.meta.next_cursor ? html`<button type="button" onClick=${() => run(null, result.meta.next_cursor)}>More results</button>` : null}`
     : null}
+  </section>`;
+}
+
+// A symbol's research report (GET /research/{symbol}/report?format=md). The markdown is drawn
+// as elements from its text (headings, tables, lists, paragraphs, **bold**, `code`): no HTML
+// string ever reaches innerHTML. The PDF is fetched with the session's token and saved.
+/** `**bold**` and `code` spans of one line, as text nodes and elements. */
+function inline(text) {
+  return text.split(/(\*\*[^*]+\*\*|`[^`]+`)/).map((part) => {
+    if (part.startsWith("**") && part.endsWith("**") && part.length > 4) return html`<strong>${part.slice(2, -2)}</strong>`;
+    if (part.startsWith("`") && part.endsWith("`") && part.length > 2) return html`<code>${part.slice(1, -1)}</code>`;
+    return part;
+  });
+}
+
+const cells = (line) => line.trim().replace(/^\||\|$/g, "").split("|").map((c) => c.trim());
+
+function table(lines) {
+  const [head, , ...body] = lines;
+  const names = cells(head);
+  return html`<div class="table-wrap" tabindex="0"><table><thead><tr>${names.map((n) => html`<th scope="col">${inline(n)}</th>`)}</tr></thead>
+    <tbody>${body.map((row) => html`<tr>${cells(row).map((c, i) => html`<td class=${i ? "num" : ""}>${inline(c)}</td>`)}</tr>`)}</tbody>
+  </table></div>`;
+}
+
+/** Nested "- item" lines (two spaces per level) as nested lists. */
+function list(lines) {
+  const root = [];
+  const stack = [{ depth: -1, items: root }];
+  for (const line of lines) {
+    const depth = line.search(/\S/) >> 1;
+    const item = { text: line.trim().slice(2), children: [] };
+    while (stack.length > 1 && stack[stack.length - 1].depth >= depth) stack.pop();
+    stack[stack.length - 1].items.push(item);
+    stack.push({ depth, items: item.children });
+  }
+  const draw = (items) => html`<ul>${items.map((i) => html`<li>${inline(i.text)}${i.children.length ? draw(i.children) : null}</li>`)}</ul>`;
+  return draw(root);
+}
+
+/** Markdown text → preact elements (the subset the report generator writes). */
+export function markdown(text) {
+  const blocks = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; ) {
+    const line = lines[i];
+    const heading = /^(#{1,4})\s+(.*)$/.exec(line);
+    const take = (test) => {
+      const group = [];
+      while (i < lines.length && test(lines[i])) group.push(lines[i++]);
+      return group;
+    };
+    if (!line.trim()) i++;
+    else if (heading) {
+      const level = Math.min(heading[1].length + 1, 4); // the page has its own h1
+      blocks.push(html`<${`h${level}`}>${inline(heading[2])}<//>`);
+      i++;
+    } else if (line.trimStart().startsWith("|")) blocks.push(table(take((l) => l.trimStart().startsWith("|"))));
+    else if (/^\s*[-*] /.test(line)) blocks.push(list(take((l) => /^\s*[-*] /.test(l))));
+    else blocks.push(html`<p>${inline(take((l) => l.trim() && !/^(#|\s*[-*] |\s*\|)/.test(l)).join(" "))}</p>`);
+  }
+  return blocks;
+}
+
+async function downloadPdf(symbol) {
+  const response = await api.raw(`/research/${encodeURIComponent(symbol)}/report`, { format: "pdf" });
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: `${symbol}-report.pdf` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function Report({ query }) {
+  const [symbol, setSymbol] = useState(query.symbol || "GOOG");
+  const [asked, setAsked] = useState((query.symbol || "GOOG").toUpperCase());
+  const [pdfError, setPdfError] = useState(null);
+  const state = useApi(() => api.get(`/research/${encodeURIComponent(asked)}/report`, { format: "md" }), [asked]);
+  const fieldError = state.error?.fields?.symbol;
+  return html`<section class="card" aria-labelledby="report-h">
+    <h2 id="report-h" class="visually-hidden">Symbol report</h2>
+    <form class="row" onSubmit=${(e) => (e.preventDefault(), setAsked(symbol.trim().toUpperCase()))} novalidate>
+      <${Field} label="Symbol" error=${fieldError} hint="A stored instrument, e.g. GOOG">
+        <input value=${symbol} onInput=${(e) => setSymbol(e.target.value)} autocomplete="off" /><//>
+      <button type="submit" class="primary">Show report</button>
+      <button type="button" disabled=${!state.data}
+        onClick=${() => downloadPdf(asked).then(() => setPdfError(null), setPdfError)}>Download PDF</button>
+    </form>
+    <${ErrorNote} error=${pdfError} />
+    ${fieldError ? null : html`<${Loaded} state=${state} list=${() => null}
+      render=${(text) => html`<article class="report">${markdown(String(text))}</article>`} />`}
   </section>`;
 }
