@@ -27,6 +27,7 @@ from quantdesk.ratelimit.policies import POLICIES
 QUANTDESK = [sys.executable, "-m", "quantdesk.cli"]
 DEMO_EMAIL = "demo@example.com"
 ADMIN_EMAIL = "admin@cluster.example.com"
+ANALYST_EMAIL = "analyst@cluster.example.com"
 READY_TIMEOUT = 120.0
 # Named policies the load would trip from one client address (login, register, orders ...);
 # api-keys-create keeps its "10 per hour" per user: the rate-limit invariant counts on it.
@@ -195,6 +196,7 @@ def up(directory: Path, replicas: int, workers: int) -> ClusterState:
         webhook_receiver_port=free_port(),
         demo=Credentials(DEMO_EMAIL, "Qd-" + secrets.token_urlsafe(18)),
         admin=Credentials(ADMIN_EMAIL, "Qd-" + secrets.token_urlsafe(18)),
+        analyst=Credentials(ANALYST_EMAIL, "Qd-" + secrets.token_urlsafe(18)),
         replicas=replicas,
         workers=workers,
     )
@@ -220,8 +222,9 @@ def _start(
     setup_log = launcher.logs / "setup.log"
     _run([*QUANTDESK, "db", "upgrade"], env, setup_log, "quantdesk db upgrade", 300)
     _run([*QUANTDESK, "demo", "load"], env, setup_log, "quantdesk demo load", 600)
-    admin = ["users", "create", "--email", state.admin.email, "--role", "admin"]
-    _run([*QUANTDESK, *admin, "--password", state.admin.password], env, setup_log, "admin", 120)
+    for role, account in (("admin", state.admin), ("analyst", state.analyst)):
+        create = ["users", "create", "--email", account.email, "--role", role]
+        _run([*QUANTDESK, *create, "--password", account.password], env, setup_log, role, 120)
     started: list[tuple[subprocess.Popen[bytes], Service]] = []
     for index in range(1, state.replicas + 1):
         port = free_port()

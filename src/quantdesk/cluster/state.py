@@ -43,6 +43,7 @@ class ClusterState:
     webhook_receiver_port: int
     demo: Credentials
     admin: Credentials
+    analyst: Credentials  # role analyst: bar exports (export:data) in the load test
     replicas: int
     workers: int
     services: list[Service] = field(default_factory=list)
@@ -62,6 +63,7 @@ class ClusterState:
         raw = json.loads((directory / STATE_FILE).read_text())
         raw["demo"] = Credentials(**raw["demo"])
         raw["admin"] = Credentials(**raw["admin"])
+        raw["analyst"] = Credentials(**raw["analyst"])
         raw["services"] = [Service(**item) for item in raw["services"]]
         return cls(**raw)
 

@@ -1,0 +1,112 @@
+"""`python -m benchmarks.scaleout.run [--seconds 20 --users 20]`: load the loopback cluster with
+locust (headless, bounded in time), then check the invariants and write docs/scale-out.md.
+
+Uses the cluster running in --dir when there is one, else brings one up there (and down after,
+unless --keep)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from tests.support import cluster_invariants as invariants
+from tests.support.cluster import Trader
+
+from benchmarks.scaleout.report import read_failures, read_stats, render, write_doc
+from benchmarks.scaleout.side import SideTraffic
+from quantdesk.cluster import procs
+from quantdesk.cluster.control import down
+from quantdesk.cluster.launch import up
+from quantdesk.cluster.state import ClusterState
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=20, help="load duration (default 20)")
+    parser.add_argument("--users", type=int, default=20, help="locust users (default 20)")
+    parser.add_argument("--replicas", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dir", type=Path, default=Path("var/cluster"))
+    parser.add_argument("--keep", action="store_true", help="leave a cluster it started running")
+    return parser.parse_args()
+
+
+async def _locust(state: ClusterState, seconds: int, users: int, out: Path) -> Path:
+    prefix = out / "locust"
+    acks = out / "acks.jsonl"
+    acks.unlink(missing_ok=True)
+    locust = shutil.which("locust", path=str(Path(sys.executable).parent)) or "locust"
+    argv = [locust, "-f", str(LOCUSTFILE), "--headless", "--host", state.url]
+    argv += ["-u", str(users), "-r", str(max(1, users // 2)), "--run-time", f"{seconds}s"]
+    argv += ["--stop-timeout", "5", "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"]
+    env = {
+        **os.environ,
+        "QUANTDESK_SCALEOUT_ACKS": str(acks),
+        "QUANTDESK_SCALEOUT_ANALYST_EMAIL": state.analyst.email,
+        "QUANTDESK_SCALEOUT_ANALYST_PASSWORD": state.analyst.password,
+    }
+    with (out / "locust.log").open("wb") as log:
+        process = await asyncio.create_subprocess_exec(*argv, stdout=log, stderr=log, env=env)
+        await asyncio.wait_for(process.wait(), seconds + 120)
+    return prefix
+
+
+def _acknowledged(path: Path) -> list[tuple[Trader, str]]:
+    if not path.exists():
+        return []
+    pairs = []
+    for line in path.read_text().splitlines():
+        item = json.loads(line)
+        pairs.append((Trader("", item["token"], item["account_id"]), str(item["order_id"])))
+    return pairs
+
+
+async def measure(state: ClusterState, seconds: int, users: int) -> None:
+    out = Path(state.dir) / "scaleout"
+    out.mkdir(exist_ok=True)
+    side = SideTraffic(state)
+    await side.start()
+    prefix = await _locust(state, seconds, users, out)
+    outcomes = await side.finish()
+    acknowledged = _acknowledged(out / "acks.jsonl")
+    outcomes.append(await invariants.acknowledged_orders_kept(state, acknowledged))
+    outcomes.append(await invariants.duplicate_orders(state))
+    outcomes.append(await invariants.rate_limit_exact(state))
+    outcomes.append(await invariants.ledger_verifies(state))
+    outcomes.append(await invariants.audit_chain_verifies(state))
+    rows = read_stats(prefix)
+    section = render(
+        rows,
+        outcomes,
+        read_failures(prefix),
+        seconds=seconds,
+        users=users,
+        replicas=state.replicas,
+        workers=state.workers,
+    )
+    write_doc(section)
+    print(section)
+    if not all(outcome.ok for outcome in outcomes):
+        raise SystemExit(1)
+
+
+def main() -> None:
+    args = _arguments()
+    started = not procs.any_alive(args.dir)
+    state = up(args.dir, args.replicas, args.workers) if started else ClusterState.load(args.dir)
+    try:
+        asyncio.run(measure(state, args.seconds, args.users))
+    finally:
+        if started and not args.keep:
+            down(args.dir)
+
+
+if __name__ == "__main__":
+    main()
