@@ -7,7 +7,7 @@ import { useLive } from "../live.js";
 import { DataAge, ErrorNote, Field, Loaded, Table, money, num, sign, useApi, useForm, when } from "../ui.js";
 import { FormNote, errorAt } from "./form-errors.js";
 
-/** Live prices {SYMBOL: {price, asOf}}: the stored quote first, then every price_update. */
+/** Live prices {SYMBOL: {price, asOf}}: the stored quote first, then the stream's quotes and bars. */
 export function useQuotes(symbols) {
   const [quotes, setQuotes] = useState({});
   const key = symbols.join(",");
@@ -18,10 +18,15 @@ export function useQuotes(symbols) {
     setQuotes((q) => ({ ...fresh, ...q }));
     return fresh;
   }, [key]);
-  useLive("quotes", symbols.length ? symbols : [], (frame) => {
+  // The latest frame wins, quote or bar close: a market replay sends bars, and may go back in time.
+  const onFrame = (frame) => {
     const d = frame.data;
-    if (frame.type === "price_update" && d?.symbol) setQuotes((q) => ({ ...q, [d.symbol]: { price: d.close, asOf: d.ts } }));
-  });
+    if ((frame.type === "price_update" || frame.type === "bar") && d?.symbol) {
+      setQuotes((q) => ({ ...q, [d.symbol]: { price: d.close, asOf: d.ts } }));
+    }
+  };
+  useLive("quotes", symbols, onFrame);
+  useLive("bars", symbols, onFrame);
   return quotes;
 }
 
