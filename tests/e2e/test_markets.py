@@ -58,6 +58,7 @@ def test_watchlist_quotes_move_live_during_a_replay(page: Page, live_server: Liv
     expect(results.locator("tbody tr")).to_have_count(1, timeout=TIMEOUT_MS)
     results.get_by_role("button", name="Add BTCUSD to the watchlist").click()
     expect(page.get_by_text("BTCUSD is on Demo.")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(quotes.get_by_role("link", name="BTCUSD", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
 
     # A replay of GOOG's 2013 bars moves the displayed last price, frame by frame.
     before = _price(page, "GOOG")
@@ -68,6 +69,8 @@ def test_watchlist_quotes_move_live_during_a_replay(page: Page, live_server: Liv
         )
         expect(page.get_by_text("replay").first).to_be_visible()
     page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()  # the session comes back from its refresh cookie
+    expect(quotes.locator(".quote-price")).to_have_count(3, timeout=TIMEOUT_MS)
     screenshot(page, "markets-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways page scroll
     assert_accessible(page)

@@ -10,7 +10,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.support.browser import assert_accessible, screenshot
-from tests.support.e2e_pages import TIMEOUT_MS, open_route, sign_in
+from tests.support.e2e_pages import TIMEOUT_MS, field_message, open_route, sign_in
 from tests.support.e2e_replay import api_client, running_replay
 from tests.support.live_server import LiveServer
 
@@ -37,8 +37,15 @@ def test_signals_filter_rationale_and_live_status(page: Page, live_server: LiveS
     symbols = rows.locator(f"td:nth-child({SYMBOL_COLUMN})")
     # A full page of EURUSD only, with a cursor for the next one.
     expect(symbols).to_have_text(["EURUSD"] * 50, timeout=TIMEOUT_MS)
-    page.get_by_role("button", name="Load more").click()
-    expect(symbols).to_have_text(["EURUSD"] * 100, timeout=TIMEOUT_MS)
+
+    # Out of range: the API's 422 message shows next to the field it names.
+    page.get_by_label("Min. confidence").fill("150")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator(".field-error")).to_be_visible(timeout=TIMEOUT_MS)
+    assert "100" in field_message(page, "Min. confidence")
+    page.get_by_label("Min. confidence").fill("")
+    page.get_by_role("button", name="Apply").click()
+    expect(symbols).to_have_text(["EURUSD"] * 50, timeout=TIMEOUT_MS)
 
     # The first row's rationale, in full: every text the API gives for it.
     first_id = rows.first.get_attribute("data-signal")
@@ -50,6 +57,8 @@ def test_signals_filter_rationale_and_live_status(page: Page, live_server: LiveS
         expect(panel).to_contain_text(reason["text"], timeout=TIMEOUT_MS)
     screenshot(page, "signals")
     assert_accessible(page)
+    page.get_by_role("button", name="Load more").click()
+    expect(symbols).to_have_text(["EURUSD"] * 100, timeout=TIMEOUT_MS)
 
     # Live: GOOG's signals while a replay of its 2013 bars runs. The replay publishes the stored
     # signals in market time (new_signal on their bar, signal_closed on the bar that settled

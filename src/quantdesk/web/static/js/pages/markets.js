@@ -70,14 +70,14 @@ function QuotesTable({ items, caption, onRemove }) {
   if (onRemove) {
     columns.push({ key: "remove", label: html`<span class="sr-only">Remove</span>`, render: (r) => html`<button type="button" class="small danger" aria-label=${`Remove ${r.symbol} from the watchlist`} onClick=${() => onRemove(r.symbol)}>Remove</button>` });
   }
-  return html`<${Table} caption=${caption} columns=${columns} rows=${items} rowKey=${(r) => r.symbol} />`;
+  return html`<div class="quotes"><${Table} caption=${caption} columns=${columns} rows=${items} rowKey=${(r) => r.symbol} /></div>`;
 }
 
-function Watchlist({ user }) {
-  const lists = useApi(() => (user ? getAll("/watchlists") : Promise.resolve(null)), [user?.id]);
+function Watchlist({ user, version }) {
+  const lists = useApi(() => (user ? getAll("/watchlists") : Promise.resolve(null)), [user?.id, version]);
   const [chosen, setChosen] = useState(null);
   const id = chosen ?? lists.data?.[0]?.id;
-  const detail = useApi(() => (id ? api.get(`/watchlists/${id}`) : Promise.resolve(null)), [id]);
+  const detail = useApi(() => (id ? api.get(`/watchlists/${id}`) : Promise.resolve(null)), [id, version]);
   const form = useForm({ symbol: "" });
   if (!user) {
     return html`<section class="card" aria-labelledby="wl-title">
@@ -132,7 +132,7 @@ function Watchlist({ user }) {
   </section>`;
 }
 
-function Search({ user }) {
+function Search({ user, onAdded }) {
   const [q, setQ] = useState("");
   const [assetClass, setAssetClass] = useState("");
   const [debounced, setDebounced] = useState("");
@@ -147,6 +147,7 @@ function Search({ user }) {
     const target = lists[0] ?? (await api.post("/watchlists", { name: "My watchlist" }));
     await api.post(`/watchlists/${target.id}/symbols`, { symbol });
     setAdded(`${symbol} is on ${target.name}.`);
+    onAdded();
   };
   const columns = [
     { key: "symbol", label: "Symbol", render: (r) => html`<a href=${href(`markets/${r.symbol}`)}>${r.symbol}</a>` },
@@ -178,9 +179,10 @@ function Loaded2({ state, render }) {
 }
 
 function MarketsList({ user }) {
+  const [version, setVersion] = useState(0); // bumped when the search adds to the watchlist
   return html`<h1>Markets</h1><div class="grid-2-1 markets">
-    <${Watchlist} user=${user} />
-    <${Search} user=${user} />
+    <${Watchlist} user=${user} version=${version} />
+    <${Search} user=${user} onAdded=${() => setVersion((v) => v + 1)} />
   </div>`;
 }
 

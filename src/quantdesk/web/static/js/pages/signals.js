@@ -62,7 +62,7 @@ function Rationale({ signal }) {
   return html`<div class="signal-rationale">
     <h3>Why: ${s.strategy} ${s.direction} ${s.symbol} ${s.timeframe}</h3>
     <ul>${(s.rationale ?? []).map((r) => html`<li><strong>${r.name}</strong>: ${r.text}
-      ${r.threshold !== null && r.threshold !== undefined ? html` <span class="muted">(value ${num(r.value, 4)}, threshold ${num(r.threshold, 4)})</span>` : null}</li>`)}</ul>
+      ${r.threshold !== null && r.threshold !== undefined ? html` <span class="muted">(value ${num(r.value, priceDigits(r.value))}, threshold ${num(r.threshold, priceDigits(r.threshold))})</span>` : null}</li>`)}</ul>
     <dl class="stats">
       <div><dt>Entry</dt><dd>${num(s.entry, d)}</dd></div>
       <div><dt>Target</dt><dd>${num(s.target, d)}</dd></div>
@@ -125,7 +125,7 @@ function Filters({ tab, filters, error, apply }) {
     min_confidence: html`<${Field} label="Min. confidence" error=${field("min_confidence")}><input ...${bind("min_confidence")} type="number" min="0" max="100" step="1" size="4" /><//>`,
     since: html`<${Field} label="Created since" error=${field("since")}><input ...${bind("since", true)} type="date" /><//>`,
   };
-  return html`<form class="row signal-filters" aria-label="Filter signals" onSubmit=${(e) => { e.preventDefault(); apply(values); }}>
+  return html`<form class="row signal-filters" aria-label="Filter signals" novalidate onSubmit=${(e) => { e.preventDefault(); apply(values); }}>
     ${shown.map((name) => controls[name])}
     <button type="submit">Apply</button>
     <button type="button" onClick=${() => apply({})}>Clear</button>
