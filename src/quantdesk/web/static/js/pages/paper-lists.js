@@ -96,7 +96,7 @@ function AlertForm({ symbols, changed }) {
     <${Field} label="Level" error=${e("level")}><input type="text" inputmode="decimal" ...${form.bind("level")} /><//>
     <${Field} label="Frequency" error=${e("frequency")}><select ...${form.bind("frequency")}><option value="once">once</option><option value="every_bar">every bar</option></select><//>
     <${Field} label="Note" error=${e("note")}><input type="text" ...${form.bind("note")} /><//>
-    <div class="field"><span aria-hidden="true">&nbsp;</span><button type="submit" disabled=${form.busy}>Add alert</button></div>
+    <div class="field"><span aria-hidden="true">\u00a0</span><button type="submit" disabled=${form.busy}>Add alert</button></div>
   </div><${FormNote} error=${form.error} /></form>`;
 }
 
