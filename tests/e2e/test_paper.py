@@ -43,7 +43,8 @@ def test_the_demo_account_shows_positions_and_equity_and_trades_from_the_ticket(
     open_demo_account(page, live_server)
     summary = page.get_by_label("Account summary")
     expect(summary).to_contain_text("Equity", timeout=TIMEOUT_MS)
-    expect(summary).to_contain_text(re.compile(r"Equity[\d,]+\.\d\d USD"))
+    equity_now = float(demo_api(live_server, "/accounts/{account}/summary")["equity"])
+    expect(summary).to_contain_text(f"Equity{equity_now:,.2f} USD")  # cash + positions
     held = demo_api(live_server, "/accounts/{account}/positions")["data"]
     assert [p["symbol"] for p in held] == ["GOOG"]  # the demo holds GOOG (75 after the load)
     positions = page.locator("section", has=page.get_by_role("heading", name="Positions"))

@@ -38,8 +38,9 @@ function livePosition(p, quote) {
 }
 
 export function Summary({ summary, positions, quotes }) {
-  const live = positions.map((p) => livePosition(p, quotes[p.symbol]));
-  const equity = Number(summary.cash) + live.reduce((s, p) => s + p.value, 0);
+  // Until the positions are in, the server's equity (cash + positions at the desk's last price).
+  const live = (positions ?? []).map((p) => livePosition(p, quotes[p.symbol]));
+  const equity = positions ? Number(summary.cash) + live.reduce((s, p) => s + p.value, 0) : Number(summary.equity);
   const c = summary.currency;
   const items = [
     ["Equity", money(equity, c), ""], ["Cash", money(summary.cash, c), ""], ["Held for orders", money(summary.held, c), ""],
@@ -62,7 +63,7 @@ export function Positions({ positions, quotes }) {
     { key: "realized_pnl", label: "Realized", num: true, render: (p) => num(p.realized_pnl) },
   ];
   return html`<${Table} columns=${columns} rows=${rows} rowKey=${(p) => p.symbol} />
-    <p class="muted small">P&L at the latest price the stream sent.${rows.map((p) => html` ${p.symbol} <${DataAge} asOf=${p.asOf} />`)}</p>`;
+    <p class="muted small">P&L at the latest price the stream sent.${rows.map((p) => html` ${p.symbol} <${DataAge} asOf=${p.asOf} ttlSeconds=${30} />`)}</p>`;
 }
 
 export function describeOrder(o) {

@@ -61,7 +61,7 @@ function TradeTab({ account, version, changed, symbols }) {
   const held = positions.data?.data ?? [];
   const quotes = useQuotes(held.map((p) => p.symbol));
   return html`<section class="card" aria-labelledby="acct-summary"><div class="spread"><h2 id="acct-summary">Summary</h2><${ConnectionBadge} /></div>
-      <${Loaded} state=${summary} render=${(s) => html`<${Summary} summary=${s} positions=${held} quotes=${quotes} />`} /></section>
+      <${Loaded} state=${summary} render=${(s) => html`<${Summary} summary=${s} positions=${positions.data ? held : null} quotes=${quotes} />`} /></section>
     <div class="grid-2-1">
       <div>
         <section class="card" aria-labelledby="acct-pos"><h2 id="acct-pos">Positions</h2>
