@@ -1,8 +1,8 @@
 """The Markets page in a real browser against the real server and the demo data: the watchlist
 shows quotes for the demo symbols and moves them live during a market replay; adding an unknown
 symbol shows the API's message at the field; the symbol view draws every stored bar as candles,
-toggles indicator overlays and panes computed by the API, and draws the largest demo set (its
-time from navigation to drawn is printed, not asserted)."""
+toggles indicator overlays and panes computed by the API, follows a replay bar by bar, and
+draws the largest demo set (its time from navigation to drawn is printed, not asserted)."""
 
 from __future__ import annotations
 
@@ -115,6 +115,24 @@ def test_symbol_chart_candles_indicators_and_the_largest_set(
     screenshot(page, "markets-dark")
     assert_accessible(page)
     page.emulate_media(color_scheme="light")
+
+    # A replay of GOOG's 2013 bars: the chart goes back to the replayed bar, then grows bar by
+    # bar from the bars stream, and the header's last price follows.
+    total = str(coverage["GOOG"]["bars"])
+    price = page.locator(".quote-head .quote-price")
+    before = price.get_attribute("data-price") or ""
+    with running_replay(live_server, "GOOG", "1d", "2013-01-02", speed=5):
+        expect(page.get_by_role("status").filter(has_text="Market replay")).to_be_visible(
+            timeout=TIMEOUT_MS
+        )
+        expect(chart).not_to_have_attribute("data-bars", total, timeout=TIMEOUT_MS)
+        replayed = chart.get_attribute("data-bars") or ""
+        assert int(replayed) < int(total)
+        expect(chart).not_to_have_attribute("data-bars", replayed, timeout=TIMEOUT_MS)
+        assert int(replayed) < int(chart.get_attribute("data-bars") or "0") < int(total)
+        expect(price).not_to_have_attribute("data-price", before, timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Show all bars").click()
+    expect(chart).to_have_attribute("data-bars", total, timeout=TIMEOUT_MS)
 
     # The largest demo set, every bar the API gives (limit 100,000): time to drawn, printed.
     largest = max(DEMO_SYMBOLS, key=lambda s: coverage[s]["bars"])

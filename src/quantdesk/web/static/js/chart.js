@@ -55,6 +55,7 @@ function snap(times, time) {
   let lo = 0;
   let hi = times.length - 1;
   if (hi < 0 || time < times[0]) return null;
+  if (hi > 0 && time >= times[hi] + (times[hi] - times[hi - 1])) return null; // after the last bar
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
     if (times[mid] <= time) lo = mid;
@@ -63,7 +64,8 @@ function snap(times, time) {
   return times[lo];
 }
 
-function chartOptions(colors) {
+/** The palette and axes every chart shares (lines.js draws its line charts with it too). */
+export function chartOptions(colors) {
   return {
     layout: {
       background: { type: "solid", color: colors.panel },
@@ -91,10 +93,11 @@ export function CandleChart({ bars, overlays = [], panes = [], markers = [], pri
     if (handle) {
       handle.current = {
         chart,
-        /** A live bar (or a quote as {time, close}): updates the last candle or appends one. */
+        /** A live bar (or a quote as {time, close}): updates the last candle or appends one.
+         *  False when the bar is older than the chart's last one (nothing drawn). */
         update(bar) {
           const p = parts.current;
-          if (!p || (p.last !== null && bar.time < p.last)) return; // older than the chart: ignore
+          if (!p || (p.last !== null && bar.time < p.last)) return false;
           const prev = p.last === bar.time ? p.current : null;
           const next = {
             time: bar.time,
@@ -111,6 +114,7 @@ export function CandleChart({ bars, overlays = [], panes = [], markers = [], pri
           }
           p.last = bar.time;
           p.current = next;
+          return true;
         },
       };
     }
@@ -149,7 +153,7 @@ export function CandleChart({ bars, overlays = [], panes = [], markers = [], pri
     // as much again as the candles', and nobody reads volume before price.
     let later = 0;
     const frame = requestAnimationFrame(() => {
-      el.dataset.bars = String(bars.length);
+      el.dataset.bars = String(parts.current?.times.length ?? bars.length); // live bars may have joined
       later = setTimeout(() => parts.current?.volume.setData(bars.map((b) => ({ time: b.time, value: b.volume ?? 0 }))));
     });
     return () => {

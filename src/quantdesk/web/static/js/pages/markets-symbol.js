@@ -97,7 +97,11 @@ export default function SymbolView({ symbol, query, user }) {
   const chosen = (query.ind ?? "").split(",").filter((name) => name in INDICATORS);
   const go = (changes) => navigate(`markets/${symbol}`, Object.fromEntries(Object.entries({ tf, bars: limit, ind: chosen.join(","), ...changes }).filter(([, v]) => v)));
 
-  const bars = useApi(async () => (tf ? toChartBars(await api.get(`/bars/${encodeURIComponent(symbol)}`, { timeframe: tf, limit, format: "columns" })) : null), [symbol, tf, limit]);
+  // A market replay goes back in time: the chart then ends at the replayed bar and grows with it.
+  const [replayEnd, setReplayEnd] = useState(null);
+  const pending = useRef([]); // replayed bars that arrived while the shorter history was loading
+  const end = replayEnd === null ? undefined : new Date(replayEnd * 1000).toISOString();
+  const bars = useApi(async () => (tf ? toChartBars(await api.get(`/bars/${encodeURIComponent(symbol)}`, { timeframe: tf, limit, end, format: "columns" })) : null), [symbol, tf, limit, end]);
   const indicators = useIndicators(symbol, tf, chosen, bars.data?.length);
   const signals = useApi(() => (tf ? api.get("/signals", { symbol, timeframe: tf, limit: 200 }) : Promise.resolve(null)), [symbol, tf]);
   const fills = useApi(() => loadFills(user, symbol), [user?.id, symbol]);
@@ -110,8 +114,19 @@ export default function SymbolView({ symbol, query, user }) {
   useLive("bars", symbol, (frame) => {
     if (frame.type === "gap") return bars.reload();
     const d = frame.data;
-    if (frame.type === "bar" && d.timeframe === tf) chart.current?.update({ time: d.ts, open: d.open, high: d.high, low: d.low, close: d.close, volume: d.volume });
+    if (frame.type !== "bar" || d.timeframe !== tf) return;
+    const bar = { time: d.ts, open: d.open, high: d.high, low: d.low, close: d.close, volume: d.volume };
+    if (chart.current?.update(bar)) return;
+    if (d.source !== "replay") return;
+    if (replayEnd === null || d.ts < replayEnd) {
+      pending.current = [];
+      setReplayEnd(d.ts);
+    } else pending.current.push(bar);
   });
+  useEffect(() => {
+    for (const bar of pending.current) chart.current?.update(bar);
+    pending.current = [];
+  }, [bars.data]);
   useLive("signals", symbol, (frame) => {
     if (frame.type === "gap") return signals.reload();
     const d = frame.data;
@@ -172,6 +187,8 @@ export default function SymbolView({ symbol, query, user }) {
       ${bars.data ? html`<${CandleChart} bars=${bars.data} overlays=${layers.overlays} panes=${layers.panes} markers=${markers}
           priceLines=${priceLines} handle=${chart} label=${`${symbol} ${tf} candles`} />`
         : bars.error ? null : html`<${Loading} what="Loading bars" />`}
+      ${replayEnd === null ? null : html`<p class="small" role="status">Market replay: bars up to the replayed time.
+        <button type="button" class="small" onClick=${() => setReplayEnd(null)}>Show all bars</button></p>`}
       <p class="muted small">${bars.data ? `${bars.data.length.toLocaleString()} bars` : ""}${fills.data?.length ? ` · ${fills.data.length} of your fills (circles)` : ""} · arrows: signal entries (L long, S short)</p>
     </div>
     <div class="card">
