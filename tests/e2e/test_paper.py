@@ -146,3 +146,32 @@ def test_the_ledger_pages_and_price_alerts(page: Page, live_server: LiveServer) 
     alerts.get_by_role("button", name="Delete alert GOOG below 650.50").click()
     expect(added).to_have_count(0, timeout=TIMEOUT_MS)
     expect(alerts.locator("tbody tr")).to_have_count(listed)
+
+
+def test_opening_an_account(page: Page, live_server: LiveServer) -> None:
+    sign_in(page, live_server.user)
+    open_route(page, "paper")
+    form = page.locator("form", has=page.get_by_role("heading", name="Open a paper account"))
+    form.get_by_label("Name").fill("E2E desk")
+    form.get_by_label("Currency").fill("XYZ")
+    form.get_by_label("Starting cash").fill("2500")
+    form.get_by_role("button", name="Open account").click()
+    expect(form.locator(".field-error")).to_have_count(1, timeout=TIMEOUT_MS)
+    assert "unsupported currency" in field_message(page, "Currency")
+
+    form.get_by_label("Currency").fill("usd")  # the form sends it upper-cased
+    form.get_by_role("button", name="Open account").click()
+    expect(page).to_have_url(re.compile(r"#/paper/[0-9a-f]+$"), timeout=TIMEOUT_MS)
+    expect(page.get_by_role("heading", name=re.compile("^E2E desk"))).to_be_visible()
+    summary = page.get_by_label("Account summary")
+    expect(summary).to_contain_text("Equity2,500.00 USD", timeout=TIMEOUT_MS)
+    expect(summary).to_contain_text("Free2,500.00 USD")
+    # A new account's empty lists say what to do.
+    expect(page.get_by_text("No open position: place an order with the ticket.")).to_be_visible()
+    expect(page.get_by_text("No open order.")).to_be_visible()
+    expect(page.get_by_text(re.compile("^No equity point yet"))).to_be_visible()
+    page.get_by_role("link", name="← All accounts").click()
+    accounts = page.locator("section", has=page.get_by_role("heading", name="Your accounts"))
+    expect(accounts.get_by_role("link", name="E2E desk")).to_be_visible(timeout=TIMEOUT_MS)
+    shot(page, "paper-accounts")
+    assert_accessible(page)

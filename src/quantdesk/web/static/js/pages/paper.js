@@ -24,7 +24,7 @@ function CreateAccount() {
       navigate(`paper/${account.id}`);
     });
   };
-  return html`<form class="card" onSubmit=${submit} aria-labelledby="acct-new" novalidate><h2 id="acct-new">Open a paper account</h2>
+  return html`<form class="card trade-form" onSubmit=${submit} aria-labelledby="acct-new" novalidate><h2 id="acct-new">Open a paper account</h2>
     <${Field} label="Name" error=${e("name")}><input type="text" ...${form.bind("name")} /><//>
     <div class="row">
       <${Field} label="Currency" error=${e("currency")} hint="ISO 4217, e.g. USD"><input type="text" maxlength="3" ...${form.bind("currency")} /><//>
