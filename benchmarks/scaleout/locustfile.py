@@ -1,17 +1,19 @@
 """Realistic mixed traffic for the loopback cluster (`python -m benchmarks.scaleout.run` starts
-locust on this file; docs/scale-out.md). Each simulated user registers, signs in and opens a
-funded paper account, then reads quotes, bars and indicators, places orders with idempotency
-keys, queues backtests and (as the cluster's analyst) bar exports. Requests are named by
-endpoint class (the report's rows). Every order answered 201 is appended to
-$QUANTDESK_SCALEOUT_ACKS (one JSON line) so the runner can check afterwards that no
-acknowledged write was lost."""
+locust on this file; docs/scale-out.md). Each simulated user is one of the signed-in users with
+a funded paper account the runner prepared; it reads quotes, bars and indicators, places
+orders with idempotency keys, queues backtests and (as the cluster's analyst) bar exports.
+Requests are named by endpoint class (the report's rows). Every order answered 201 is
+appended to $QUANTDESK_SCALEOUT_ACKS (one JSON line) so the runner can check afterwards that
+no acknowledged write was lost."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
 import secrets
+from pathlib import Path
 from typing import Any
 
 from locust import HttpUser, between, task
@@ -20,33 +22,27 @@ API = "/api/v1"
 SYMBOLS = ("GOOG", "EURUSD", "BTCUSD")
 TIMEFRAMES = {"GOOG": "1d", "EURUSD": "1h", "BTCUSD": "1M"}
 ACKS = os.environ.get("QUANTDESK_SCALEOUT_ACKS", "")
-# Exports need the export:data scope (analyst role): the cluster's analyst account.
-ANALYST = {
-    "email": os.environ.get("QUANTDESK_SCALEOUT_ANALYST_EMAIL", ""),
-    "password": os.environ.get("QUANTDESK_SCALEOUT_ANALYST_PASSWORD", ""),
-}
+# Signed-in users with funded paper accounts, prepared by the runner before the load (argon2
+# sign-ins would otherwise take the first seconds of a short run), and the cluster's analyst
+# token: exports need the export:data scope.
+PREPARED: dict[str, Any] = json.loads(
+    Path(os.environ["QUANTDESK_SCALEOUT_USERS"]).read_text()
+    if os.environ.get("QUANTDESK_SCALEOUT_USERS")
+    else '{"users": [], "analyst": ""}'
+)
+_next_user = itertools.count()
 
 
 class Trader(HttpUser):
     wait_time = between(0.05, 0.3)
 
     def on_start(self) -> None:
-        email = f"locust-{secrets.token_hex(6)}@example.com"
-        password = "Pw-" + secrets.token_urlsafe(18)
-        credentials = {"email": email, "password": password}
-        self.client.post(f"{API}/auth/register", json=credentials, name="auth")
-        token = self.client.post(f"{API}/auth/login", json=credentials, name="auth").json()
-        self.headers = {"Authorization": f"Bearer {token['access_token']}"}
-        account = self.client.post(
-            f"{API}/accounts",
-            json={"name": "locust", "starting_cash": "100000000"},
-            headers=self.headers,
-            name="accounts",
-        ).json()
-        self.account_id = str(account["id"])
-        self.token = token["access_token"]
-        analyst = self.client.post(f"{API}/auth/login", json=ANALYST, name="auth").json()
-        self.analyst_headers = {"Authorization": f"Bearer {analyst['access_token']}"}
+        users = PREPARED["users"]
+        user = users[next(_next_user) % len(users)]
+        self.token = user["token"]
+        self.account_id = user["account_id"]
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+        self.analyst_headers = {"Authorization": f"Bearer {PREPARED['analyst']}"}
 
     @task(10)
     def quote(self) -> None:

@@ -14,8 +14,9 @@ import shutil
 import sys
 from pathlib import Path
 
+import httpx
 from tests.support import cluster_invariants as invariants
-from tests.support.cluster import Trader
+from tests.support.cluster import Trader, new_trader, sign_in
 
 from benchmarks.scaleout.report import read_failures, read_stats, render, write_doc
 from benchmarks.scaleout.side import SideTraffic
@@ -38,8 +39,24 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
+async def _prepare_users(state: ClusterState, users: int, out: Path) -> Path:
+    """`users` fresh traders (registered, signed in, funded account) and the analyst's token,
+    for the locust users to take one each."""
+    async with httpx.AsyncClient(timeout=120) as client:
+        traders = []
+        for _ in range(0, users, 5):  # a few at a time: each sign-in is an argon2 hash
+            traders += await asyncio.gather(*(new_trader(client, state.url) for _ in range(5)))
+        analyst = await sign_in(client, state.url, state.analyst.email, state.analyst.password)
+    path = out / "users.json"
+    entries = [{"token": t.token, "account_id": t.account_id} for t in traders[:users]]
+    path.write_text(json.dumps({"users": entries, "analyst": analyst}))
+    path.chmod(0o600)
+    return path
+
+
 async def _locust(state: ClusterState, seconds: int, users: int, out: Path) -> Path:
     prefix = out / "locust"
+    prepared = await _prepare_users(state, users, out)
     acks = out / "acks.jsonl"
     acks.unlink(missing_ok=True)
     locust = shutil.which("locust", path=str(Path(sys.executable).parent)) or "locust"
@@ -49,8 +66,7 @@ async def _locust(state: ClusterState, seconds: int, users: int, out: Path) -> P
     env = {
         **os.environ,
         "QUANTDESK_SCALEOUT_ACKS": str(acks),
-        "QUANTDESK_SCALEOUT_ANALYST_EMAIL": state.analyst.email,
-        "QUANTDESK_SCALEOUT_ANALYST_PASSWORD": state.analyst.password,
+        "QUANTDESK_SCALEOUT_USERS": str(prepared),
     }
     with (out / "locust.log").open("wb") as log:
         process = await asyncio.create_subprocess_exec(*argv, stdout=log, stderr=log, env=env)

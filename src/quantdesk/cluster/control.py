@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import httpx
 
 from quantdesk.cluster import procs
 from quantdesk.cluster.state import HOST, STATE_FILE, ClusterState, pid_files
+
+STORES = frozenset({"postgres", "redis"})
 
 
 @dataclass(frozen=True)
@@ -27,10 +30,18 @@ class ServiceStatus:
 def down(directory: Path) -> list[tuple[str, str]]:
     """Stop every process the pid files name (the last started first) and delete the
     PostgreSQL data; (name, "stopped" | "killed" | "gone") per process."""
+    files = pid_files(directory)
+    # The clients of the stores first, all at once (each has its own 10 s bound), then
+    # Redis and PostgreSQL, so no replica or worker loses its stores while shutting down.
+    stores = [path for path in files if path.stem.split("-", 1)[1] in STORES]
+    clients = [path for path in files if path not in stores]
     outcomes = []
-    for pid_file in pid_files(directory):
-        name = pid_file.stem.split("-", 1)[1]
-        outcomes.append((name, procs.stop(pid_file)))
+    for group in (clients, stores):
+        with ThreadPoolExecutor(max_workers=max(1, len(group))) as pool:
+            stopped = list(pool.map(procs.stop, group))
+        outcomes += [
+            (path.stem.split("-", 1)[1], out) for path, out in zip(group, stopped, strict=True)
+        ]
     state_path = directory / STATE_FILE
     if state_path.exists():
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):

@@ -120,6 +120,8 @@ def base_env(state: ClusterState) -> dict[str, str]:
         "QUANTDESK_RATE_LIMIT_ANALYST": HIGH_LIMIT,
         "QUANTDESK_RATE_LIMIT_POLICIES": json.dumps(policies),
         "QUANTDESK_LOGIN_FAILURES_PER_IP": "100000",
+        # One analyst account makes every export of the load test (export:data).
+        "QUANTDESK_EXPORTS_MAX_ACTIVE_PER_USER": "100000",
         "QUANTDESK_LOG_LEVEL": "WARNING",
         "QUANTDESK_SECRET_KEY": state_secret(directory),
     }
