@@ -144,7 +144,7 @@ async def test_unknown_files_and_hidden_files_are_404_problems(client: httpx.Asy
 
 
 async def test_a_missing_vendor_file_says_how_to_fetch_it(client: httpx.AsyncClient) -> None:
-    body = assert_exact_problem(await client.get("/app/vendor/uPlot.iife.min.js"), 404, "not-found")
+    body = assert_exact_problem(await client.get("/app/vendor/preact-htm.mjs"), 404, "not-found")
     assert "python -m quantdesk.web.vendor" in str(body["detail"])
 
 

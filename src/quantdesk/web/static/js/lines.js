@@ -1,64 +1,55 @@
-// Line charts on uPlot (window.uPlot, a classic script loaded by index.html) and a heatmap
-// drawn as a table.
+// Line charts on lightweight-charts (the library the candles use: one charting library, not
+// two, keeps the JavaScript within its 150 KB budget) and a heatmap drawn as a table.
 //
 // <LineChart series=[{label, points: [[t, v], ...], color}] height yFormat label />
-//   t: epoch seconds or ISO-8601; series with different times are aligned (uPlot.join), a
-//   missing value is a gap. Resizes with its container; colours follow light/dark.
+//   t: epoch seconds or ISO-8601; each series keeps its own times (sorted, one value per
+//   time); a null value is a gap. Resizes with its container; colours follow light/dark; the
+//   legend is HTML under the canvas, so screen readers and the keyboard reach it.
 // <Heatmap x y z xLabel yLabel format caption onCell />
 //   z[row][col] for y[row], x[col]: a real table (screen readers read the numbers), each cell
 //   tinted from --down (lowest) to --up (highest), its value in a title tooltip too.
+import { createChart, LineSeries } from "../vendor/lightweight-charts.mjs";
+import { chartOptions } from "./chart.js";
 import { html, useEffect, useRef } from "./lib.js";
 import { useTheme } from "./theme.js";
 
 const toTime = (t) => (typeof t === "number" ? t : Date.parse(t) / 1000);
+const PALETTE = ["accent", "up", "down", "warn", "muted"];
 
-function aligned(series) {
-  const tables = series.map((s) => {
-    const xs = new Array(s.points.length);
-    const ys = new Array(s.points.length);
-    s.points.forEach(([t, v], i) => {
-      xs[i] = toTime(t);
-      ys[i] = v === null || v === undefined ? null : Number(v);
-    });
-    return [xs, ys];
-  });
-  if (tables.length === 1) return tables[0];
-  return window.uPlot.join(tables);
+function lineData(points) {
+  const byTime = new Map();
+  for (const [t, v] of points) {
+    const time = Math.floor(toTime(t));
+    byTime.set(time, v === null || v === undefined ? { time } : { time, value: Number(v) });
+  }
+  return [...byTime.values()].sort((a, b) => a.time - b.time);
 }
 
 export function LineChart({ series, height = 260, yFormat = (v) => String(v), label = "Line chart" }) {
   const box = useRef(null);
   const colors = useTheme();
+  const colorOf = (s, i) => s.color ?? colors[PALETTE[i % PALETTE.length]];
   useEffect(() => {
     const el = box.current;
-    const axis = { stroke: colors.text, grid: { stroke: colors.grid, width: 1 }, ticks: { stroke: colors.grid, width: 1 } };
-    const plot = new window.uPlot(
-      {
-        width: el.clientWidth || 600,
-        height,
-        scales: { x: { time: true } },
-        legend: { show: true },
-        cursor: { drag: { x: true, y: false } },
-        series: [
-          { label: "time" },
-          ...series.map((s) => ({ label: s.label, stroke: s.color ?? colors.accent, width: 1.5, spanGaps: false, value: (u, v) => (v === null ? "–" : yFormat(v)) })),
-        ],
-        axes: [axis, { ...axis, size: 70, values: (u, values) => values.map((v) => yFormat(v)) }],
-      },
-      aligned(series),
-      el,
-    );
-    el.dataset.points = String(series.reduce((n, s) => n + s.points.length, 0));
-    const observer = new ResizeObserver(() => {
-      if (el.clientWidth) plot.setSize({ width: el.clientWidth, height });
+    const chart = createChart(el, {
+      autoSize: true,
+      ...chartOptions(colors),
+      localization: { priceFormatter: (v) => yFormat(v) },
     });
-    observer.observe(el);
-    return () => {
-      observer.disconnect();
-      plot.destroy();
-    };
+    series.forEach((s, i) => {
+      const line = chart.addSeries(LineSeries, { color: colorOf(s, i), lineWidth: 2, title: s.label, priceLineVisible: false });
+      line.setData(lineData(s.points));
+    });
+    chart.timeScale().fitContent();
+    el.dataset.points = String(series.reduce((n, s) => n + s.points.length, 0));
+    return () => chart.remove();
   }, [series, height, colors]);
-  return html`<div ref=${box} class="line-chart" role="img" aria-label=${`${label}: ${series.map((s) => s.label).join(", ")}`}></div>`;
+  return html`<figure class="line-chart">
+    <div ref=${box} style=${{ height: `${height}px` }} role="img" aria-label=${`${label}: ${series.map((s) => s.label).join(", ")}`}></div>
+    <figcaption class="legend small">${series.map(
+      (s, i) => html`<span><span class="swatch" style=${{ background: colorOf(s, i) }}></span>${s.label}</span>`,
+    )}</figcaption>
+  </figure>`;
 }
 
 /** A background tint for value `t` in [0, 1]: red below the middle, green above. */
