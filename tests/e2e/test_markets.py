@@ -25,6 +25,14 @@ def _price(page: Page, symbol: str) -> str:
 
 
 def test_watchlist_quotes_move_live_during_a_replay(page: Page, live_server: LiveServer) -> None:
+    # A guest sees the demo symbols' quotes and is offered a sign-in for a watchlist of their own.
+    page.goto("/app/#/markets")
+    guest = page.locator("table", has=page.get_by_text("Live quotes"))
+    expect(guest.locator(".quote-price")).to_have_count(len(DEMO_SYMBOLS), timeout=TIMEOUT_MS)
+    for symbol in DEMO_SYMBOLS:
+        expect(guest.get_by_role("link", name=symbol, exact=True)).to_be_visible()
+    expect(page.get_by_text("to keep your own watchlist")).to_be_visible()
+
     sign_in(page, live_server.demo)
     open_route(page, "markets")
     quotes = page.locator("table", has=page.get_by_text("Live quotes"))
