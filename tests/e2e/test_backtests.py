@@ -32,7 +32,17 @@ def test_a_backtest_from_the_form_shows_stats_curves_and_trades(
     shot(page, "backtests")
     assert_accessible(page)
 
+    # A model-level 422 ("body": start after end) shows at To.
     form.get_by_label("Fast", exact=True).fill("10")
+    form.get_by_label("From", exact=True).fill("2012-06-01")
+    form.get_by_label("To", exact=True).fill("2012-01-01")
+    form.get_by_role("button", name="Run backtest").click()
+    expect(form.locator(".field-error")).to_have_count(1, timeout=TIMEOUT_MS)
+    assert field_message(page, "To") == "start must not be after end"
+    assert field_message(page, "Fast") == ""
+    form.get_by_label("From", exact=True).fill("")
+    form.get_by_label("To", exact=True).fill("")
+
     form.get_by_label("Slow", exact=True).fill("20")
     form.get_by_label("Commission (fraction per side)").fill("0.001")
     form.get_by_role("button", name="Run backtest").click()
