@@ -65,7 +65,6 @@ function snap(times, time) {
 }
 
 /** The palette and axes every chart shares (lines.js draws its line charts with it too). */
-export /** The palette and axes every chart shares (lines.js draws its line charts with it too). */
 export function chartOptions(colors) {
   return {
     layout: {
