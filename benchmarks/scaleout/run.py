@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 from tests.support import cluster_invariants as invariants
 from tests.support.cluster import Trader, new_trader, sign_in
+from tests.support.cluster_faults import replica_killed
 
 from benchmarks.scaleout.report import read_failures, read_stats, render, write_doc
 from benchmarks.scaleout.side import SideTraffic
@@ -36,6 +37,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dir", type=Path, default=Path("var/cluster"))
     parser.add_argument("--keep", action="store_true", help="leave a cluster it started running")
+    parser.add_argument(
+        "--kill-replica",
+        action="store_true",
+        help="after the invariants, SIGKILL api1 and check WebSocket clients resume (fault)",
+    )
     return parser.parse_args()
 
 
@@ -84,7 +90,7 @@ def _acknowledged(path: Path) -> list[tuple[Trader, str]]:
     return pairs
 
 
-async def measure(state: ClusterState, seconds: int, users: int) -> None:
+async def measure(state: ClusterState, seconds: int, users: int, kill_replica: bool) -> None:
     out = Path(state.dir) / "scaleout"
     out.mkdir(exist_ok=True)
     side = SideTraffic(state)
@@ -97,6 +103,8 @@ async def measure(state: ClusterState, seconds: int, users: int) -> None:
     outcomes.append(await invariants.rate_limit_exact(state))
     outcomes.append(await invariants.ledger_verifies(state))
     outcomes.append(await invariants.audit_chain_verifies(state))
+    if kill_replica:
+        outcomes.append(await replica_killed(state, victim="api1"))
     rows = read_stats(prefix)
     section = render(
         rows,
@@ -118,7 +126,7 @@ def main() -> None:
     started = not procs.any_alive(args.dir)
     state = up(args.dir, args.replicas, args.workers) if started else ClusterState.load(args.dir)
     try:
-        asyncio.run(measure(state, args.seconds, args.users))
+        asyncio.run(measure(state, args.seconds, args.users, args.kill_replica))
     finally:
         if started and not args.keep:
             down(args.dir)

@@ -12,6 +12,7 @@ import pytest
 from quantdesk.cluster.state import ClusterState
 from tests.support import cluster_invariants as invariants
 from tests.support.cluster import new_trader, place_order
+from tests.support.cluster_faults import replica_killed
 from tests.support.cluster_webhooks import WebhookReceiver, subscribe, webhooks_delivered
 
 pytestmark = pytest.mark.cluster
@@ -70,3 +71,9 @@ async def test_webhooks_delivered_and_acknowledged_orders_kept_after_load(
     for check in (invariants.ledger_verifies, invariants.audit_chain_verifies):
         outcome = await check(cluster)
         assert outcome.ok, outcome.detail
+
+
+async def test_zz_replica_killed_ws_clients_resume_through_haproxy(cluster: ClusterState) -> None:
+    """Last in the module (zz): it kills api1, which the earlier tests need."""
+    outcome = await replica_killed(cluster, victim="api1", orders=5)
+    assert outcome.ok, outcome.detail
