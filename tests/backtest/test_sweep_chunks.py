@@ -10,15 +10,19 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from quantdesk.backtest import sweeps
 from quantdesk.backtest.compute import run_sweep, to_bars
 from quantdesk.backtest.events import BacktestCompleted, BacktestProgress
 from quantdesk.backtest.schemas import SweepCreate
-from quantdesk.backtest.service import backtest_service
+from quantdesk.backtest.service import _announce, backtest_service
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.engine.backtest import Bars
+from quantdesk.models import BacktestRun, BacktestStatus
+from tests.support.accounts import create_user
 from tests.support.backtests import URL, wait_for
 from tests.support.events import buffered, settle
+from tests.support.factories import load_bars, synthetic_bars
 from tests.support.problems import assert_problem
 from tests.support.settings import make_settings
 from tests.support.sweeps import chunk_rows, single_process, store_symbols
@@ -130,3 +134,54 @@ async def test_an_unknown_symbol_among_several_is_not_found(
     request = {**SWEEP, "symbols": ["GOOG", "NOPE"]}
     body = assert_problem(await client.post(f"{URL}/sweep", json=request, headers=premium), 404)
     assert "NOPE" in str(body["detail"])
+
+
+async def _planned(db: Database, settings: Settings, request: dict[str, Any]) -> str:
+    """A sweep run created and planned (its chunks recorded), none applied yet."""
+    user = await create_user(db)
+    async with db.session() as session:
+        run, _ = await backtest_service.create(
+            session, settings, user_id=user.id, body=SweepCreate.model_validate(request)
+        )
+        run.status = BacktestStatus.RUNNING
+    body = SweepCreate.model_validate(run.request)
+    await sweeps.plan(db, settings, run.id, body, backtest_service.inputs)
+    await sweeps.plan(db, settings, run.id, body, backtest_service.inputs)  # planned once
+    return run.id
+
+
+async def _apply(db: Database, settings: Settings, run_id: str, chunk_no: int) -> bool:
+    return await sweeps.apply_chunk(
+        db, settings, run_id, chunk_no, inputs=backtest_service.inputs, announce=_announce
+    )
+
+
+async def test_a_chunk_delivered_twice_is_applied_once(
+    db: Database, settings: Settings, goog: Bars
+) -> None:
+    run_id = await _planned(db, settings, {"symbol": "GOOG", "grid": GRID})
+    chunks = await chunk_rows(db, run_id)
+    assert len(chunks) > 2 and await sweeps.pending(db, run_id) == list(range(len(chunks)))
+    assert await _apply(db, settings, run_id, 1) is True
+    assert await _apply(db, settings, run_id, 1) is False  # a redelivery: nothing counted
+    async with db.session() as session:
+        run = await session.get(BacktestRun, run_id)
+        assert run is not None and (run.chunks_done, run.status) == (1, BacktestStatus.RUNNING)
+    for chunk_no in await sweeps.pending(db, run_id):
+        assert await _apply(db, settings, run_id, chunk_no) is True
+    assert await _apply(db, settings, run_id, 0) is False  # after the gather, too
+    async with db.session() as session:
+        run = await session.get(BacktestRun, run_id)
+        assert run is not None and run.status is BacktestStatus.COMPLETED
+        assert run.chunks_done == run.chunks_total == len(chunks)
+        assert run.sweep is not None and run.sweep["count"] == 90
+
+
+async def test_bars_that_change_under_a_running_sweep_fail_its_chunk(
+    db: Database, settings: Settings, goog: Bars
+) -> None:
+    run_id = await _planned(db, settings, {"symbol": "GOOG", "grid": GRID})
+    newer = synthetic_bars(1, start=int(goog.ts[-1]) + 86_400 * 3)  # type: ignore[index]
+    await load_bars(db, "GOOG", newer)
+    with pytest.raises(sweeps.BarsChanged, match="changed while the sweep ran"):
+        await _apply(db, settings, run_id, 0)
