@@ -98,10 +98,19 @@ def test_the_demo_account_shows_positions_and_equity_and_trades_from_the_ticket(
     shot(page, "paper-ticket-error")
     assert_accessible(page)
 
-    # Live P&L: bars replayed through the desk reach the page over the stream and reprice it.
+    # Live: a market buy waits for the next market event; bars replayed through the desk fill
+    # it (its order_update reloads the lists) and reach the page to reprice the position.
+    ticket.get_by_label("Type").select_option("market")
+    ticket.get_by_label("Quantity").fill("1")
+    ticket.get_by_role("button", name="Place buy order").click()
+    expect(ticket.get_by_role("status")).to_contain_text("Placed: buy 1.00 GOOG market (new)")
+    waiting = open_orders.get_by_role("button", name="Cancel buy 1.00 GOOG market")
+    expect(waiting).to_be_visible(timeout=TIMEOUT_MS)
     price = goog.locator("td").nth(PRICE_COLUMN)
     before = price.inner_text()
     with running_replay(live_server, "GOOG", "1d", "2013-02-01", speed=5):
+        expect(waiting).to_have_count(0, timeout=TIMEOUT_MS)
+        expect(goog).to_contain_text(f"{float(held[0]['qty']) + 1:,.2f}")
         expect(price).not_to_have_text(before, timeout=TIMEOUT_MS)
 
     page.emulate_media(color_scheme="dark")
