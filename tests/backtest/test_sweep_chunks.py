@@ -18,7 +18,11 @@ from quantdesk.backtest.service import _announce, backtest_service
 from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.engine.backtest import Bars
+from quantdesk.infra.events import Event
+from quantdesk.infra.events.catalog import is_public
 from quantdesk.models import BacktestRun, BacktestStatus
+from quantdesk.realtime.routing import Route, route
+from quantdesk.webhooks.events import WEBHOOK_EVENTS, outgoing
 from tests.support.accounts import create_user
 from tests.support.backtests import URL, wait_for
 from tests.support.events import buffered, settle
@@ -185,3 +189,11 @@ async def test_bars_that_change_under_a_running_sweep_fail_its_chunk(
     await load_bars(db, "GOOG", newer)
     with pytest.raises(sweeps.BarsChanged, match="changed while the sweep ran"):
         await _apply(db, settings, run_id, 0)
+
+
+def test_progress_is_a_public_stream_event_and_not_a_webhook_event() -> None:
+    progress = BacktestProgress(7, "b1", 3, 12, 25.0)
+    event = Event(progress.topic, progress)
+    assert is_public(event) and route(event) == Route("jobs", "7", "jobs:backtests:7")
+    assert outgoing(event) is None and "backtest_progress" not in WEBHOOK_EVENTS
+    assert BacktestProgress.from_dict(progress.to_dict()) == progress

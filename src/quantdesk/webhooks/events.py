@@ -3,7 +3,7 @@
 `WEBHOOK_EVENTS` are the public events (infra/events/catalog.py) written to the outbox in the
 transaction of their cause. Market events (`price_update`, `bar`) are not among them: they are
 published on the bus without a transaction, several per second per symbol, and stream over
-WebSockets (docs/realtime.md) instead.
+WebSockets (docs/realtime.md) instead; so does a sweep's `backtest_progress` (one per chunk).
 
 Ownership: `order_update` (topic `orders.<account_id>`) reaches the account owner's webhooks
 only; `alert_triggered`, `backtest_completed`, `export_ready` (topics `alerts.<user_id>`,
@@ -22,7 +22,9 @@ from quantdesk.infra.events import Event
 from quantdesk.infra.events.catalog import PUBLIC_EVENTS, public_event_name
 
 MARKET_EVENTS = frozenset({"price_update", "bar"})
-WEBHOOK_EVENTS: tuple[str, ...] = tuple(e for e in PUBLIC_EVENTS if e not in MARKET_EVENTS)
+# A sweep's progress comes once per chunk (hundreds per run): streamed, not a webhook.
+STREAM_ONLY = MARKET_EVENTS | {"backtest_progress"}
+WEBHOOK_EVENTS: tuple[str, ...] = tuple(e for e in PUBLIC_EVENTS if e not in STREAM_ONLY)
 TEST_EVENT = "webhook.test"
 ACCOUNT_OWNED = frozenset({"order_update"})
 USER_OWNED = frozenset({"alert_triggered", "backtest_completed", "export_ready"})

@@ -20,6 +20,7 @@ PUBLIC_EVENTS: tuple[str, ...] = (
     "alert_triggered",
     "news",
     "backtest_completed",
+    "backtest_progress",
     "export_ready",
     "job_failed",
 )
