@@ -1,5 +1,5 @@
 // One run (#/backtests/<id>): progress while it is queued or running (polled, and reloaded
-// at once on its `backtest_completed` or a sweep's `backtest_progress` frame), then its result:
+// at once on its `backtest_completed` frame, or any frame naming it), then its result:
 // stats, equity and drawdown curves, the trades as markers on the symbol's candles and as a
 // table; a sweep's heatmap and best pairs.
 import { api, getAll } from "../api.js";
