@@ -11,15 +11,12 @@ chain: the files provider, reading newer bars of a stored series from its folder
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -31,13 +28,13 @@ from quantdesk.jobs.celery_runner import CeleryRunner
 from quantdesk.jobs.schedule import configured_crons
 from quantdesk.jobs.service import job_run_service
 from quantdesk.models import Bar, JobRun, JobStatus
+from quantdesk.tasks import load_tasks
 from tests.support.factories import create_instrument, load_bars, synthetic_bars
 from tests.support.jobs import write_bars_csv
 from tests.support.servers import PostgresServer, RedisProcess
 from tests.support.settings import make_settings, sqlite_url
+from tests.support.workers import quantdesk_process
 
-QUANTDESK = [sys.executable, "-m", "quantdesk.cli"]
-ROOT = Path(__file__).resolve().parents[2]
 BARS = 30
 STORED = 20  # fetch_bars keeps stored series fresh: the other BARS - STORED land
 DEADLINE_SECONDS = 60.0
@@ -49,31 +46,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextlib.contextmanager
-def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A quantdesk command in its own process group, always stopped (and its children)."""
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [*QUANTDESK, *args],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        yield proc
-    finally:
-        for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-            if proc.poll() is not None:
-                break
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, sig)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=wait)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)  # prefork children left behind
+def _process(
+    args: list[str], env: dict[str, str], log: Path
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """A worker or beat gets 10 s to finish its task before it is killed."""
+    return quantdesk_process(args, env, log, term_wait=10.0)
 
 
 async def _prepare(database_url: str, incoming: Path) -> None:
@@ -181,6 +158,7 @@ async def _api_side_of_celery(database_url: str, broker: str) -> None:
     """What `quantdesk serve` does in the Celery mode: enqueue (a worker runs it, the run is
     recorded from queued to succeeded) and read the workers' health."""
     settings = make_settings(database_url, jobs_backend="celery", redis_url=broker)
+    load_tasks()  # as create_app does (alone on an xdist worker, no job would be known)
     db = Database(settings)
     try:
         runner = CeleryRunner(db, settings)

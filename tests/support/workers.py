@@ -19,8 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @contextlib.contextmanager
 def quantdesk_process(
-    args: list[str], env: dict[str, str], log: Path
+    args: list[str], env: dict[str, str], log: Path, *, term_wait: float = 3.0
 ) -> Iterator[subprocess.Popen[bytes]]:
+    """A quantdesk command in its own process group, always stopped (and its children):
+    SIGTERM, `term_wait` seconds to finish, then SIGKILL."""
     with log.open("ab") as out:
         proc = subprocess.Popen(
             [*QUANTDESK, *args],
@@ -34,7 +36,7 @@ def quantdesk_process(
     try:
         yield proc
     finally:
-        for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
+        for sig, wait in ((signal.SIGTERM, term_wait), (signal.SIGKILL, 5.0)):
             if proc.poll() is not None:
                 break
             with contextlib.suppress(ProcessLookupError):
