@@ -80,6 +80,37 @@ class Receiver:
         return self.requests
 
 
+async def recorded_deliveries(
+    client: httpx.AsyncClient, headers: dict[str, str], hook_id: str, within: float = 10.0
+) -> list[dict[str, Any]]:
+    """The hook's deliveries once each has its attempt recorded: the receiver answers before
+    the dispatcher's transaction that records the attempt commits."""
+    deadline = time.monotonic() + within
+    while True:
+        response = await client.get(f"/api/v1/webhooks/{hook_id}/deliveries", headers=headers)
+        data: list[dict[str, Any]] = response.json()["data"]
+        if (data and all(d["attempts"] for d in data)) or time.monotonic() > deadline:
+            return data
+        await asyncio.sleep(0.05)
+
+
+async def delivery_once(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    path: str,
+    done: Callable[[dict[str, Any]], bool],
+    within: float = 10.0,
+) -> dict[str, Any]:
+    """GET `path` (a delivery) until `done(answer)` or `within` seconds: an attempt the receiver
+    answered is recorded by the dispatcher's next transaction, a moment later."""
+    deadline = time.monotonic() + within
+    while True:
+        answer: dict[str, Any] = (await client.get(path, headers=headers)).json()
+        if done(answer) or time.monotonic() > deadline:
+            return answer
+        await asyncio.sleep(0.05)
+
+
 def verify(received: Received, secret: str) -> dict[str, Any]:
     """The delivery's JSON body, after the reference library accepted its signature."""
     payload: dict[str, Any] = Webhook(secret).verify(received.body, received.headers)

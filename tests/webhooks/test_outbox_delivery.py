@@ -17,7 +17,7 @@ from quantdesk.infra.events import emit
 from quantdesk.models.webhooks import WebhookDelivery
 from quantdesk.portfolio.events import AlertTriggered, OrderUpdate
 from tests.support.accounts import bearer, create_user, login
-from tests.support.webhooks import Receiver, create_webhook, verify
+from tests.support.webhooks import Receiver, create_webhook, recorded_deliveries, verify
 
 
 def _alert(user_id: int, n: int = 1) -> AlertTriggered:
@@ -70,8 +70,7 @@ async def test_an_emitted_event_is_delivered_signed(
     assert payload["type"] == "alert_triggered"
     assert payload["data"]["alert_id"] == "al_1"
     assert payload["timestamp"].endswith("Z")
-    listed = (await client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=headers)).json()
-    (delivery,) = listed["data"]
+    (delivery,) = await recorded_deliveries(client, headers, hook["id"])
     assert delivery["id"] == received.headers["webhook-id"]
     assert delivery["attempts"] == 1
     assert delivery["last_status_code"] == 200

@@ -22,7 +22,13 @@ from quantdesk.models.webhooks import WebhookDelivery, WebhookEndpoint
 from quantdesk.portfolio.events import AlertTriggered
 from quantdesk.webhooks.sender import parse_retry_after, retry_delay
 from tests.support.accounts import bearer, create_user, login, read_mails
-from tests.support.webhooks import Receiver, create_webhook, verify, webhook_settings
+from tests.support.webhooks import (
+    Receiver,
+    create_webhook,
+    delivery_once,
+    verify,
+    webhook_settings,
+)
 
 
 @pytest.fixture
@@ -92,9 +98,8 @@ async def test_a_failing_receiver_is_retried_until_it_answers(
         verify(r, hook["secret"])
     listed = (await client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=headers)).json()
     delivery_id = listed["data"][0]["id"]
-    detail = (
-        await client.get(f"/api/v1/webhooks/{hook['id']}/deliveries/{delivery_id}", headers=headers)
-    ).json()
+    path = f"/api/v1/webhooks/{hook['id']}/deliveries/{delivery_id}"
+    detail = await delivery_once(client, headers, path, lambda d: len(d["attempt_log"]) == 3)
     assert detail["status"] == "succeeded"
     assert [a["status_code"] for a in detail["attempt_log"]] == [500, 503, 200]
     assert all(len(a["response"]) == 20_000 for a in detail["attempt_log"])
@@ -126,7 +131,9 @@ async def test_out_of_attempts_fails_then_replays(
     assert replay.status_code == 202
     await receiver.wait_for(4)
     await client.post(f"{base}/replay", json={"since": start.isoformat()}, headers=headers)
-    detail = (await client.get(f"{base}/deliveries/{failed['id']}", headers=headers)).json()
+    detail = await delivery_once(
+        client, headers, f"{base}/deliveries/{failed['id']}", lambda d: d["status"] == "succeeded"
+    )
     assert detail["attempt_log"][-1]["trigger"] == "manual"
     assert detail["status"] == "succeeded"
 
