@@ -38,6 +38,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quantdesk.errors import field_error, problem_body, problem_response
+from quantdesk.http import db_outage
 from quantdesk.http import ratelimit_gate as gate
 from quantdesk.http.headers import CREDENTIAL_HEADERS, Headers, SecurityHeaders, TrustedHosts
 from quantdesk.http.limits import RequestLimitsMiddleware
@@ -62,6 +63,7 @@ DEFAULT_MAX_HEADER_BYTES = 16_384
 DEFAULT_MAX_HEAD_BYTES = 32_768
 DATABASE_BUSY_RETRY_AFTER = 2  # seconds; 503 when a database lock wait runs out
 _BUSY_DETAIL = "The database is busy with other writes; retry shortly."
+_UNREACHABLE_DETAIL = db_outage.UNAVAILABLE_DETAIL
 _UNEXPECTED_DETAIL = "The server hit an unexpected error; quote the request_id to report it."
 # Set when the request carries credentials: abuse blocks are for anonymous traffic only.
 _STATE_CREDENTIALS = "has_credentials"
@@ -196,9 +198,13 @@ class EdgeMiddleware:
                 await self._guarded(scope, receive, send_from_edge)
         except Exception as exc:
             busy = database_busy(exc)
+            unreachable = not busy and db_outage.database_unavailable(exc)
             if busy:
                 # Busy, not broken: a write lock held past busy_timeout (SQLite).
                 log.warning("database busy", path=scope.get("path"), method=scope.get("method"))
+            elif unreachable:  # an outage (PostgreSQL down or restarting), not a bug
+                where = {"path": scope.get("path"), "method": scope.get("method")}
+                log.warning("database unavailable", error=f"{type(exc).__name__}", **where)
             else:
                 log.exception("unhandled error", path=scope.get("path"), method=scope.get("method"))
             if response_started:
@@ -206,6 +212,8 @@ class EdgeMiddleware:
             status, code, title, detail = (
                 (503, "database-busy", "Service Unavailable", _BUSY_DETAIL)
                 if busy
+                else (503, "database-unavailable", "Service Unavailable", _UNREACHABLE_DETAIL)
+                if unreachable
                 else (500, "internal-error", "Internal Server Error", _UNEXPECTED_DETAIL)
             )
             response = problem_response(
@@ -217,7 +225,7 @@ class EdgeMiddleware:
                     instance=scope.get("path"),
                     request_id=request_id,
                 ),
-                {"Retry-After": str(DATABASE_BUSY_RETRY_AFTER)} if busy else None,
+                {"Retry-After": str(DATABASE_BUSY_RETRY_AFTER)} if busy or unreachable else None,
             )
             await response(scope, receive, send_from_edge)
         finally:
