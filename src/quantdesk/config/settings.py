@@ -143,7 +143,7 @@ class Settings(
     rate_limit_admin: str = "unlimited"
     # Overrides of named endpoint policies, e.g. {"signals-refresh": "10 per 5 minutes"}.
     rate_limit_policies: dict[str, str] = Field(default_factory=dict)
-    rate_limit_redis_retry_seconds: float = 5.0
+    rate_limit_redis_retry_seconds: float = 2.0  # ratelimit/config.py: redis_retry_seconds
     rate_limit_redis_timeout_seconds: float = 0.5
     ip_blocklist: Annotated[list[str], NoDecode] = Field(default_factory=list)
     abuse_429_threshold: int = 20

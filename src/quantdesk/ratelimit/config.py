@@ -72,8 +72,9 @@ class RateLimitConfig:
     abuse_block_seconds: int = 900
     # How long a process trusts "not blocked" before asking the shared store again.
     abuse_recheck_seconds: float = 1.0
-    # While Redis is unreachable, wait this long before trying it again.
-    redis_retry_seconds: float = 5.0
+    # While Redis is unreachable, wait this long before trying it again (one refused
+    # connection per process per probe); fail-closed routes recover this long after it returns.
+    redis_retry_seconds: float = 2.0
     redis_timeout_seconds: float = 0.5
     key_prefix: str = "quantdesk:ratelimit"
 

@@ -134,8 +134,16 @@ POLICIES: Mapping[str, Policy] = {
             fail_closed=True,
             summary="POST /auth/api-keys",
         ),
-        Policy("auth-login", "10/minute", KeyKind.IP, summary="POST /auth/login"),
-        Policy("auth-register", "5 per hour", KeyKind.IP, summary="POST /auth/register"),
+        # Sign-ins and sign-ups fail closed too: per-process counting would multiply the
+        # brute-force and sign-up allowances by the number of replicas.
+        Policy("auth-login", "10/minute", KeyKind.IP, fail_closed=True, summary="POST /auth/login"),
+        Policy(
+            "auth-register",
+            "5 per hour",
+            KeyKind.IP,
+            fail_closed=True,
+            summary="POST /auth/register",
+        ),
         Policy(
             "sentiment-score",
             "60/minute",
