@@ -2,6 +2,8 @@
 locust on this file; docs/scale-out.md). Each simulated user is one of the signed-in users with
 a funded paper account the runner prepared; it reads quotes, bars and indicators, places
 orders with idempotency keys, queues backtests and (as the cluster's analyst) bar exports.
+Each user starts tasks at a fixed rate ($QUANTDESK_SCALEOUT_USER_RATE per second, locust's
+constant_throughput; the runner sets it to --rate / --users), so the load's rate is known.
 Requests are named by endpoint class (the report's rows). Every order answered 201 is
 appended to $QUANTDESK_SCALEOUT_ACKS (one JSON line) so the runner can check afterwards that
 no acknowledged write was lost."""
@@ -16,7 +18,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from locust import HttpUser, between, task
+from locust import HttpUser, constant_throughput, task
 
 API = "/api/v1"
 SYMBOLS = ("GOOG", "EURUSD", "BTCUSD")
@@ -31,10 +33,11 @@ PREPARED: dict[str, Any] = json.loads(
     else '{"users": [], "analyst": ""}'
 )
 _next_user = itertools.count()
+USER_RATE = float(os.environ.get("QUANTDESK_SCALEOUT_USER_RATE") or 3.0)  # tasks/s per user
 
 
 class Trader(HttpUser):
-    wait_time = between(0.05, 0.3)
+    wait_time = constant_throughput(USER_RATE)
 
     def on_start(self) -> None:
         users = PREPARED["users"]

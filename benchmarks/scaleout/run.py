@@ -1,5 +1,6 @@
-"""`python -m benchmarks.scaleout.run [--seconds 20 --users 20]`: load the loopback cluster with
-locust (headless, bounded in time), then check the invariants and write docs/scale-out.md.
+"""`python -m benchmarks.scaleout.run [--seconds 20 --users 20 --rate 60]`: load the loopback
+cluster with locust (headless, bounded in time, --rate tasks/s in all), then check the
+invariants and write docs/scale-out.md (p99 per endpoint class against the 250 ms bar).
 
 Uses the cluster running in --dir when there is one, else brings one up there (and down after,
 unless --keep)."""
@@ -33,6 +34,9 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=20, help="load duration (default 20)")
     parser.add_argument("--users", type=int, default=20, help="locust users (default 20)")
+    parser.add_argument(
+        "--rate", type=float, default=60.0, help="tasks started per second, all users (60)"
+    )
     parser.add_argument("--replicas", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dir", type=Path, default=Path("var/cluster"))
@@ -60,7 +64,7 @@ async def _prepare_users(state: ClusterState, users: int, out: Path) -> Path:
     return path
 
 
-async def _locust(state: ClusterState, seconds: int, users: int, out: Path) -> Path:
+async def _locust(state: ClusterState, seconds: int, users: int, rate: float, out: Path) -> Path:
     prefix = out / "locust"
     prepared = await _prepare_users(state, users, out)
     acks = out / "acks.jsonl"
@@ -73,6 +77,7 @@ async def _locust(state: ClusterState, seconds: int, users: int, out: Path) -> P
         **os.environ,
         "QUANTDESK_SCALEOUT_ACKS": str(acks),
         "QUANTDESK_SCALEOUT_USERS": str(prepared),
+        "QUANTDESK_SCALEOUT_USER_RATE": str(rate / users),
     }
     with (out / "locust.log").open("wb") as log:
         process = await asyncio.create_subprocess_exec(*argv, stdout=log, stderr=log, env=env)
@@ -90,12 +95,14 @@ def _acknowledged(path: Path) -> list[tuple[Trader, str]]:
     return pairs
 
 
-async def measure(state: ClusterState, seconds: int, users: int, kill_replica: bool) -> None:
+async def measure(
+    state: ClusterState, seconds: int, users: int, rate: float, kill_replica: bool
+) -> None:
     out = Path(state.dir) / "scaleout"
     out.mkdir(exist_ok=True)
     side = SideTraffic(state)
     await side.start()
-    prefix = await _locust(state, seconds, users, out)
+    prefix = await _locust(state, seconds, users, rate, out)
     outcomes = await side.finish()
     acknowledged = _acknowledged(out / "acks.jsonl")
     outcomes.append(await invariants.acknowledged_orders_kept(state, acknowledged))
@@ -112,6 +119,7 @@ async def measure(state: ClusterState, seconds: int, users: int, kill_replica: b
         read_failures(prefix),
         seconds=seconds,
         users=users,
+        rate=rate,
         replicas=state.replicas,
         workers=state.workers,
     )
@@ -126,7 +134,7 @@ def main() -> None:
     started = not procs.any_alive(args.dir)
     state = up(args.dir, args.replicas, args.workers) if started else ClusterState.load(args.dir)
     try:
-        asyncio.run(measure(state, args.seconds, args.users, args.kill_replica))
+        asyncio.run(measure(state, args.seconds, args.users, args.rate, args.kill_replica))
     finally:
         if started and not args.keep:
             down(args.dir)
