@@ -69,7 +69,7 @@ format: $(INSTALLED_DEV)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(INSTALLED_DEV)  ## speed against reference implementations; writes docs/benchmarks.md
+bench: $(INSTALLED_DEV)  ## speed against reference implementations; writes docs/benchmarks.md (scale-out CPU shape: docs/scale-out.md)
 	$(BIN)/python -m benchmarks.bench_foundation
 	$(BIN)/python -m benchmarks.bench_indicators
 	$(BIN)/python -m benchmarks.bench_backtest
@@ -84,6 +84,7 @@ bench: $(INSTALLED_DEV)  ## speed against reference implementations; writes docs
 	$(BIN)/python -m benchmarks.bench_research_sentiment
 	$(BIN)/python -m benchmarks.bench_research_fx
 	$(BIN)/python -m benchmarks.bench_dashboard
+	$(BIN)/python -m benchmarks.scaleout.cpu_shape
 
 db-migrate: $(INSTALLED)
 	$(BIN)/quantdesk db upgrade
