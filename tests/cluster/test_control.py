@@ -59,5 +59,10 @@ def test_rendered_haproxy_config_is_valid(tmp_path: Path) -> None:
         [str(haproxy), "-c", "-f", str(config)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    text = config.read_text()
     for port in (18001, 18002, 18003):
-        assert f"server api{port - 18000} 127.0.0.1:{port}" in config.read_text()
+        assert f"server api{port - 18000} 127.0.0.1:{port}" in text
+        assert f"server live{port - 18000} 127.0.0.1:{port}" in text
+    # No replica ready (Redis or PostgreSQL down for all): the live ones answer, not haproxy.
+    assert "use_backend quantdesk_alive if { nbsrv(quantdesk) eq 0 }" in text
+    assert "uri /health/live" in text

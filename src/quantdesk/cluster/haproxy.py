@@ -1,5 +1,10 @@
 """haproxy.cfg for the loopback cluster: deploy/haproxy.cfg's shape (roundrobin, /health/ready
-checks, forwardfor, WebSocket tunnel timeout) with servers on 127.0.0.1 ports."""
+checks, forwardfor, WebSocket tunnel timeout) with servers on 127.0.0.1 ports.
+
+When no replica is ready (a store every replica shares is down: Redis, PostgreSQL), traffic
+goes to the replicas that are alive (/health/live) instead of haproxy's own 503: they serve
+what does not need the missing store (quotes during a Redis outage) and answer the rest with
+the application's 503 problem+json (docs/scale-out.md, "Faults")."""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ from quantdesk.cluster.state import HOST
 def render_haproxy(port: int, stats_port: int, replica_ports: list[int]) -> str:
     servers = "\n".join(
         f"    server api{index} {HOST}:{replica}" for index, replica in enumerate(replica_ports, 1)
+    )
+    alive = "\n".join(
+        f"    server live{index} {HOST}:{replica}" for index, replica in enumerate(replica_ports, 1)
     )
     return f"""# Written by `quantdesk cluster up` (quantdesk/cluster/haproxy.py).
 global
@@ -30,6 +38,7 @@ defaults
 
 frontend http
     bind {HOST}:{port}
+    use_backend quantdesk_alive if {{ nbsrv(quantdesk) eq 0 }}
     default_backend quantdesk
 
 frontend stats
@@ -44,4 +53,13 @@ backend quantdesk
     http-check expect status 200
     default-server check inter 1s fall 2 rise 1
 {servers}
+
+# No replica ready: the live ones, so the app answers (200 or its own 503) instead of haproxy.
+backend quantdesk_alive
+    balance roundrobin
+    option httpchk
+    http-check send meth GET uri /health/live ver HTTP/1.1 hdr Host localhost
+    http-check expect status 200
+    default-server check inter 1s fall 2 rise 1
+{alive}
 """

@@ -136,6 +136,33 @@ def state_secret(directory: Path) -> str:
     return path.read_text().strip()
 
 
+def spawn_postgres(
+    launcher: procs.Launcher, state: ClusterState, port: int
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start the postmaster on the cluster's data directory (also after a crash: it runs its
+    recovery first) and wait until it accepts connections."""
+    bin_dir = postgres_bin_dir()
+    prefix, _ = postgres_user()
+    tmp = Path(state.postgres_data)
+    options = {
+        "listen_addresses": HOST,
+        "port": str(port),
+        "unix_socket_directories": str(tmp),
+        "max_connections": "300",
+        "logging_collector": "off",
+    }
+    argv = [*prefix, str(bin_dir / "postgres"), "-D", str(tmp / "data")]
+    argv += [arg for key, value in options.items() for arg in ("-c", f"{key}={value}")]
+    proc, log = launcher.spawn("postgres", argv, os.environ, cwd=tmp)
+    isready = [str(bin_dir / "pg_isready"), "-q", "-h", HOST, "-p", str(port), "-U", "postgres"]
+
+    def accepting() -> bool:
+        return subprocess.run(isready, check=False).returncode == 0  # noqa: S603
+
+    _wait(accepting, proc, log, "postgres")
+    return proc, log
+
+
 def _start_postgres(launcher: procs.Launcher, state: ClusterState, port: int) -> Service:
     bin_dir = postgres_bin_dir()
     prefix, user = postgres_user()
@@ -147,28 +174,21 @@ def _start_postgres(launcher: procs.Launcher, state: ClusterState, port: int) ->
     initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
     initdb += ["--encoding=UTF8", "--locale=C", "--no-sync"]
     _run([*prefix, *initdb], dict(os.environ), launcher.logs / "initdb.log", "initdb", 120)
-    options = {
-        "listen_addresses": HOST,
-        "port": str(port),
-        "unix_socket_directories": str(tmp),
-        "max_connections": "300",
-        "logging_collector": "off",
-    }
-    argv = [*prefix, str(bin_dir / "postgres"), "-D", str(data)]
-    argv += [arg for key, value in options.items() for arg in ("-c", f"{key}={value}")]
-    proc, log = launcher.spawn("postgres", argv, os.environ, cwd=tmp)
-    isready = [str(bin_dir / "pg_isready"), "-q", "-h", HOST, "-p", str(port), "-U", "postgres"]
-
-    def accepting() -> bool:
-        return subprocess.run(isready, check=False).returncode == 0  # noqa: S603
-
-    _wait(accepting, proc, log, "postgres")
+    proc, log = spawn_postgres(launcher, state, port)
     createdb = [str(bin_dir / "createdb"), "-h", HOST, "-p", str(port), "-U", "postgres"]
     _run([*createdb, "quantdesk"], dict(os.environ), log, "createdb", 60)
     return Service("postgres", "postgres", proc.pid, port, str(log))
 
 
 def _start_redis(launcher: procs.Launcher, directory: Path, port: int) -> Service:
+    proc, log = spawn_redis(launcher, directory, port)
+    return Service("redis", "redis", proc.pid, port, str(log))
+
+
+def spawn_redis(
+    launcher: procs.Launcher, directory: Path, port: int
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start redis-server (no persistence: a restarted one is empty) and wait for PONG."""
     redis = find_binary("redis-server", "redis-server")
     data = directory / "redis"
     data.mkdir(exist_ok=True)
@@ -176,7 +196,7 @@ def _start_redis(launcher: procs.Launcher, directory: Path, port: int) -> Servic
     argv += ["--daemonize", "no", "--dir", str(data)]
     proc, log = launcher.spawn("redis", argv, os.environ)
     _wait(lambda: _redis_ping(port), proc, log, "redis")
-    return Service("redis", "redis", proc.pid, port, str(log))
+    return proc, log
 
 
 def up(directory: Path, replicas: int, workers: int) -> ClusterState:

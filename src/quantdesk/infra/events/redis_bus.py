@@ -58,7 +58,7 @@ class RedisEventBus:
         timeout_seconds: float = 2.0,
         health_check_seconds: float = 15.0,
         reconnect_initial_seconds: float = 0.1,
-        reconnect_max_seconds: float = 5.0,
+        reconnect_max_seconds: float = 2.0,  # back (and ready) within 2 s of Redis' return
         stream_length: int = 1_000,
         stream_ttl_seconds: float = 3_600.0,
     ) -> None:
