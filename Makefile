@@ -7,7 +7,7 @@ INSTALLED_DEV := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-stateful test-cluster cluster lint format bench db-migrate clean
+.PHONY: run test test-stateful test-cluster test-faults cluster lint format bench db-migrate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "quantdesk needs Python >= 3.11"'
@@ -51,6 +51,12 @@ test-stateful: $(INSTALLED_DEV)
 # cluster of 2 replicas and 1 worker per module, a few minutes in all.
 test-cluster: $(INSTALLED_DEV)
 	$(BIN)/pytest -m cluster -n 0 --timeout 900 tests/cluster
+
+# Store faults under load on the loopback cluster (tests/cluster/test_faults.py, marker
+# `cluster_faults`, skipped by `make test` and `make test-cluster`; not in .ci/run yet): Redis
+# killed for 30 s, PostgreSQL killed and restarted, about 3 minutes (docs/scale-out.md).
+test-faults: $(INSTALLED_DEV)
+	$(BIN)/pytest -m cluster_faults -n 0 --timeout 900 -s tests/cluster/test_faults.py
 
 # PostgreSQL, Redis, haproxy, API replicas, Celery workers and beat on 127.0.0.1 (docs/scale-out.md);
 # `$(BIN)/quantdesk cluster status` / `cluster down` (state in var/cluster).

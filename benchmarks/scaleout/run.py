@@ -20,6 +20,7 @@ from tests.support import cluster_invariants as invariants
 from tests.support.cluster import Trader, new_trader, sign_in
 from tests.support.cluster_faults import replica_killed
 
+from benchmarks.scaleout.faults import FAULTS, run_faults
 from benchmarks.scaleout.report import read_failures, read_stats, render, write_doc
 from benchmarks.scaleout.side import SideTraffic
 from quantdesk.cluster import procs
@@ -45,6 +46,13 @@ def _arguments() -> argparse.Namespace:
         "--kill-replica",
         action="store_true",
         help="after the invariants, SIGKILL api1 and check WebSocket clients resume (fault)",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        choices=FAULTS,
+        default=[],
+        help="after the invariants, kill Redis (30 s) or PostgreSQL under load (repeatable)",
     )
     return parser.parse_args()
 
@@ -96,7 +104,12 @@ def _acknowledged(path: Path) -> list[tuple[Trader, str]]:
 
 
 async def measure(
-    state: ClusterState, seconds: int, users: int, rate: float, kill_replica: bool
+    state: ClusterState,
+    seconds: int,
+    users: int,
+    rate: float,
+    kill_replica: bool,
+    faults: list[str],
 ) -> None:
     out = Path(state.dir) / "scaleout"
     out.mkdir(exist_ok=True)
@@ -112,6 +125,7 @@ async def measure(
     outcomes.append(await invariants.audit_chain_verifies(state))
     if kill_replica:
         outcomes.append(await replica_killed(state, victim="api1"))
+    outcomes += await run_faults(state, faults)
     rows = read_stats(prefix)
     section = render(
         rows,
@@ -134,7 +148,9 @@ def main() -> None:
     started = not procs.any_alive(args.dir)
     state = up(args.dir, args.replicas, args.workers) if started else ClusterState.load(args.dir)
     try:
-        asyncio.run(measure(state, args.seconds, args.users, args.rate, args.kill_replica))
+        asyncio.run(
+            measure(state, args.seconds, args.users, args.rate, args.kill_replica, args.fault)
+        )
     finally:
         if started and not args.keep:
             down(args.dir)
