@@ -133,6 +133,9 @@ async def test_an_unreachable_provider_is_tried_once_and_the_chain_says_offline(
             providers_fx_rates=["ecb"],
             ecb_url=f"http://127.0.0.1:{_closed_port()}/eurofxref-daily.xml",
             providers_retry_attempts=3,
+            # A refusal comes back at once; the usual 0.3 s could expire first on a loaded
+            # machine (the CI run's two workers) and count as a timeout, which is retried.
+            providers_timeout_seconds=10.0,
         )
     )
     with pytest.raises(NoProviderAnswered) as raised:
