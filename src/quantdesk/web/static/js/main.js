@@ -76,6 +76,8 @@ function App() {
       <div class="top-right"><${ConnectionBadge} /><${UserMenu} user=${user} /></div>
     </header>
     <main id="main" tabindex="-1"><${Page} key=${route.path} route=${route} args=${args} query=${query} user=${user} /></main>
+    ${/* The TradingView link is lightweight-charts' licence attribution (its logo is off):
+        a plain link the visitor may follow, not an asset; the page loads nothing off-site. */ ""}
     <footer class="muted small">quantdesk · <a href="../docs">API docs</a> · charts by <a href="https://www.tradingview.com/">TradingView Lightweight Charts</a></footer>`;
 }
 
