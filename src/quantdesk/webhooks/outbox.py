@@ -6,11 +6,14 @@ exports, signals, failed jobs) runs it before its transaction commits: a committ
 its delivery rows, a rolled-back one has none. Once committed, the rows wake this process's
 dispatcher (`on_new_deliveries`); a dispatcher elsewhere finds them on its next sweep.
 
-Cheap when nobody listens: whether any webhook is active at all is remembered per database for
-`webhooks_subscriptions_cache_seconds` (changes made in this process forget it at once), so an
-order placement on a server without webhooks runs no query here. With webhooks, it is one
-query for the subscribed endpoints of the events' owners (plus one resolving paper accounts to
-their owners when the batch has order updates) and one multi-row insert.
+Cheap when nobody listens: a server without webhooks runs one `EXISTS` query per emitting
+transaction here (an order batch, a desk event), nothing more. Only a "yes" is remembered, per
+database for `webhooks_subscriptions_cache_seconds`: a stale "yes" costs one query that finds no
+endpoint, while a remembered "no" would drop the events of a webhook just created on another
+replica (the cluster test placing orders on every replica right after subscribing found that).
+With webhooks, it is one query for the subscribed endpoints of the events' owners (plus one
+resolving paper accounts to their owners when the batch has order updates) and one multi-row
+insert.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from quantdesk.models.webhooks import (
 from quantdesk.webhooks.events import ACCOUNT_OWNED, ADMIN_ONLY, USER_OWNED, Outgoing, outgoing
 
 _cache_seconds = 1.0
-_any_active: dict[str, tuple[float, bool]] = {}  # database URL -> (valid until, answer)
+_any_active: dict[str, float] = {}  # database URL -> "some webhook is active" valid until
 _listeners: set[Callable[[], None]] = set()
 
 
@@ -72,13 +75,12 @@ def wake() -> None:
 async def _anything_active(session: AsyncSession) -> bool:
     key = str(session.get_bind().engine.url)
     now = time.monotonic()
-    cached = _any_active.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    if _any_active.get(key, 0.0) > now:
+        return True
     query = select(exists().where(WebhookEndpoint.status == WebhookStatus.ACTIVE))
     answer = bool(await session.scalar(query))
-    if _cache_seconds > 0:
-        _any_active[key] = (now + _cache_seconds, answer)
+    if answer and _cache_seconds > 0:
+        _any_active[key] = now + _cache_seconds
     return answer
 
 
