@@ -52,9 +52,10 @@ test-stateful: $(INSTALLED_DEV)
 test-cluster: $(INSTALLED_DEV)
 	$(BIN)/pytest -m cluster -n 0 --timeout 900 tests/cluster
 
-# Store faults under load on the loopback cluster (tests/cluster/test_faults.py, marker
-# `cluster_faults`, skipped by `make test` and `make test-cluster`; not in .ci/run yet): Redis
-# killed for 30 s, PostgreSQL killed and restarted, about 3 minutes (docs/scale-out.md).
+# Faults under load on the loopback cluster (tests/cluster/test_faults.py, marker
+# `cluster_faults`, skipped by `make test` and `make test-cluster`): the Celery worker killed
+# mid-sweep, PostgreSQL killed and restarted, Redis killed for 30 s; about 4 minutes
+# (docs/scale-out.md).
 test-faults: $(INSTALLED_DEV)
 	$(BIN)/pytest -m cluster_faults -n 0 --timeout 900 -s tests/cluster/test_faults.py
 

@@ -108,8 +108,8 @@ def render(
         f"Last run: {stamp}, {revision()}; {machine}; load average {load} at the end.",
         f"Load: GET /api/v1/quotes/{{{','.join(symbols)}}} as a guest, {args.requests:,} "
         f"requests per window, {args.connections} keep-alive connections, "
-        + (f"{args.rate:g} requests/s" if args.rate else "closed loop")
-        + "; windows alternate 1, 2, 2, 1 replicas (the time budget may skip the last).",
+        f"{args.rate:g} requests/s in a fixed schedule to 1 and to 2 replicas alike; windows "
+        "alternate 1, 2, 2, 1 replicas (the time budget may skip the last).",
         "",
         *_table(sides),
     ]
@@ -127,9 +127,9 @@ def render(
     if diagnostic:
         lines += [
             "",
-            f"Diagnostic, the same load per replica ({args.per_replica_rate:g} requests/s each "
-            "in a fixed schedule: 1 replica at that rate, 2 at twice it), not the bar: ratio "
-            f"**{ratio(diagnostic):.2f}x**.",
+            "Diagnostic, not the bar: the same requests as a closed loop (saturation: one "
+            "replica serves several requests per event-loop wake-up, two replicas sharing them "
+            f"each idle part of the time): ratio **{ratio(diagnostic):.2f}x**.",
             "",
             *_table(diagnostic),
         ]

@@ -12,12 +12,20 @@ benchmark starts with the same configuration (quantdesk.cluster.haproxy) and api
 its backend. Each window: a load generator process (benchmarks/scaleout/cpu_load.py) opens
 `--connections` keep-alive connections to that haproxy, warms up (`--warmup` requests), then
 sends `--requests` GET /api/v1/quotes/{symbol} cycling over the same symbols, as a guest (the
-per-IP limiter is checked in Redis on every request), closed loop. Around the window: user +
-system CPU of every serving replica process and its children (psutil), Redis' used_cpu_user
-+ used_cpu_sys (INFO cpu) and the haproxy's CPU. Windows run 1, 2, 2, 1 replicas (drift on
-the shared machine cancels); each side's figure is the sum of its windows' CPU over the sum
-of their requests. The whole run is bounded by `--budget` seconds (windows that would not fit
-are skipped, one window per side at least). Always exits 0; a missed bar is printed as FAIL.
+per-IP limiter is checked in Redis on every request), in a fixed schedule of `--rate`
+requests/s: the same requests at the same rate to 1 and to 2 replicas, so that what differs is
+only where they are served. Around the window: user + system CPU of every serving replica
+process and its children (psutil), Redis' used_cpu_user + used_cpu_sys (INFO cpu) and the
+haproxy's CPU. Windows run 1, 2, 2, 1 replicas (drift on the shared machine cancels); each
+side's figure is the sum of its windows' CPU over the sum of their requests.
+
+A diagnostic follows, not the bar: the same windows as a closed loop (each connection sends
+its next request when the answer arrives), i.e. at saturation. There one replica is busy all
+the time and serves several requests per wake-up of its event loop, while two replicas share
+the same requests and each idles part of the time, so the per-request figure measures how
+saturated a process is rather than cross-replica work. The whole run is bounded by `--budget`
+seconds (windows that would not fit are skipped, one window per side at least). Always exits
+0; a missed bar is printed as FAIL.
 """
 
 from __future__ import annotations
@@ -64,13 +72,10 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=8, help="concurrency (8)")
     parser.add_argument("--warmup", type=int, default=500, help="requests before each window")
     parser.add_argument(
-        "--rate", type=float, default=0.0, help="requests/s in a fixed schedule (0: closed loop)"
+        "--rate", type=float, default=600.0, help="the bar's requests/s, fixed schedule (600)"
     )
     parser.add_argument(
-        "--per-replica-rate",
-        type=float,
-        default=500.0,
-        help="the diagnostic's requests/s per replica (0: no diagnostic)",
+        "--no-saturation", action="store_true", help="leave out the closed-loop diagnostic"
     )
     parser.add_argument("--budget", type=float, default=165.0, help="seconds, cluster up included")
     parser.add_argument("--dir", type=Path, default=Path("var/cluster-cpu-shape"))
@@ -196,8 +201,8 @@ def idle_cpu(pids: list[int], seconds: float = 3.0) -> float:
 def run(
     state: ClusterState, args: argparse.Namespace, deadline: float
 ) -> tuple[list[Side], list[Side]]:
-    """The bar's sides (same requests, same load for 1 and 2 replicas), then the diagnostic's
-    (the same load per replica: 2 replicas at twice the rate), as time allows."""
+    """The bar's sides (same requests at the same rate to 1 and 2 replicas), then the
+    diagnostic's (the same requests as a closed loop: saturation), as time allows."""
     api_pids = [s.pid for s in state.services if s.kind == "api"]
     haproxy_pid = next(s.pid for s in state.services if s.kind == "haproxy")
     both = Balancer(state.url, haproxy_pid, api_pids)
@@ -207,13 +212,9 @@ def run(
         idle = idle_cpu(api_pids) / len(api_pids)  # per replica
         print(f"  idle: {idle * 1000:.1f} ms CPU per second per replica", flush=True)
         passes: list[list[Window]] = [[], []]
-        per_replica = args.per_replica_rate
         plan = [(0, n, args.requests, args.rate) for n in (1, 2, 2, 1)]
-        if per_replica > 0:
-            seconds = args.requests / 2 / per_replica  # each window about this long
-            plan += [
-                (1, n, round(per_replica * n * seconds), per_replica * n) for n in (1, 2, 2, 1)
-            ]
+        if not args.no_saturation:
+            plan += [(1, n, args.requests, 0.0) for n in (1, 2, 2, 1)]
         longest = 0.0  # a whole window: generator start, warm-up, measured requests
         for index, replicas, requests, rate in plan:
             windows = passes[index]

@@ -19,6 +19,7 @@ import httpx
 from tests.support import cluster_invariants as invariants
 from tests.support.cluster import Trader, new_trader, sign_in
 from tests.support.cluster_faults import replica_killed
+from tests.support.cluster_worker_fault import WORKER_FAULT_ENV
 
 from benchmarks.scaleout.faults import FAULTS, run_faults
 from benchmarks.scaleout.report import read_failures, read_stats, render, write_doc
@@ -52,7 +53,8 @@ def _arguments() -> argparse.Namespace:
         action="append",
         choices=FAULTS,
         default=[],
-        help="after the invariants, kill Redis (30 s) or PostgreSQL under load (repeatable)",
+        help="after the invariants, kill Redis (30 s), PostgreSQL or a Celery worker mid-sweep "
+        "under load (repeatable)",
     )
     return parser.parse_args()
 
@@ -146,6 +148,8 @@ async def measure(
 def main() -> None:
     args = _arguments()
     started = not procs.any_alive(args.dir)
+    if started and "worker" in args.fault:
+        os.environ.update(WORKER_FAULT_ENV)  # small, slow sweep chunks: the kill lands in one
     state = up(args.dir, args.replicas, args.workers) if started else ClusterState.load(args.dir)
     try:
         asyncio.run(

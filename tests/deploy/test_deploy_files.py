@@ -204,17 +204,35 @@ def test_ports() -> None:
 
 def haproxy_lines() -> list[str]:
     text = (DEPLOY / "haproxy.cfg").read_text()
-    return [line.split("#", 1)[0].strip() for line in text.splitlines() if line.split("#", 1)[0]]
+    code = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [line for line in code if line]
+
+
+def haproxy_backends() -> dict[str, list[str]]:
+    backends: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in haproxy_lines():
+        if line.split()[0] in ("global", "defaults", "frontend", "resolvers", "backend"):
+            current = backends.setdefault(line, []) if line.startswith("backend ") else None
+        elif current is not None:
+            current.append(line)
+    return backends
 
 
 def test_load_balancer_lists_the_replicas_and_keeps_websockets() -> None:
     lines = haproxy_lines()
-    servers = [line.split() for line in lines if line.startswith("server ")]
-    assert [(name, address) for _, name, address, *_ in servers] == [
-        (name, f"{name}:8000") for name in api_services()
-    ]
-    assert "balance roundrobin" in lines
-    assert any(line.startswith("http-check send") and "/health/ready" in line for line in lines)
+    backends = haproxy_backends()
+    assert set(backends) == {"backend quantdesk", "backend quantdesk_alive"}
+    for backend, checked in (("quantdesk", "/health/ready"), ("quantdesk_alive", "/health/live")):
+        body = backends[f"backend {backend}"]
+        servers = [line.split() for line in body if line.startswith("server ")]
+        assert [(name, address) for _, name, address, *_ in servers] == [
+            (name, f"{name}:8000") for name in api_services()
+        ], backend
+        assert "balance roundrobin" in body
+        assert any(line.startswith("http-check send") and checked in line for line in body)
+    # the live replicas take the traffic only while none is ready
+    assert "use_backend quantdesk_alive if { nbsrv(quantdesk) eq 0 }" in lines
     assert "timeout tunnel 1h" in lines
     assert any(line.startswith("default-server") and " check" in line for line in lines)
     published = services()["haproxy"]["ports"][0].rsplit(":", 1)[1]

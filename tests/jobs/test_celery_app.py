@@ -45,6 +45,11 @@ def test_the_app_acks_late_and_speaks_json() -> None:
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
+    restore = {"unacked_restore_interval": 5, "unacked_restore_throttle": 1}
+    assert conf.broker_transport_options == {"visibility_timeout": 3600, **restore}
+    tuned = make_settings(MEMORY, redis_url=BROKER, celery_visibility_timeout_seconds=20)
+    options = create_celery(tuned).conf.broker_transport_options
+    assert options == {"visibility_timeout": 20, **restore}
     assert (conf.task_serializer, conf.result_serializer) == ("json", "json")
     assert conf.accept_content == ["json"]
     assert conf.task_default_queue == "qd"

@@ -42,6 +42,7 @@ class FaultReport:
     ready_recovery: float | None  # seconds until every replica's /health/ready is 200 again
     failures: list[str]
     extra: str = ""
+    store_outage: bool = True  # recovery figures apply (a worker's loss has none)
 
     @property
     def ok(self) -> bool:
@@ -55,9 +56,11 @@ class FaultReport:
                 for kind, c in kinds.items()
             )
             parts.append(f"{phase}: {counts}")
-        recovery = "never" if self.recovery is None else f"{self.recovery} s"
-        ready = "never" if self.ready_recovery is None else f"{self.ready_recovery:.1f} s"
-        text = " / ".join(parts) + f" / recovery {recovery}, /health/ready 200 after {ready}"
+        text = " / ".join(parts)
+        if self.store_outage:
+            recovery = "never" if self.recovery is None else f"{self.recovery} s"
+            ready = "never" if self.ready_recovery is None else f"{self.ready_recovery:.1f} s"
+            text += f" / recovery {recovery}, /health/ready 200 after {ready}"
         return text + (f" / {self.extra}" if self.extra else "")
 
     def outcome(self) -> Outcome:

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import httpx
@@ -110,6 +110,9 @@ def base_env(state: ClusterState) -> dict[str, str]:
         "QUANTDESK_JOBS_BACKEND": "celery",
         "QUANTDESK_JOBS_SCHEDULER_ENABLED": "false",  # beat schedules, once for the cluster
         "QUANTDESK_CELERY_BEAT_SCHEDULE_FILE": str(directory / "celerybeat-schedule"),
+        # A worker killed whole has its task back within 20-30 s (docs/jobs.md); every task
+        # of the cluster's load takes well under that.
+        "QUANTDESK_CELERY_VISIBILITY_TIMEOUT_SECONDS": "20",
         "QUANTDESK_EXPORTS_DIR": str(directory / "exports"),
         "QUANTDESK_TRUSTED_PROXIES": f"{HOST}/32",
         "QUANTDESK_DEMO_PASSWORD": state.demo.password,
@@ -199,6 +202,14 @@ def spawn_redis(
     return proc, log
 
 
+def spawn_worker(
+    launcher: procs.Launcher, env: Mapping[str, str], name: str
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """One Celery worker (`quantdesk worker`, one pool process) named `name`."""
+    argv = [*QUANTDESK, "worker", "--concurrency", "1", "-n", f"{name}@%h"]
+    return launcher.spawn(name, [*argv, "--without-gossip", "--without-mingle"], env)
+
+
 def up(directory: Path, replicas: int, workers: int) -> ClusterState:
     """Start the whole cluster in `directory` and return its state (also in cluster.json)."""
     haproxy = find_binary("haproxy", "haproxy")  # every binary checked before anything starts
@@ -255,8 +266,7 @@ def _start(
         started.append((proc, Service(f"api{index}", "api", proc.pid, port, str(log))))
     for index in range(1, state.workers + 1):
         name = f"worker{index}"
-        argv = [*QUANTDESK, "worker", "--concurrency", "1", "-n", f"{name}@%h"]
-        proc, log = launcher.spawn(name, [*argv, "--without-gossip", "--without-mingle"], env)
+        proc, log = spawn_worker(launcher, env, name)
         started.append((proc, Service(name, "worker", proc.pid, None, str(log))))
     proc, log = launcher.spawn("beat", [*QUANTDESK, "beat"], env)
     started.append((proc, Service("beat", "beat", proc.pid, None, str(log))))

@@ -1,6 +1,7 @@
-"""Faults and restarts of the cluster's stores (docs/scale-out.md, "Faults"): signal a
+"""Faults and restarts of the cluster's processes (docs/scale-out.md, "Faults"): signal a
 service's process group from its pid file, and start PostgreSQL or Redis again on the same
-port and data, recorded like the first start (a new pid file, `cluster.json` updated)."""
+port and data, or a Celery worker under the same name, recorded like the first start (a new
+pid file, `cluster.json` updated)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,16 @@ from pathlib import Path
 import psutil
 
 from quantdesk.cluster import procs
-from quantdesk.cluster.launch import ClusterError, spawn_postgres, spawn_redis
+from quantdesk.cluster.launch import (
+    ClusterError,
+    base_env,
+    spawn_postgres,
+    spawn_redis,
+    spawn_worker,
+)
 from quantdesk.cluster.state import ClusterState, pid_files
 
-RESTARTABLE = frozenset({"postgres", "redis"})
+RESTARTABLE_KINDS = frozenset({"postgres", "redis", "worker"})
 
 
 def _service_name(pid_file: Path) -> str:
@@ -59,15 +66,15 @@ def kill_service(directory: Path, name: str, timeout: float = 10.0) -> None:
 
 
 def restart_service(directory: Path, name: str) -> ClusterState:
-    """Start `name` (postgres or redis) again on its port once its process is gone; returns
-    the updated state. PostgreSQL keeps its data (crash recovery runs first); Redis comes
-    back empty (the cluster runs it without persistence)."""
-    if name not in RESTARTABLE:
-        raise ValueError(f"only {sorted(RESTARTABLE)} restart; not {name!r}")
+    """Start `name` (postgres, redis or a worker) again once its process is gone; returns
+    the updated state. PostgreSQL keeps its data and port (crash recovery runs first); Redis
+    comes back empty on its port (the cluster runs it without persistence); a worker comes
+    back under its name and takes the tasks its predecessor left unacknowledged once the
+    broker's visibility timeout has passed."""
     state = ClusterState.load(directory)
-    service = next(s for s in state.services if s.name == name)
-    if service.port is None:
-        raise ClusterError(f"{name} has no port recorded")
+    service = next((s for s in state.services if s.name == name), None)
+    if service is None or service.kind not in RESTARTABLE_KINDS:
+        raise ValueError(f"only {sorted(RESTARTABLE_KINDS)} services restart; not {name!r}")
     old = pid_file_of(directory, name)
     if procs.alive(old):
         raise ClusterError(f"{name} is still running: kill it first")
@@ -75,7 +82,11 @@ def restart_service(directory: Path, name: str) -> ClusterState:
     launcher = procs.Launcher(directory)
     numbers = [int(path.name.split("-", 1)[0]) for path in pid_files(directory)]
     launcher.order = max(numbers, default=0)  # the new pid file sorts last, as started last
-    if name == "postgres":
+    if service.kind == "worker":
+        proc, log = spawn_worker(launcher, base_env(state), name)
+    elif service.port is None:
+        raise ClusterError(f"{name} has no port recorded")
+    elif service.kind == "postgres":
         proc, log = spawn_postgres(launcher, state, service.port)
     else:
         proc, log = spawn_redis(launcher, directory, service.port)

@@ -217,6 +217,12 @@ class Settings(
     celery_broker_url: str | None = None  # default: redis_url
     celery_result_backend: str | None = None  # default: the broker
     celery_queue: str = "quantdesk"
+    # How long a task taken by a worker stays invisible to the others (the Redis broker's
+    # visibility_timeout). A worker lost whole (host gone, SIGKILL of its main process) has its
+    # task redelivered only after this; it must exceed the longest task, or a task still running
+    # is handed to a second worker too (jobs apply once, so that only wastes work). A worker
+    # whose pool process dies is redelivered at once (reject_on_worker_lost). Celery's default.
+    celery_visibility_timeout_seconds: int = Field(default=3600, ge=5)
     celery_beat_schedule_file: Path = Path("var/celerybeat-schedule")
 
     # providers

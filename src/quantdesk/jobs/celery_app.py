@@ -3,8 +3,10 @@
 Every registered job becomes one Celery task of the same name whose body runs the async job
 function with `asyncio.run` and records the attempt in `job_runs`, exactly as the in-process
 runner does. Delivery is at-least-once: `acks_late` with `task_reject_on_worker_lost` puts a
-message back when its worker dies mid-run, and prefetch 1 keeps one worker from hoarding
-messages, which is why every job is idempotent. Retries use Celery's autoretry with
+message back when its pool process dies mid-run; a worker lost whole (its main process too)
+leaves the message unacknowledged, and Redis hands it out again once
+`celery_visibility_timeout_seconds` have passed. Prefetch 1 keeps one worker from hoarding
+messages. Every job is idempotent for this reason. Retries use Celery's autoretry with
 exponential backoff (whole seconds); `PermanentJobError` is never retried. Each attempt
 builds and installs its own cache (`build_cache`), so bars a worker writes invalidate the
 entries the API replicas share in Redis, as they do in the in-process mode.
@@ -40,6 +42,7 @@ from quantdesk.jobs.schedule import Cron, schedule_from_settings
 RUNNER = "celery"
 # How long an attempt waits for the work its job started at commit before closing up.
 FOLLOW_UP_GRACE_SECONDS = 10.0
+RESTORE_INTERVAL_SECONDS = 5  # how often a worker looks for messages of lost workers
 
 
 def broker_url(settings: Settings) -> str:
@@ -88,6 +91,17 @@ class CronSchedule(BaseSchedule):
         return f"<cron {self.cron.expression} {self.cron.timezone}>"
 
 
+def transport_options(settings: Settings) -> dict[str, int]:
+    """The Redis broker's: a message a lost worker took becomes visible again after the
+    visibility timeout, and each worker looks for such messages every 5 s (kombu's default
+    scans only every 10th call of a 10 s timer, so ~100 s late)."""
+    return {
+        "visibility_timeout": settings.celery_visibility_timeout_seconds,
+        "unacked_restore_interval": RESTORE_INTERVAL_SECONDS,
+        "unacked_restore_throttle": 1,
+    }
+
+
 def create_celery(settings: Settings) -> Celery:
     """The quantdesk Celery app: Redis broker and result backend, one task per job."""
     broker = broker_url(settings)
@@ -96,6 +110,7 @@ def create_celery(settings: Settings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        broker_transport_options=transport_options(settings),
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
