@@ -37,6 +37,7 @@ class Side:
     replica_cpu_s: float
     redis_cpu_s: float
     haproxy_cpu_s: float
+    redis_commands: int
     idle_cpu_per_s: float  # the side's replicas together, no load
     cache: dict[str, int]
 
@@ -57,6 +58,7 @@ class Side:
             replica_cpu_s=sum(w.replica_cpu_s for w in windows),
             redis_cpu_s=sum(w.redis_cpu_s for w in windows),
             haproxy_cpu_s=sum(w.haproxy_cpu_s for w in windows),
+            redis_commands=sum(w.redis_commands for w in windows),
             idle_cpu_per_s=idle_cpu_per_s,
             cache=dict(cache),
         )
@@ -78,8 +80,8 @@ def _table(sides: Sequence[Side]) -> list[str]:
     lines = [
         "| replicas | windows | requests | non-200 | requests/s | p50 ms | p99 ms | replica "
         "CPU-s | **replica CPU-s per 1,000** | Redis CPU-s per 1,000 | haproxy CPU-s per 1,000 "
-        "| X-Cache |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| Redis commands per request | X-Cache |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for side in sides:
         cache = ", ".join(f"{name} {count:,}" for name, count in sorted(side.cache.items()))
@@ -89,7 +91,7 @@ def _table(sides: Sequence[Side]) -> list[str]:
             f"{side.p99_ms:.1f} | {side.replica_cpu_s:.2f} | "
             f"**{side.per_1000(side.replica_cpu_s):.2f}** | "
             f"{side.per_1000(side.redis_cpu_s):.2f} | {side.per_1000(side.haproxy_cpu_s):.2f} "
-            f"| {cache} |"
+            f"| {side.redis_commands / max(1, side.requests):.2f} | {cache} |"
         )
     return lines
 

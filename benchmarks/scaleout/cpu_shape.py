@@ -63,6 +63,7 @@ class Window:
     replica_cpu_s: float
     redis_cpu_s: float
     haproxy_cpu_s: float
+    redis_commands: int  # every client's: cross-replica chatter would show here
     seconds: float  # wall time from the first CPU reading to the second
 
 
@@ -100,6 +101,11 @@ def _cpu_seconds(pids: list[int]) -> float:
 def _redis_cpu(client: redis.Redis) -> float:
     info = client.info("cpu")
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def _redis_commands(client: redis.Redis) -> int:
+    """Commands Redis has processed (the INFO call itself adds one)."""
+    return int(client.info("stats")["total_commands_processed"])
 
 
 class Balancer:
@@ -162,10 +168,11 @@ def measure(
             raise RuntimeError(f"warm-up through {balancer.url}: statuses {warm.statuses}")
         time.sleep(SETTLE_SECONDS)
         started = time.monotonic()
-        cpu, rcpu, hcpu = (
+        cpu, rcpu, hcpu, commands = (
             _cpu_seconds(balancer.replica_pids),
             _redis_cpu(rd),
             _cpu_seconds([balancer.pid]),
+            _redis_commands(rd),
         )
         load = generator.run(WINDOW_TIMEOUT)
         time.sleep(SETTLE_SECONDS)
@@ -175,6 +182,7 @@ def measure(
             replica_cpu_s=_cpu_seconds(balancer.replica_pids) - cpu,
             redis_cpu_s=_redis_cpu(rd) - rcpu,
             haproxy_cpu_s=_cpu_seconds([balancer.pid]) - hcpu,
+            redis_commands=_redis_commands(rd) - commands - 1,
             seconds=time.monotonic() - started,
         )
     finally:
@@ -185,7 +193,9 @@ def measure(
         f"({load.rps:,.0f}/s), p50 {load.percentile_ms(0.5):.1f} ms, "
         f"p99 {load.percentile_ms(0.99):.1f} ms; replicas {window.replica_cpu_s:.2f} CPU-s "
         f"({per_1000:.2f} per 1,000), Redis {window.redis_cpu_s:.2f}, haproxy "
-        f"{window.haproxy_cpu_s:.2f}; statuses {load.statuses}, X-Cache {load.cache}",
+        f"{window.haproxy_cpu_s:.2f}, Redis commands per request "
+        f"{window.redis_commands / max(1, load.requests):.2f}; statuses {load.statuses}, "
+        f"X-Cache {load.cache}",
         flush=True,
     )
     return window

@@ -125,9 +125,9 @@ async def measure(
     outcomes.append(await invariants.rate_limit_exact(state))
     outcomes.append(await invariants.ledger_verifies(state))
     outcomes.append(await invariants.audit_chain_verifies(state))
-    if kill_replica:
-        outcomes.append(await replica_killed(state, victim="api1"))
     outcomes += await run_faults(state, faults)
+    if kill_replica:  # last: the faults' load asks every replica's /health/ready
+        outcomes.append(await replica_killed(state, victim="api1"))
     rows = read_stats(prefix)
     section = render(
         rows,

@@ -97,14 +97,15 @@ class Subscriber:
 
 
 async def replica_killed(state: ClusterState, victim: str = "api1", orders: int = 5) -> Outcome:
-    """Two clients through haproxy (roundrobin: one per replica); orders placed through the
-    surviving replica before and right after `victim` is killed; the dropped client must be
-    back within RESUME_BOUND s and every client must hold every order's frame, seqs unbroken."""
+    """One client per replica through haproxy (roundrobin, opened one after another: one on
+    each replica); orders placed through a surviving replica before and right after `victim`
+    is killed; the dropped client must be back within RESUME_BOUND s and every client must
+    hold every order's frame, seqs unbroken."""
     survivor = next(s for s in state.services if s.kind == "api" and s.name != victim)
     base = f"http://127.0.0.1:{survivor.port}"
     async with httpx.AsyncClient(timeout=30) as client:
         trader = await new_trader(client, state.url)
-        subscribers = [Subscriber(state, trader) for _ in range(2)]
+        subscribers = [Subscriber(state, trader) for _ in state.replica_urls()]
         tasks = []
         for subscriber in subscribers:
             ready = asyncio.Event()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,13 @@ from tests.support.cluster import API, new_user, sign_in
 from tests.support.cluster_load import OK, LoadRecord, background_load, prepare_users
 from tests.support.cluster_outages import FaultReport
 
-# GOOG 1d (the demo's 2,148 bars): 20 pairs, chunks of at most 2 pairs, each at least 0.4 s.
+# GOOG 1d (the demo's 2,148 bars): 20 pairs, chunks of at most 2 pairs, each waiting
+# CHUNK_DELAY s before it computes and commits.
+CHUNK_DELAY = 0.6
+JUST_STARTED = 0.3  # a chunk started less than this ago is still in its delay when killed
 WORKER_FAULT_ENV = {
     "QUANTDESK_BACKTEST_SWEEP_CHUNK_WORK": "4400",
-    "QUANTDESK_BACKTEST_SWEEP_CHUNK_DELAY_SECONDS": "0.4",
+    "QUANTDESK_BACKTEST_SWEEP_CHUNK_DELAY_SECONDS": str(CHUNK_DELAY),
 }
 SWEEP: dict[str, Any] = {
     "symbols": ["GOOG"],
@@ -76,14 +80,24 @@ async def _chunk_jobs(
 async def _inside_a_chunk(
     client: httpx.AsyncClient, base: str, admin: dict[str, str], run_id: str, workers: int
 ) -> None:
-    """Once a chunk has been applied and every worker runs one: a kill now lands in one."""
+    """Once a chunk has been applied and every worker has just started one (within
+    JUST_STARTED s): each is still in its CHUNK_DELAY, so a kill now lands before its chunk
+    commits. (A job row stays "running" a moment after its chunk committed: "running" alone
+    is not enough.)"""
     deadline = time.monotonic() + SWEEP_DEADLINE
     while time.monotonic() < deadline:
         jobs = await _chunk_jobs(client, base, admin, run_id)
-        statuses = Counter(job["status"] for job in jobs)
-        if statuses["succeeded"] >= 1 and statuses["running"] >= workers:
+        now = datetime.now(UTC)
+        running = [job for job in jobs if job["status"] == "running"]
+        fresh = [
+            job
+            for job in running
+            if now - datetime.fromisoformat(job["started_at"]) < timedelta(seconds=JUST_STARTED)
+        ]
+        succeeded = sum(job["status"] == "succeeded" for job in jobs)
+        if succeeded >= 1 and len(running) >= workers and len(fresh) == len(running):
             return
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.02)
     raise TimeoutError(f"sweep {run_id}: never {workers} chunks running after one succeeded")
 
 
