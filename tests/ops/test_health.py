@@ -113,7 +113,9 @@ async def test_redis_outage_degrades_then_recovers(
             down = await client.get("/health")
             assert down.status_code == 200 and down.json()["status"] == "degraded"
             assert down.json()["components"]["redis"]["status"] == "down"
-            assert (await client.get("/health/ready")).status_code == 200  # optional component
+            ready = await client.get("/health/ready")  # optional: still ready, says degraded
+            assert ready.status_code == 200 and ready.json()["status"] == "degraded"
+            assert ready.json()["degraded"]["redis"]["status"] == "down"
         finally:
             redis_process.start()
         assert (await client.get("/health")).json()["status"] == "ok"

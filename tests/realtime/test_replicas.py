@@ -86,7 +86,14 @@ async def test_a_lost_subscription_fails_readiness_and_recovers(
 ) -> None:
     assert await _ready(client) == 200
     own_redis.stop()
-    await asyncio.sleep(2.5)  # readers notice (bounded reads), then down for > 1 s
+    for _ in range(50):  # readers notice (bounded reads): degraded, still ready
+        grace = await client.get("/health/ready")
+        if "event_subscription" in grace.json().get("degraded", {}):
+            break
+        await asyncio.sleep(0.05)
+    assert grace.status_code == 200 and grace.json()["status"] == "degraded"
+    assert grace.json()["degraded"]["event_subscription"]["status"] == "degraded"
+    await asyncio.sleep(1.5)  # then down for > 1 s
     response = await client.get("/health/ready")
     assert response.status_code == 503
     assert response.json()["failing"]["event_subscription"]["status"] == "down"

@@ -30,6 +30,7 @@ class Sample:
     kind: str
     status: int
     where: str = ""  # READY: the replica asked
+    state: str = ""  # READY: the body's status (ok, degraded, down)
 
 
 @dataclass
@@ -107,8 +108,8 @@ async def background_load(state: ClusterState, users: LoadUsers) -> AsyncIterato
     record = LoadRecord()
     client = httpx.AsyncClient(timeout=REQUEST_TIMEOUT)
 
-    def note(kind: str, status: int, where: str = "") -> None:
-        record.samples.append(Sample(time.monotonic(), kind, status, where))
+    def note(kind: str, status: int, where: str = "", state: str = "") -> None:
+        record.samples.append(Sample(time.monotonic(), kind, status, where, state))
 
     async def read() -> None:
         note(READ, (await _status(client.get(f"{state.url}{API}/quotes/GOOG")))[0])
@@ -129,7 +130,9 @@ async def background_load(state: ClusterState, users: LoadUsers) -> AsyncIterato
 
     def ready(url: str) -> Callable[[], Awaitable[None]]:
         async def step() -> None:
-            note(READY, (await _status(client.get(f"{url}/health/ready", timeout=3)))[0], url)
+            status, response = await _status(client.get(f"{url}/health/ready", timeout=3))
+            state = str(response.json().get("status", "")) if response is not None else ""
+            note(READY, status, url, state)
 
         return step
 

@@ -36,15 +36,22 @@ async def live() -> dict[str, str]:
 @router.get(
     "/ready",
     summary="Database reachable and migrated to head, event subscription up (503 otherwise)",
+    description="503 `down` with the `failing` components when a required one is down; "
+    "200 `degraded` with the `degraded` ones when something is wrong that does not stop "
+    "this replica serving (Redis unreachable: limits and cache fall back; the event "
+    "subscription lost for less than its grace); 200 `ok` otherwise.",
 )
 async def ready(request: Request, db: DatabaseDep, settings: SettingsDep) -> JSONResponse:
     found = await health.components(db, settings)
     subscription = health.event_subscription(request.app, settings)
     if subscription is not None:  # down for more than 5 s: this replica misses stream events
         found.append(subscription)
-    failing = {c.name: c.as_dict() for c in found if c.required and c.status != "ok"}
+    failing = {c.name: c.as_dict() for c in found if c.required and c.status == "down"}
     if failing:
         return JSONResponse({"status": "down", "failing": failing}, status_code=503)
+    degraded = {c.name: c.as_dict() for c in found if c.status != "ok"}
+    if degraded:  # still serving, and saying what is wrong
+        return JSONResponse({"status": "degraded", "degraded": degraded})
     return JSONResponse({"status": "ok"})
 
 

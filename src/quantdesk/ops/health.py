@@ -99,14 +99,20 @@ async def components(db: Database, settings: Settings) -> list[ComponentHealth]:
 
 
 def event_subscription(app: Any, settings: Settings) -> ComponentHealth | None:
-    """The WebSocket hub's event-bus subscription (quantdesk.realtime): `down`, and required,
-    once it has been lost for longer than `realtime_bus_down_seconds` (5 s); None without a
-    hub (an app used without its lifespan) or with the memory bus."""
+    """The WebSocket hub's event-bus subscription (quantdesk.realtime), required: `degraded`
+    from the moment it is lost, `down` once lost for longer than `realtime_bus_down_seconds`
+    (5 s: a blip does not take every replica out of the balancer at once); None without a hub
+    (an app used without its lifespan) or with the memory bus."""
     hub = getattr(app.state, "realtime", None)
     if hub is None or hub.bus.name != "redis":  # the memory bus cannot lose its subscribers
         return None
-    down = round(hub.bus_down_seconds(), 1)
-    status: Status = "down" if down > settings.realtime_bus_down_seconds else "ok"
+    lost = hub.bus_down_seconds()
+    down = round(lost, 1)
+    status: Status = "ok"
+    if lost > settings.realtime_bus_down_seconds:
+        status = "down"
+    elif lost > 0:
+        status = "degraded"
     detail: dict[str, Any] = {"backend": hub.bus.name}
     if down:
         detail["down_seconds"] = down
@@ -114,7 +120,7 @@ def event_subscription(app: Any, settings: Settings) -> ComponentHealth | None:
 
 
 def overall(found: list[ComponentHealth]) -> Status:
-    if any(c.required and c.status != "ok" for c in found):
+    if any(c.required and c.status == "down" for c in found):
         return "down"
     if any(c.status != "ok" for c in found):
         return "degraded"
