@@ -106,7 +106,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Order placements of this process, written in group-committed batches.
     state.placements = PlacementBatcher(db, settings, state.events)
     # Webhook deliveries (quantdesk.webhooks): the outbox's worker, in every serving process.
-    webhook_outbox.configure(settings.webhooks_subscriptions_cache_seconds)
+    webhook_outbox.configure(settings)
     state.webhooks = None
     if settings.webhooks_dispatcher_enabled:
         state.webhooks = WebhookDispatcher(db, settings, state.mail)

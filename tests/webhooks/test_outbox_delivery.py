@@ -1,5 +1,6 @@
 """The outbox: delivery rows commit or roll back with their cause, reach only the owner's
-webhooks, cost one query when no webhook exists, and every delivery verifies with the
+webhooks, cost one query when no webhook exists (one per transaction with several processes,
+where a webhook another replica creates is seen at once), and every delivery verifies with the
 Standard Webhooks reference library."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import event, func, select
 
 from quantdesk.access.scopes import Role
+from quantdesk.config import Settings
 from quantdesk.db import Database
 from quantdesk.infra.events import emit
 from quantdesk.models.webhooks import WebhookDelivery
@@ -117,8 +119,8 @@ async def test_owned_events_reach_only_their_owners_webhooks(
     del admin
 
 
-async def test_one_exists_query_runs_when_no_webhook_exists(db: Database, app: FastAPI) -> None:
-    user = await create_user(db)
+async def _webhook_statements(db: Database, user_id: int, emits: int) -> list[str]:
+    """The statements naming webhooks that `emits` emitting transactions ran."""
     statements: list[str] = []
 
     def record(*args: Any) -> None:
@@ -126,25 +128,49 @@ async def test_one_exists_query_runs_when_no_webhook_exists(db: Database, app: F
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", record)
     try:
-        async with db.session() as session:
-            await emit(session, None, [_alert(user.id, 1)])
+        for n in range(emits):
+            async with db.session() as session:
+                await emit(session, None, [_alert(user_id, n + 1)])
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", record)
-    webhook_statements = [s for s in statements if "webhook" in s.lower()]
-    assert len(webhook_statements) == 1 and "EXISTS" in webhook_statements[0].upper()
+    return [s for s in statements if "webhook" in s.lower()]
+
+
+async def test_a_single_process_asks_once_when_no_webhook_exists(
+    db: Database, app: FastAPI
+) -> None:
+    user = await create_user(db)
+    (asked,) = await _webhook_statements(db, user.id, emits=3)  # then "none" is remembered
+    assert "EXISTS" in asked.upper()
     assert await _count(db) == 0
+
+
+def _one_of_several_processes(settings: Settings) -> None:
+    """This process as one replica among several (the Redis event bus)."""
+    outbox.configure(settings.model_copy(update={"events_backend": "redis"}))
+
+
+async def test_one_of_several_processes_asks_every_time_when_no_webhook_exists(
+    db: Database, app: FastAPI, settings: Settings
+) -> None:
+    user = await create_user(db)
+    _one_of_several_processes(settings)
+    asked = await _webhook_statements(db, user.id, emits=3)
+    assert len(asked) == 3 and all("EXISTS" in s.upper() for s in asked)
 
 
 async def test_a_webhook_created_by_another_process_gets_the_next_event(
     client: httpx.AsyncClient,
     db: Database,
     app: FastAPI,
+    settings: Settings,
     receiver: Receiver,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Another replica creates the webhook: nothing in this process forgets anything, and the
     "no webhook" answer this process got just before must not hide the new one."""
     user_id, headers = await _user(client, db)
+    _one_of_several_processes(settings)
     async with db.session() as session:
         await emit(session, None, [_alert(user_id, 1)])  # asked: no webhook yet
     monkeypatch.setattr(outbox, "forget_subscriptions", lambda: None)

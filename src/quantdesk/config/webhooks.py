@@ -33,9 +33,10 @@ class WebhookSettings(BaseModel):
     # An endpoint that has failed every attempt for this long is disabled, its owner notified.
     webhooks_disable_after_hours: float = Field(default=120.0, gt=0)
     webhooks_response_max_bytes: int = Field(default=20_000, ge=0, le=1_000_000)
-    # How long this process trusts a "yes" to "is any webhook active at all?" (the outbox hook
-    # runs in every order placement). A "no" is never remembered, so a webhook created on
-    # another replica gets every event committed after it. 0: ask the database every time.
+    # How long this process trusts its answer to "is any webhook active at all?" (the outbox
+    # hook runs in every order placement). A "no" is remembered only by a process that alone
+    # changes webhooks (webhooks/outbox.py), so a webhook created on another replica gets
+    # every event committed after it. 0: ask the database every time.
     webhooks_subscriptions_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     # "host:port" pairs the SSRF guard lets through (tests' local receivers). Refused in
     # production.

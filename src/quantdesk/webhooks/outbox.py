@@ -6,18 +6,21 @@ exports, signals, failed jobs) runs it before its transaction commits: a committ
 its delivery rows, a rolled-back one has none. Once committed, the rows wake this process's
 dispatcher (`on_new_deliveries`); a dispatcher elsewhere finds them on its next sweep.
 
-Cheap when nobody listens: a server without webhooks runs one `EXISTS` query per emitting
-transaction here (an order batch, a desk event), nothing more. Only a "yes" is remembered, per
-database for `webhooks_subscriptions_cache_seconds`: a stale "yes" costs one query that finds no
-endpoint, while a remembered "no" would drop the events of a webhook just created on another
-replica (the cluster test placing orders on every replica right after subscribing found that).
-With webhooks, it is one query for the subscribed endpoints of the events' owners (plus one
-resolving paper accounts to their owners when the batch has order updates) and one multi-row
-insert.
+Cheap when nobody listens. Whether any webhook is active is remembered per database for
+`webhooks_subscriptions_cache_seconds`, and a change made in this process forgets it at once.
+A "yes" is always remembered: a stale one costs one query that finds no endpoint. A "no" is
+remembered only by a process that is the only one changing webhooks (the in-process event bus
+and job runner, not a `serve --workers` child): elsewhere a remembered "no" would drop the
+events of a webhook just created on another replica (the cluster test placing orders on every
+replica right after subscribing found that), so there a server without webhooks runs one
+`EXISTS` per emitting transaction (an order batch, a desk event). With webhooks, it is one
+query for the subscribed endpoints of the events' owners (plus one resolving paper accounts to
+their owners when the batch has order updates) and one multi-row insert.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +29,7 @@ from sqlalchemy import exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quantdesk.access.scopes import Role
+from quantdesk.config import Settings
 from quantdesk.db import after_commit
 from quantdesk.infra.events import Event, on_emit
 from quantdesk.models import PaperAccount, User, utcnow
@@ -38,15 +42,21 @@ from quantdesk.models.webhooks import (
 from quantdesk.webhooks.events import ACCOUNT_OWNED, ADMIN_ONLY, USER_OWNED, Outgoing, outgoing
 
 _cache_seconds = 1.0
-_any_active: dict[str, float] = {}  # database URL -> "some webhook is active" valid until
+_remember_none = False  # this process alone changes webhooks: a "no" may be remembered too
+_any_active: dict[str, tuple[float, bool]] = {}  # database URL -> (valid until, answer)
 _listeners: set[Callable[[], None]] = set()
 
 
-def configure(cache_seconds: float) -> None:
-    """Set the cache lifetime at app start-up, and start with nothing remembered: an answer
+def configure(settings: Settings) -> None:
+    """Set the cache at app (or job) start-up, and start with nothing remembered: an answer
     cached by an earlier app of this process (tests, a reload) is not this app's to trust."""
-    global _cache_seconds
-    _cache_seconds = cache_seconds
+    global _cache_seconds, _remember_none
+    _cache_seconds = settings.webhooks_subscriptions_cache_seconds
+    _remember_none = (
+        settings.events_backend == "memory"
+        and settings.jobs_backend == "inprocess"
+        and multiprocessing.parent_process() is None  # `serve --workers N` children have one
+    )
     forget_subscriptions()
 
 
@@ -75,12 +85,13 @@ def wake() -> None:
 async def _anything_active(session: AsyncSession) -> bool:
     key = str(session.get_bind().engine.url)
     now = time.monotonic()
-    if _any_active.get(key, 0.0) > now:
-        return True
+    cached = _any_active.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     query = select(exists().where(WebhookEndpoint.status == WebhookStatus.ACTIVE))
     answer = bool(await session.scalar(query))
-    if answer and _cache_seconds > 0:
-        _any_active[key] = now + _cache_seconds
+    if _cache_seconds > 0 and (answer or _remember_none):
+        _any_active[key] = (now + _cache_seconds, answer)
     return answer
 
 

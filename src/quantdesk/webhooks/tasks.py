@@ -16,7 +16,7 @@ from quantdesk.webhooks.dispatcher import Dispatcher
 @task("webhooks.sweep")
 async def sweep(ctx: JobContext, *, max_seconds: float = 50.0) -> JobResult:
     """Send due deliveries for up to `max_seconds` (one pass per batch); counts them."""
-    outbox.configure(ctx.settings.webhooks_subscriptions_cache_seconds)
+    outbox.configure(ctx.settings)
     dispatcher = Dispatcher(ctx.db, ctx.settings)
     sent = 0
     deadline = time.monotonic() + max_seconds
