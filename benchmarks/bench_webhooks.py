@@ -96,8 +96,7 @@ async def main(folder: Path) -> None:
                     secret=secret_box(settings).seal(new_secret()),
                 )
             )
-        outbox.configure(1.0)
-        outbox.forget_subscriptions()
+        outbox.configure(settings)
 
         # 1. first attempt after the causing commit (one event per transaction, paced)
         dispatcher = Dispatcher(db, settings)

@@ -66,7 +66,7 @@ def test_cpu_seconds_count_the_children_of_a_process() -> None:
 
 def _window(replicas: int, requests: int, cpu_s: float) -> Window:
     load = LoadOutcome(requests, 2.0, [1_000_000] * requests, {200: requests}, {"hit": requests})
-    return Window(replicas, load, cpu_s, cpu_s / 10, cpu_s / 5, 2.5)
+    return Window(replicas, load, cpu_s, cpu_s / 10, cpu_s / 5, requests * 4, 2.5)
 
 
 def test_sides_pool_their_windows_and_the_ratio_meets_or_misses_the_bar() -> None:
@@ -77,7 +77,11 @@ def test_sides_pool_their_windows_and_the_ratio_meets_or_misses_the_bar() -> Non
     within = Side.of(2, [_window(2, 4000, 6.0 * BAR_RATIO - 0.01)], 0.02)
     beyond = Side.of(2, [_window(2, 4000, 6.0 * BAR_RATIO + 0.1)], 0.02)
     assert ratio([one, within]) <= BAR_RATIO < ratio([one, beyond])
-    args = Namespace(requests=4000, connections=8, rate=0.0, per_replica_rate=500.0)
-    assert "**PASS**" in render([one, within], [], args, ("GOOG",))
-    failed = render([one, beyond], [one, within], args, ("GOOG",))
+    assert one.redis_commands == 16_000  # 4 per request, pooled like the CPU
+    args = Namespace(requests=4000, connections=8, rate=500.0)
+    passed = render([("bar", [one, within])], args, ("GOOG",))
+    assert "**PASS**" in passed and "Diagnostic" not in passed
+    assert "| 4.00 |" in passed  # Redis commands per request
+    failed = render([("bar", [one, beyond]), ("same-total", [one, within])], args, ("GOOG",))
     assert "**FAIL**" in failed and f"ratio **{ratio([one, within]):.2f}x**" in failed
+    assert "same total rate (500/s)" in failed
