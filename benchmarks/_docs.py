@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -129,3 +130,31 @@ def text_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> list[str
 
 def print_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> None:
     print("\n".join(text_table(header, body)))
+
+
+def report(
+    rows: Sequence[tuple[str, ...]],
+    notes: Sequence[str],
+    *,
+    header: Sequence[str],
+    info: str,
+    begun: float,
+    section: Callable[[Sequence[tuple[str, ...]], Sequence[str], str], str],
+    start: str,
+    end: str,
+    write: bool,
+) -> list[str]:
+    """The end every results-table benchmark shares: print the table, its notes, the machine
+    line and the time taken; write the doc section unless `write` is false. Returns the
+    names of the measurements that failed their bar."""
+    print("", *text_table(header, rows), "", *(f"- {n}" for n in notes), sep="\n")
+    print(f"\n{info}\nTotal {time.perf_counter() - begun:.0f} s")
+    failed = [row[0] for row in rows if row[-1] == "FAIL"]
+    if write:
+        write_section(section(rows, notes, info), start, end)
+        print(f"Wrote {DOCS_PATH}")
+    return failed
+
+
+def load_average() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import statistics
 import subprocess
 import tempfile
@@ -26,12 +25,11 @@ from tests.support.browser import find_chromium
 from tests.support.live_server import QUANTDESK, LiveServer, running_live_server, server_env
 
 from benchmarks._docs import (
-    DOCS_PATH,
+    load_average,
     markdown_table,
     platform_parts,
     render_section,
-    text_table,
-    write_section,
+    report,
 )
 
 SECTION_START = "<!-- bench:dashboard:start -->"
@@ -263,14 +261,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     begun = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="quantdesk-bench-dashboard-") as folder:
         rows, notes = measure(Path(folder))
-    print("", *text_table(HEADER, rows), "", *(f"- {n}" for n in notes), sep="\n")
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    info = ", ".join([*platform_parts(), f"Chromium headless, load average after the run {load}"])
-    print(f"\n{info}\nTotal {time.perf_counter() - begun:.0f} s")
-    if not args.no_docs:
-        write_section(section(rows, notes, info), SECTION_START, SECTION_END)
-        print(f"Wrote {DOCS_PATH}")
-    return 1 if any(row[-1] == "FAIL" for row in rows) else 0
+    info = ", ".join(
+        [*platform_parts(), f"Chromium headless, load average after the run {load_average()}"]
+    )
+    failed = report(
+        rows,
+        notes,
+        header=HEADER,
+        info=info,
+        begun=begun,
+        section=section,
+        start=SECTION_START,
+        end=SECTION_END,
+        write=not args.no_docs,
+    )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import tempfile
@@ -25,12 +24,11 @@ import orjson
 from tests.support.servers import running_redis
 
 from benchmarks._docs import (
-    DOCS_PATH,
+    load_average,
     markdown_table,
     platform_parts,
     render_section,
-    text_table,
-    write_section,
+    report,
 )
 from benchmarks._realtime_method import METHOD
 from benchmarks._uvicorn import Server, base_env, running
@@ -245,17 +243,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     begun = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="quantdesk-bench-realtime-") as folder:
         rows, notes = measure(Path(folder))
-    print("", *text_table(HEADER, rows), "", *(f"- {n}" for n in notes), sep="\n")
-
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    info = ", ".join([*platform_parts(), f"load average after the run {load}"])
-    print(f"\n{info}\nTotal {time.perf_counter() - begun:.0f} s")
-    failed = [row[0] for row in rows if row[-1] == "FAIL"]
+    info = ", ".join([*platform_parts(), f"load average after the run {load_average()}"])
+    failed = report(
+        rows,
+        notes,
+        header=HEADER,
+        info=info,
+        begun=begun,
+        section=section,
+        start=SECTION_START,
+        end=SECTION_END,
+        write=not args.no_docs,
+    )
     if failed:
         print("FAIL: " + "; ".join(failed))
-    if not args.no_docs:
-        write_section(section(rows, notes, info), SECTION_START, SECTION_END)
-        print(f"Wrote {DOCS_PATH}")
     return 0
 
 

@@ -11,13 +11,23 @@ from __future__ import annotations
 from quantdesk.cluster.state import HOST
 
 
-def render_haproxy(port: int, stats_port: int, replica_ports: list[int]) -> str:
+def _backend(name: str, probe: str, server: str, replica_ports: list[int]) -> str:
+    """A roundrobin backend over every replica, each checked every second at `probe`."""
     servers = "\n".join(
-        f"    server api{index} {HOST}:{replica}" for index, replica in enumerate(replica_ports, 1)
+        f"    server {server}{index} {HOST}:{port}" for index, port in enumerate(replica_ports, 1)
     )
-    alive = "\n".join(
-        f"    server live{index} {HOST}:{replica}" for index, replica in enumerate(replica_ports, 1)
-    )
+    return f"""backend {name}
+    balance roundrobin
+    option httpchk
+    http-check send meth GET uri {probe} ver HTTP/1.1 hdr Host localhost
+    http-check expect status 200
+    default-server check inter 1s fall 2 rise 1
+{servers}"""
+
+
+def render_haproxy(port: int, stats_port: int, replica_ports: list[int]) -> str:
+    ready = _backend("quantdesk", "/health/ready", "api", replica_ports)
+    alive = _backend("quantdesk_alive", "/health/live", "live", replica_ports)
     return f"""# Written by `quantdesk cluster up` (quantdesk/cluster/haproxy.py).
 global
     maxconn 4096
@@ -46,20 +56,8 @@ frontend stats
     stats enable
     stats uri /stats
 
-backend quantdesk
-    balance roundrobin
-    option httpchk
-    http-check send meth GET uri /health/ready ver HTTP/1.1 hdr Host localhost
-    http-check expect status 200
-    default-server check inter 1s fall 2 rise 1
-{servers}
+{ready}
 
 # No replica ready: the live ones, so the app answers (200 or its own 503) instead of haproxy.
-backend quantdesk_alive
-    balance roundrobin
-    option httpchk
-    http-check send meth GET uri /health/live ver HTTP/1.1 hdr Host localhost
-    http-check expect status 200
-    default-server check inter 1s fall 2 rise 1
 {alive}
 """
